@@ -1,0 +1,36 @@
+import type { CacheForgeConfig } from '../config/config.js';
+import type { LoadedPlugin } from '../plugin/loader.js';
+import { formatDuration } from '../config/units.js';
+
+const SECRET_KEY = /(password|secret|token|authorization|accesskey|secretkey|credentials?)$/i;
+
+/**
+ * The effective config as YAML-ish JSON a person can read: defaults filled in, regexes as their
+ * source, durations as `10m`, and every value that came from the environment or sits under a
+ * secret-looking key masked.
+ */
+export function describeConfig(config: CacheForgeConfig, plugins: ReadonlyMap<string, LoadedPlugin>): string {
+  const masked = (path: string, value: unknown): unknown => {
+    if (config.secretPaths.has(path) || SECRET_KEY.test(path.split('.').pop() ?? '')) return '***';
+    if (value instanceof RegExp) return value.source;
+    if (value instanceof URL) return value.href;
+    if (Array.isArray(value)) return value.map((v, i) => masked(`${path}.${i}`, v));
+    if (value && typeof value === 'object' && !(value instanceof Set)) {
+      return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, masked(path ? `${path}.${k}` : k, v)]));
+    }
+    if (typeof value === 'number' && /(timeout|ttl\.|interval|Timeout)/i.test(path) && Number.isFinite(value)) return formatDuration(value);
+    return value;
+  };
+  const remotes = Object.fromEntries(Object.values(config.remotes).map((r) => {
+    const { name, options, headers, ...rest } = r;
+    const headerView = Object.fromEntries(Object.keys(headers).map((k) => [k, '***']));
+    return [name, { ...masked(`remotes.${name}`, rest) as object, headers: headerView, ...masked(`remotes.${name}`, options) as object }];
+  }));
+  const { secretPaths: _secrets, remotes: _remotes, ...core } = config;
+  const view = {
+    ...masked('', core) as object,
+    plugins: [...plugins.values()].map((p) => `${p.specifier} (format ${p.plugin.name})`),
+    remotes,
+  };
+  return JSON.stringify(view, null, 2);
+}

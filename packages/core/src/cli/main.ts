@@ -1,0 +1,87 @@
+import { parseArgs } from 'node:util';
+import { isCacheForgeError } from '../errors/errors.js';
+import { loadConfig } from '../config/load.js';
+import { createLogger } from '../util/logger.js';
+import { createContainer } from '../container.js';
+import { CacheForgeServer } from '../server/server.js';
+import { describeConfig } from './describe-config.js';
+import { CORE_VERSION } from '../version.js';
+
+const USAGE = `Usage:
+  cacheforge start [--config FILE] [--port N]   start the proxy (no config: the embedded defaults)
+  cacheforge config check [--config FILE]       validate the config and print it, secrets masked
+  cacheforge --version
+
+The config is FILE, else $CACHEFORGE_CONFIG, else cacheforge.config.{yaml,yml,json,js,mjs},
+.cacheforgerc* or a "cacheforge" key in package.json, searched from the working directory up.`;
+
+/** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad configuration. */
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv, allowPositionals: true,
+      options: { config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+    });
+  } catch (err) {
+    process.stderr.write(`cacheforge: ${(err as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) { process.stdout.write(`${CORE_VERSION}\n`); return 0; }
+  if (values.help || positionals.length === 0) { process.stdout.write(`${USAGE}\n`); return values.help ? 0 : 2; }
+  let port: number | undefined;
+  if (values.port !== undefined) {
+    port = Number(values.port);
+    if (!/^\d+$/.test(values.port) || port > 65535) { process.stderr.write(`cacheforge: --port expects 0-65535, got ${values.port}\n`); return 2; }
+  }
+  const command = positionals.join(' ');
+  if (command === 'start') return start(values.config, port);
+  if (command === 'config check') return check(values.config);
+  process.stderr.write(`cacheforge: unknown command "${command}"\n\n${USAGE}\n`);
+  return 2;
+}
+
+async function check(configPath: string | undefined): Promise<number> {
+  try {
+    const { config, plugins } = await loadConfig({ configPath });
+    process.stdout.write(`${describeConfig(config, plugins)}\n`);
+    process.stderr.write(`configuration OK (${config.source})\n`);
+    return 0;
+  } catch (err) {
+    return reportStartupError(err);
+  }
+}
+
+async function start(configPath: string | undefined, port: number | undefined): Promise<number> {
+  let server: CacheForgeServer;
+  try {
+    const bootLog = createLogger('info');
+    const { config, plugins } = await loadConfig({ configPath, port, log: bootLog });
+    const log = createLogger(config.log.level);
+    server = new CacheForgeServer(createContainer(config, plugins, log));
+    await server.start();
+  } catch (err) {
+    return reportStartupError(err);
+  }
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) { process.stderr.write(`cacheforge: second ${signal}, exiting now\n`); resolve(1); return; }
+      stopping = true;
+      server.stop(signal).then(() => resolve(0), (err: unknown) => { process.stderr.write(`cacheforge: shutdown failed: ${(err as Error).message}\n`); resolve(1); });
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}
+
+function reportStartupError(err: unknown): number {
+  if (isCacheForgeError(err) && (err.code.startsWith('CF_ERR_CONFIG') || err.code.startsWith('CF_ERR_PLUGIN'))) {
+    process.stderr.write(`cacheforge: ${err.code}: ${err.message}\n`);
+    return 2;
+  }
+  const e = err as Error;
+  process.stderr.write(`cacheforge: failed to start: ${isCacheForgeError(err) ? `${err.code}: ` : ''}${e?.message ?? String(err)}\n`);
+  return 1;
+}

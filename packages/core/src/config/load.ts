@@ -1,0 +1,178 @@
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { cosmiconfig } from 'cosmiconfig';
+import { cfError, isCacheForgeError } from '../errors/errors.js';
+import { coreSchema, remoteSchema, REMOTE_NAME, UPSTREAM_DEFAULTS, type RemoteBaseConfig } from './schema.js';
+import { interpolate } from './interpolate.js';
+import { problemsFromZod, formatPath, type ConfigProblem } from './problems.js';
+import { discoverInstalledPlugins } from '../plugin/resolve.js';
+import { loadPlugin, type LoadedPlugin } from '../plugin/loader.js';
+import type { CacheForgeConfig, RemoteConfig } from './config.js';
+import type { Logger } from '../util/logger.js';
+
+/** Where to look for a config and what to override on top of it. */
+export interface LoadOptions {
+  /** `--config FILE`; else `CACHEFORGE_CONFIG`; else a cosmiconfig search from `cwd`. */
+  readonly configPath?: string;
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** `--port N`. */
+  readonly port?: number;
+  readonly log?: Logger;
+}
+
+/** The outcome of a successful load: the frozen config and the plugins it uses. */
+export interface LoadedConfig {
+  readonly config: CacheForgeConfig;
+  readonly plugins: ReadonlyMap<string, LoadedPlugin>;
+}
+
+export const EMBEDDED_DEFAULTS = 'embedded defaults';
+
+/**
+ * Finds, reads, interpolates and validates the configuration, loading the plugins it names (their
+ * schemas are part of it). Every problem is collected; if there is any, one CF_ERR_CONFIG_INVALID
+ * names the file and lists them all, each with its key path.
+ */
+export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfig> {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const { raw, source } = await readRaw(options.configPath ?? (env.CACHEFORGE_CONFIG || undefined), cwd);
+  const baseDir = source === EMBEDDED_DEFAULTS ? cwd : path.dirname(source);
+
+  const interpolated = interpolate(raw ?? {}, env);
+  const problems: ConfigProblem[] = interpolated.problems.map((p) => ({
+    path: formatPath(p.path), message: `environment variable ${p.variable} is not set (and no \${${p.variable}:-default} given)`,
+  }));
+
+  const parsed = coreSchema.safeParse(interpolated.value);
+  if (!parsed.success) problems.push(...problemsFromZod(parsed.error));
+  const core = parsed.success ? parsed.data : undefined;
+  const rawTree = (interpolated.value ?? {}) as { plugins?: unknown; remotes?: unknown };
+
+  // Plugins: what the config names, else every first-party plugin installed here.
+  const searchDirs = [...new Set([baseDir, cwd])];
+  const specifiers = Array.isArray(rawTree.plugins) && rawTree.plugins.every((p) => typeof p === 'string')
+    ? rawTree.plugins as string[]
+    : rawTree.plugins === undefined ? discoverInstalledPlugins(searchDirs) : [];
+  const plugins = new Map<string, LoadedPlugin>();
+  for (const [i, specifier] of specifiers.entries()) {
+    try {
+      const loaded = await loadPlugin(specifier, baseDir, searchDirs);
+      const existing = plugins.get(loaded.plugin.name);
+      if (existing) {
+        problems.push({ path: `plugins[${i}]`, message: `CF_ERR_PLUGIN_DUPLICATE: format "${loaded.plugin.name}" is already provided by ${existing.specifier}` });
+      } else {
+        plugins.set(loaded.plugin.name, loaded);
+      }
+    } catch (err) {
+      if (!isCacheForgeError(err)) throw err;
+      problems.push({ path: `plugins[${i}]`, message: `${err.code}: ${err.message}` });
+    }
+  }
+
+  // Remotes: the config's, else the loaded plugins' defaults.
+  let remoteTree: Record<string, unknown>;
+  if (rawTree.remotes !== undefined) {
+    remoteTree = (rawTree.remotes && typeof rawTree.remotes === 'object' ? rawTree.remotes : {}) as Record<string, unknown>;
+  } else {
+    remoteTree = {};
+    for (const { plugin } of plugins.values()) {
+      const defaults = plugin.defaultRemotes ? await plugin.defaultRemotes({ env, log: options.log ?? silentLog }) : {};
+      for (const [name, remote] of Object.entries(defaults)) remoteTree[name] = { type: plugin.name, ...remote };
+    }
+  }
+  const remotes: Record<string, RemoteConfig> = {};
+  for (const [name, value] of Object.entries(remoteTree)) {
+    const at = ['remotes', name];
+    if (!REMOTE_NAME.test(name)) {
+      problems.push({ path: formatPath(at), message: `invalid remote name: lowercase letters, digits, '.', '_' and '-', starting with a letter or digit (${REMOTE_NAME})` });
+      continue;
+    }
+    const type = (value as { type?: unknown } | null)?.type;
+    if (typeof type !== 'string') continue; // the core schema already reported it
+    const loaded = plugins.get(type);
+    if (!loaded) {
+      problems.push({ path: formatPath([...at, 'type']), message: `unknown format "${type}"; loaded plugins provide: ${[...plugins.keys()].join(', ') || 'none'}` });
+      continue;
+    }
+    const result = remoteSchema(loaded.options).safeParse(value);
+    if (!result.success) {
+      // The base keys were already checked by the core schema: report only what is new.
+      const seen = new Set(problems.map((p) => `${p.path}: ${p.message}`));
+      for (const p of problemsFromZod(result.error, at)) if (!seen.has(`${p.path}: ${p.message}`)) problems.push(p);
+      continue;
+    }
+    remotes[name] = toRemoteConfig(name, result.data as RemoteBaseConfig & Record<string, unknown>, core?.upstream);
+  }
+
+  if (problems.length > 0) throw invalid(source, problems);
+  if (!core) throw new Error('unreachable: core config without problems');
+
+  const config: CacheForgeConfig = {
+    ...core,
+    server: { ...core.server, port: options.port ?? core.server.port },
+    source,
+    upstream: { ...UPSTREAM_DEFAULTS, ...stripUndefined(core.upstream) },
+    plugins: specifiers,
+    remotes,
+    secretPaths: interpolated.secrets,
+  };
+  return { config: deepFreeze(config), plugins };
+}
+
+const silentLog = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, fatal() {}, child() { return silentLog; }, level: 'silent' } as unknown as Logger;
+
+function toRemoteConfig(name: string, data: RemoteBaseConfig & Record<string, unknown>, defaults: Record<string, unknown> | undefined): RemoteConfig {
+  const { type, upstream, include, exclude, immutable, mutable, ttl, maxSize, allowedHosts, headers, client, ...options } = data;
+  return {
+    name, type, upstream, include, exclude, immutable, mutable,
+    ttl: ttl ?? {}, maxSize: maxSize ?? 0, allowedHosts: allowedHosts ?? [],
+    headers: Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+    client: { ...UPSTREAM_DEFAULTS, ...stripUndefined(defaults ?? {}), ...stripUndefined(client ?? {}) },
+    options,
+  };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+async function readRaw(configPath: string | undefined, cwd: string): Promise<{ raw: unknown; source: string }> {
+  const explorer = cosmiconfig('cacheforge');
+  if (configPath) {
+    const file = path.resolve(cwd, configPath);
+    if (!existsSync(file)) throw cfError('CF_ERR_CONFIG_NOT_FOUND', `config file ${file} does not exist`, { detail: { file } });
+    try {
+      const result = await explorer.load(file);
+      return { raw: result?.config ?? {}, source: file };
+    } catch (err) {
+      throw cfError('CF_ERR_CONFIG_UNREADABLE', `config file ${file} cannot be parsed: ${(err as Error).message}`, { cause: err, detail: { file } });
+    }
+  }
+  let result;
+  try {
+    result = await explorer.search(cwd);
+  } catch (err) {
+    const file = /(\/[^\s:]+)/.exec((err as Error).message)?.[1] ?? cwd;
+    throw cfError('CF_ERR_CONFIG_UNREADABLE', `config file ${file} cannot be parsed: ${(err as Error).message}`, { cause: err, detail: { file } });
+  }
+  if (!result || result.isEmpty) return { raw: result?.config ?? undefined, source: result?.filepath ?? EMBEDDED_DEFAULTS };
+  return { raw: result.config, source: result.filepath };
+}
+
+function invalid(source: string, problems: ConfigProblem[]) {
+  const where = source === EMBEDDED_DEFAULTS ? 'the embedded defaults' : source;
+  const lines = problems.map((p) => `  - ${p.path}: ${p.message}`);
+  return cfError('CF_ERR_CONFIG_INVALID', `invalid configuration in ${where} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`,
+    { detail: { file: source, problems } });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !(value instanceof URL) && !(value instanceof RegExp) && !Object.isFrozen(value)) {
+    if (value instanceof Set || value instanceof Map) return Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,115 @@
+import 'reflect-metadata';
+import path from 'node:path';
+import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
+import type { CacheForgeConfig } from './config/config.js';
+import type { LoadedPlugin } from './plugin/loader.js';
+import type { Logger } from './util/logger.js';
+import type { Storage } from './storage/storage.js';
+import type { MetadataStore } from './metadata/metadata.js';
+import type { HotCache } from './cache/cache.js';
+import { FilesystemStorage } from './storage/filesystem/filesystem-storage.js';
+import { KnexMetadataStore } from './metadata/knex/knex-metadata-store.js';
+import { KeyvCache } from './cache/keyv/keyv-cache.js';
+import { Metrics } from './server/metrics.js';
+import { HotIndex } from './pipeline/hot-index.js';
+import { AccessRecorder } from './pipeline/access-recorder.js';
+import { SingleFlight } from './upstream/single-flight.js';
+import { RemotePipeline, type PipelineServices, type Resolved } from './pipeline/pipeline.js';
+import type { Fill } from './pipeline/fill.js';
+import { RemotePolicy } from './policy/policy.js';
+import { UpstreamClient } from './upstream/client.js';
+import { RemoteRegistry } from './plugin/remote-registry.js';
+import { cfError } from './errors/errors.js';
+
+/** Injection tokens. Only this file chooses implementations; everything else asks by token. */
+export const TOKENS = {
+  Config: Symbol.for('cacheforge.Config'),
+  Plugins: Symbol.for('cacheforge.Plugins'),
+  Logger: Symbol.for('cacheforge.Logger'),
+  Storage: Symbol.for('cacheforge.Storage'),
+  Metadata: Symbol.for('cacheforge.Metadata'),
+  Cache: Symbol.for('cacheforge.Cache'),
+  Metrics: Symbol.for('cacheforge.Metrics'),
+  PipelineServices: Symbol.for('cacheforge.PipelineServices'),
+  Registry: Symbol.for('cacheforge.Registry'),
+  UpstreamClients: Symbol.for('cacheforge.UpstreamClients'),
+} as const;
+
+/**
+ * Wires one process: picks the storage, metadata and cache implementations the config names, and
+ * mounts every remote with its plugin's handler, policy, upstream client and pipeline.
+ */
+export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<string, LoadedPlugin>, log: Logger): DependencyContainer {
+  const c = rootContainer.createChildContainer();
+  c.register(TOKENS.Config, { useValue: config });
+  c.register(TOKENS.Plugins, { useValue: plugins });
+  c.register(TOKENS.Logger, { useValue: log });
+  c.register(TOKENS.Metrics, { useValue: new Metrics() });
+  c.register<Storage>(TOKENS.Storage, { useFactory: instanceCachingFactory(() => createStorage(config)) });
+  c.register<MetadataStore>(TOKENS.Metadata, { useFactory: instanceCachingFactory(() => createMetadata(config)) });
+  c.register<HotCache>(TOKENS.Cache, { useFactory: instanceCachingFactory(() => createCache(config)) });
+  c.register<PipelineServices>(TOKENS.PipelineServices, {
+    useFactory: instanceCachingFactory((d) => {
+      const metadata = d.resolve<MetadataStore>(TOKENS.Metadata);
+      const storage = d.resolve<Storage>(TOKENS.Storage);
+      return {
+        storage,
+        spool: storage.capabilities.readWhileWriting ? undefined : new FilesystemStorage({ root: path.resolve('./data/spool'), fsync: false }),
+        metadata,
+        cache: d.resolve<HotCache>(TOKENS.Cache),
+        hot: new HotIndex(config.hot.maxBytes, config.hot.maxObjectBytes),
+        access: new AccessRecorder(metadata, log.child({ component: 'access' }), config.metadata.flushInterval),
+        metrics: d.resolve<Metrics>(TOKENS.Metrics),
+        log: log.child({ component: 'pipeline' }),
+        flights: new SingleFlight<Resolved>(),
+        fills: new Set<Fill>(),
+      };
+    }),
+  });
+  c.register<Map<string, UpstreamClient>>(TOKENS.UpstreamClients, { useValue: new Map() });
+  c.register<RemoteRegistry>(TOKENS.Registry, {
+    useFactory: instanceCachingFactory((d) => {
+      const services = d.resolve<PipelineServices>(TOKENS.PipelineServices);
+      const clients = d.resolve<Map<string, UpstreamClient>>(TOKENS.UpstreamClients);
+      const metrics = d.resolve<Metrics>(TOKENS.Metrics);
+      const registry = new RemoteRegistry();
+      for (const remote of Object.values(config.remotes)) {
+        const loaded = plugins.get(remote.type);
+        if (!loaded) throw cfError('CF_ERR_CONFIG_INVALID', `remote ${remote.name}: no plugin for type ${remote.type}`);
+        const client = new UpstreamClient(remote, metrics);
+        clients.set(remote.name, client);
+        const pipeline = new RemotePipeline(remote, new RemotePolicy(remote, loaded.plugin.classes), client, services);
+        let handler;
+        try {
+          handler = loaded.plugin.createHandler(
+            { name: remote.name, upstream: remote.upstream, options: remote.options as Record<string, unknown> },
+            { log: log.child({ plugin: loaded.plugin.name, remote: remote.name }) },
+          );
+        } catch (err) {
+          throw cfError('CF_ERR_PLUGIN_FAILED', `plugin ${loaded.specifier} could not create the handler of remote ${remote.name}: ${(err as Error).message}`, { cause: err });
+        }
+        if (!handler || typeof handler.canHandle !== 'function' || typeof handler.fetch !== 'function') {
+          throw cfError('CF_ERR_PLUGIN_CONTRACT', `plugin ${loaded.specifier}: createHandler must return { canHandle, fetch }`);
+        }
+        registry.add({ config: remote, plugin: loaded.plugin, handler, pipeline });
+      }
+      return registry;
+    }),
+  });
+  return c;
+}
+
+function createStorage(config: CacheForgeConfig): Storage {
+  if (config.storage.filesystem) return new FilesystemStorage({ root: config.storage.filesystem.path });
+  throw cfError('CF_ERR_CONFIG_INVALID', 'no storage backend configured');
+}
+
+function createMetadata(config: CacheForgeConfig): MetadataStore {
+  if (config.metadata.sqlite) return new KnexMetadataStore({ dialect: 'sqlite', filename: config.metadata.sqlite.filename });
+  throw cfError('CF_ERR_CONFIG_INVALID', 'no metadata backend configured');
+}
+
+function createCache(config: CacheForgeConfig): HotCache {
+  if (config.cache.memory) return new KeyvCache({ name: 'memory' });
+  throw cfError('CF_ERR_CONFIG_INVALID', 'no hot cache backend configured');
+}

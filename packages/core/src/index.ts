@@ -1,0 +1,18 @@
+/**
+ * @cacheforge/core: what plugins and embedders use. A plugin needs only the contract types and
+ * `definePlugin`; an embedder can load a config and run a server in-process.
+ */
+export * from './plugin/contract.js';
+export { CacheForgeError, cfError, isCacheForgeError, hasCode } from './errors/errors.js';
+export { ERROR_CODES, type ErrorCode } from './errors/codes.js';
+export { CORE_VERSION } from './version.js';
+export type { Logger } from './util/logger.js';
+export { createLogger } from './util/logger.js';
+export { loadConfig, EMBEDDED_DEFAULTS, type LoadOptions, type LoadedConfig } from './config/load.js';
+export type { CacheForgeConfig, RemoteConfig } from './config/config.js';
+export { parseDuration, parseSize } from './config/units.js';
+export { createContainer, TOKENS } from './container.js';
+export { CacheForgeServer } from './server/server.js';
+export type { Storage, BlobWriter, BlobInfo, PartialReader, StorageCapabilities } from './storage/storage.js';
+export type { MetadataStore, ArtifactRecord, ArtifactId } from './metadata/metadata.js';
+export type { HotCache } from './cache/cache.js';

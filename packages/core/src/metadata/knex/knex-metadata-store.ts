@@ -1,0 +1,136 @@
+import knexFactory, { type Knex } from 'knex';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { cfError } from '../../errors/errors.js';
+import { migrationSource } from './migrations/index.js';
+import type { AccessCount, ArtifactId, ArtifactRecord, MetadataStore, NewArtifactRecord } from '../metadata.js';
+
+const TABLE = 'cf_artifacts';
+
+interface Row {
+  remote: string; key: string; variant: string; digest: string; size: number | string;
+  content_type: string | null; headers: string; upstream_etag: string | null; upstream_last_modified: string | null;
+  class: string; fetched_at: number | string; checked_at: number | string; hits: number | string; last_access: number | string;
+}
+
+/** Where a {@link KnexMetadataStore} keeps its data. */
+export type KnexMetadataOptions =
+  | { readonly dialect: 'sqlite'; readonly filename: string }
+  | { readonly dialect: 'postgres'; readonly connection: string | Knex.PgConnectionConfig; readonly pool?: { min?: number; max?: number } };
+
+/** The metadata catalogue over knex: SQLite embedded, PostgreSQL for replicas; one set of migrations. */
+export class KnexMetadataStore implements MetadataStore {
+  readonly name: string;
+  private readonly db: Knex;
+
+  constructor(options: KnexMetadataOptions) {
+    this.name = options.dialect;
+    if (options.dialect === 'sqlite') {
+      if (options.filename !== ':memory:') mkdirSync(path.dirname(path.resolve(options.filename)), { recursive: true });
+      this.db = knexFactory({
+        client: 'better-sqlite3',
+        connection: { filename: options.filename },
+        useNullAsDefault: true,
+        pool: {
+          // NOTE: WAL lets readers proceed while the batch writer commits; busy_timeout absorbs the
+          // rare overlap instead of failing with SQLITE_BUSY.
+          afterCreate: (conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) => {
+            try {
+              conn.pragma('journal_mode = WAL');
+              conn.pragma('synchronous = NORMAL');
+              conn.pragma('busy_timeout = 5000');
+              done(null, conn);
+            } catch (err) { done(err as Error, conn); }
+          },
+        },
+      });
+    } else {
+      this.db = knexFactory({ client: 'pg', connection: options.connection, pool: { min: 0, max: options.pool?.max ?? 10 } });
+    }
+  }
+
+  async init(): Promise<void> {
+    await this.wrap('init', () => this.db.migrate.latest({ migrationSource, tableName: 'cf_migrations' }));
+  }
+
+  async getArtifact(id: ArtifactId): Promise<ArtifactRecord | undefined> {
+    const row = await this.wrap('getArtifact', () => this.db<Row>(TABLE).where(whereId(id)).first());
+    return row ? fromRow(row) : undefined;
+  }
+
+  async putArtifact(r: NewArtifactRecord): Promise<void> {
+    const row = {
+      remote: r.remote, key: r.key, variant: r.variant, digest: r.digest, size: r.size,
+      content_type: r.contentType ?? null, headers: JSON.stringify(r.headers), upstream_etag: r.upstreamEtag ?? null,
+      upstream_last_modified: r.upstreamLastModified ?? null, class: r.class, fetched_at: r.fetchedAt, checked_at: r.checkedAt,
+    };
+    await this.wrap('putArtifact', () => this.db(TABLE).insert({ ...row, hits: 0, last_access: 0 })
+      .onConflict(['remote', 'key', 'variant']).merge(Object.keys(row).filter((k) => !['remote', 'key', 'variant'].includes(k))));
+  }
+
+  async markChecked(id: ArtifactId, checkedAt: number): Promise<void> {
+    await this.wrap('markChecked', () => this.db(TABLE).where(whereId(id)).update({ checked_at: checkedAt }));
+  }
+
+  async deleteArtifact(id: ArtifactId): Promise<boolean> {
+    return (await this.wrap('deleteArtifact', () => this.db(TABLE).where(whereId(id)).delete())) > 0;
+  }
+
+  async recordAccess(batch: readonly AccessCount[]): Promise<void> {
+    if (batch.length === 0) return;
+    await this.wrap('recordAccess', () => this.db.transaction(async (trx) => {
+      for (const a of batch) {
+        await trx(TABLE).where(whereId(a)).update({
+          hits: trx.raw('hits + ?', [a.hits]),
+          last_access: trx.raw('CASE WHEN last_access > ? THEN last_access ELSE ? END', [a.lastAccess, a.lastAccess]),
+        });
+      }
+    }));
+  }
+
+  async listArtifacts(query: { remote?: string; afterKey?: string; limit: number }): Promise<ArtifactRecord[]> {
+    const rows = await this.wrap('listArtifacts', () => {
+      const q = this.db<Row>(TABLE).orderBy([{ column: 'remote' }, { column: 'key' }, { column: 'variant' }]).limit(query.limit);
+      if (query.remote !== undefined) q.where('remote', query.remote);
+      if (query.afterKey !== undefined) q.where('key', '>', query.afterKey);
+      return q;
+    });
+    return rows.map(fromRow);
+  }
+
+  async countBlobReferences(digest: string): Promise<number> {
+    const row = await this.wrap('countBlobReferences', () => this.db(TABLE).where({ digest }).count<{ n: number | string }[]>({ n: '*' }).first());
+    return Number(row?.n ?? 0);
+  }
+
+  async ping(): Promise<void> {
+    await this.wrap('ping', () => this.db.raw('select 1'));
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  private async wrap<T>(op: string, fn: () => PromiseLike<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw cfError('CF_ERR_METADATA_BACKEND', `${this.name} metadata ${op} failed: ${(err as Error).message}`, { op: `metadata.${op}`, cause: err });
+    }
+  }
+}
+
+function whereId(id: ArtifactId) {
+  return { remote: id.remote, key: id.key, variant: id.variant };
+}
+
+function fromRow(row: Row): ArtifactRecord {
+  // NOTE: pg returns bigint columns as strings; SQLite as numbers.
+  return {
+    remote: row.remote, key: row.key, variant: row.variant, digest: row.digest, size: Number(row.size),
+    contentType: row.content_type ?? undefined, headers: JSON.parse(row.headers) as Record<string, string>,
+    upstreamEtag: row.upstream_etag ?? undefined, upstreamLastModified: row.upstream_last_modified ?? undefined,
+    class: row.class === 'immutable' ? 'immutable' : 'mutable',
+    fetchedAt: Number(row.fetched_at), checkedAt: Number(row.checked_at), hits: Number(row.hits), lastAccess: Number(row.last_access),
+  };
+}

@@ -1,0 +1,143 @@
+import { EventEmitter } from 'node:events';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { cfError } from '../errors/errors.js';
+import type { ExpectedDigest } from '../plugin/contract.js';
+import type { BlobInfo, BlobWriter, PartialReader } from '../storage/storage.js';
+import { DigestTracker } from './digest.js';
+import { FillReader } from './fill-reader.js';
+import type { Readable } from 'node:stream';
+
+/** What a fill is checked against before it may be committed. */
+export interface FillExpectations {
+  /** The upstream's Content-Length, when it sent one. */
+  readonly size?: number;
+  readonly digest?: ExpectedDigest;
+  /** Largest size the policy allows (0 = no limit). */
+  readonly maxSize: number;
+  /** Keep the body in memory too when it is at most this many bytes (for the hot tier). */
+  readonly keepInMemory: number;
+  /** For error messages. */
+  readonly describe: string;
+  /** Fails the size check with the policy's error. */
+  readonly tooLarge: (size: number) => Error;
+}
+
+type FillState = 'filling' | 'verified' | 'committed' | 'failed';
+
+/**
+ * One upstream body on its way into storage. Bytes are hashed and written to a two-phase blob
+ * writer; any number of readers (the client that caused the fill and every client that arrived
+ * while it runs) follow the written bytes as they land, each at its own pace, so a slow client
+ * never slows the fill and no client waits for the whole download. A reader's stream ends only
+ * after the length and digest checks pass: an unverified body never ends cleanly.
+ */
+export class Fill extends EventEmitter {
+  /** Bytes written and readable so far. */
+  flushed = 0;
+  state: FillState = 'filling';
+  error?: Error;
+  /** The committed blob, once `state` is `committed`. */
+  blob?: BlobInfo;
+  /** The whole body, when it was small enough to keep (see `keepInMemory`). */
+  memory?: Buffer;
+  /** Resolves with the blob once verified and committed; rejects when the fill fails. */
+  readonly done: Promise<BlobInfo>;
+  private readonly chunks: Buffer[] = [];
+  private keep: boolean;
+
+  constructor(
+    private readonly source: Readable,
+    private readonly writer: BlobWriter,
+    /** A second writer that readers follow when storage cannot read back before commit. */
+    private readonly spool: BlobWriter | undefined,
+    readonly expect: FillExpectations,
+  ) {
+    super();
+    this.setMaxListeners(0);
+    this.keep = expect.keepInMemory > 0 && (expect.size === undefined || expect.size <= expect.keepInMemory);
+    this.done = this.run();
+    this.done.catch(() => undefined);
+  }
+
+  /** Size of the final blob when known (Content-Length, or after the body ended). */
+  get size(): number | undefined {
+    return this.blob?.size ?? (this.state === 'verified' ? this.flushed : this.expect.size);
+  }
+
+  /** Opens a reader of the bytes `[start, end]` (inclusive) or all of them, following the fill. */
+  open(range?: { start: number; end: number }): Readable {
+    return new FillReader(this, range?.start ?? 0, range?.end);
+  }
+
+  /** How many bytes a reader may take now: the last one is held back until verification. */
+  releasable(): number {
+    if (this.state === 'verified' || this.state === 'committed') return this.flushed;
+    const known = this.expect.size;
+    return known !== undefined && this.flushed >= known ? Math.max(0, known - 1) : this.flushed;
+  }
+
+  /** Opens positional reads over the bytes written so far. */
+  openPartial(): Promise<PartialReader> {
+    const source = this.spool ?? this.writer;
+    if (!source.openPartial) throw new Error('fill has no readable writer');
+    return source.openPartial();
+  }
+
+  /** Stops the fill (shutdown); readers see the error. */
+  abort(reason: Error): void {
+    this.source.destroy(reason);
+  }
+
+  private async run(): Promise<BlobInfo> {
+    const tracker = new DigestTracker(this.expect.digest);
+    const sink = new Writable({
+      highWaterMark: 1024 * 1024,
+      write: (chunk: Buffer, _encoding, callback) => {
+        tracker.update(chunk);
+        if (this.expect.maxSize > 0 && tracker.size > this.expect.maxSize) { callback(this.expect.tooLarge(tracker.size)); return; }
+        if (this.expect.size !== undefined && tracker.size > this.expect.size) {
+          callback(cfError('CF_ERR_UPSTREAM_LENGTH_MISMATCH', `${this.expect.describe}: more bytes than the ${this.expect.size} announced`));
+          return;
+        }
+        if (this.keep) {
+          if (tracker.size <= this.expect.keepInMemory) this.chunks.push(chunk);
+          else { this.keep = false; this.chunks.length = 0; }
+        }
+        const writes = this.spool ? Promise.all([this.writer.write(chunk), this.spool.write(chunk)]) : this.writer.write(chunk);
+        writes.then(() => {
+          this.flushed += chunk.length;
+          this.emit('progress');
+          callback();
+        }, callback);
+      },
+    });
+    try {
+      await pipeline(this.source, sink);
+      if (this.expect.size !== undefined && tracker.size !== this.expect.size) {
+        throw cfError('CF_ERR_UPSTREAM_LENGTH_MISMATCH', `${this.expect.describe}: got ${tracker.size} bytes, upstream announced ${this.expect.size}`);
+      }
+      const { sha256, matches, actual } = tracker.finish();
+      if (!matches) {
+        throw cfError('CF_ERR_UPSTREAM_DIGEST_MISMATCH',
+          `${this.expect.describe}: ${this.expect.digest!.algorithm} is ${actual}, expected ${this.expect.digest!.hex}`);
+      }
+      this.state = 'verified';
+      this.emit('progress');
+      this.blob = await this.writer.commit({ digest: sha256, size: tracker.size });
+      if (this.keep) this.memory = Buffer.concat(this.chunks, tracker.size);
+      this.state = 'committed';
+      this.emit('progress');
+      return this.blob;
+    } catch (err) {
+      this.error = err as Error;
+      this.state = 'failed';
+      this.emit('progress');
+      await this.writer.abort();
+      throw err;
+    } finally {
+      this.chunks.length = 0;
+      await this.spool?.abort();
+    }
+  }
+}

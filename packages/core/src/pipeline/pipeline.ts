@@ -1,0 +1,367 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { cfError, hasCode, isCacheForgeError, type CacheForgeError } from '../errors/errors.js';
+import type {
+  ArtifactRequest, ArtifactResponse, CacheStatus, CachedRoute, Entity, LoadedDocument, Pipeline, ServeOptions, UpstreamRequest,
+} from '../plugin/contract.js';
+import type { RemoteConfig } from '../config/config.js';
+import type { ArtifactId, MetadataStore, NewArtifactRecord } from '../metadata/metadata.js';
+import type { Storage } from '../storage/storage.js';
+import type { HotCache } from '../cache/cache.js';
+import type { RemotePolicy, Classification } from '../policy/policy.js';
+import type { UpstreamClient, UpstreamResponse } from '../upstream/client.js';
+import { redact } from '../upstream/client.js';
+import { upstreamStatusError } from '../upstream/outcome.js';
+import { SingleFlight } from '../upstream/single-flight.js';
+import type { Metrics } from '../server/metrics.js';
+import type { Logger } from '../util/logger.js';
+import { Fill } from './fill.js';
+import type { HotEntry, HotIndex } from './hot-index.js';
+import type { AccessRecorder } from './access-recorder.js';
+
+/** Upstream response headers kept with an object and replayed on hits, unless a plugin says otherwise. */
+export const DEFAULT_KEPT_HEADERS = ['content-type', 'content-encoding', 'content-disposition', 'content-language'] as const;
+
+/** The services every remote's pipeline shares (one per process). */
+export interface PipelineServices {
+  readonly storage: Storage;
+  /** Local storage followers read from when `storage` cannot read back before commit. */
+  readonly spool?: Storage;
+  readonly metadata: MetadataStore;
+  readonly cache: HotCache;
+  readonly hot: HotIndex;
+  readonly access: AccessRecorder;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly flights: SingleFlight<Resolved>;
+  readonly fills: Set<Fill>;
+}
+
+/** The state of a key once the pipeline has done what it must: a stored copy, or a fill under way. */
+export type Resolved =
+  | { readonly kind: 'stored'; readonly entry: HotEntry; readonly status: CacheStatus }
+  | { readonly kind: 'fill'; readonly fill: Fill; readonly meta: UpstreamMeta; readonly recorded: Promise<HotEntry> };
+
+/** What is kept of the upstream response that filled an object. */
+interface UpstreamMeta {
+  readonly contentType?: string;
+  readonly headers: Record<string, string>;
+  readonly etag?: string;
+  readonly lastModified?: string;
+}
+
+/**
+ * The cache pipeline of one remote: policy, then the hot index / metadata / storage, then at most
+ * one upstream fetch per key, streamed to every waiting client while it is verified and committed.
+ * Stale documents are revalidated with the upstream's validators and served STALE when it fails.
+ */
+export class RemotePipeline implements Pipeline {
+  constructor(
+    private readonly remote: RemoteConfig,
+    private readonly policy: RemotePolicy,
+    private readonly client: UpstreamClient,
+    private readonly services: PipelineServices,
+  ) {}
+
+  async serve(req: ArtifactRequest, route: CachedRoute, upstream: UpstreamRequest, options: ServeOptions = {}): Promise<ArtifactResponse> {
+    this.policy.checkAllowed(req.path);
+    const cls = this.policy.classify(req.path, route.class, route.ttl);
+    const id = this.idOf(route);
+    const resolved = await this.resolve(id, cls, upstream, options, req.method);
+    if (resolved === 'head-miss') return this.headUpstream(id, upstream);
+    return this.respond(resolved);
+  }
+
+  async load(route: CachedRoute, upstream: UpstreamRequest, options: ServeOptions & { maxBytes?: number } = {}): Promise<LoadedDocument> {
+    this.policy.checkAllowed(route.key);
+    const cls = this.policy.classify(route.key, route.class, route.ttl);
+    const resolved = await this.resolve(this.idOf(route), cls, upstream, options, 'GET');
+    if (resolved === 'head-miss') throw new Error('unreachable');
+    const { entry, status } = resolved.kind === 'stored' ? resolved : { entry: await resolved.recorded, status: 'MISS' as const };
+    const max = options.maxBytes ?? 64 * 1024 * 1024;
+    if (entry.record.size > max) {
+      throw cfError('CF_ERR_POLICY_TOO_LARGE', `${route.key} is ${entry.record.size} bytes, more than the ${max} a document may have`, { remote: this.remote.name, path: route.key });
+    }
+    const body = entry.body ?? await this.services.storage.read(entry.record.digest);
+    return {
+      body, cacheStatus: status, contentType: entry.record.contentType, etag: `"${entry.record.digest}"`,
+      lastModified: lastModifiedOf(entry), headers: entry.record.headers,
+    };
+  }
+
+  async passthrough(req: ArtifactRequest, upstream: UpstreamRequest): Promise<ArtifactResponse> {
+    const forwarded: Record<string, string> = {};
+    for (const name of ['accept', 'content-type', 'npm-command', 'user-agent']) {
+      const value = req.headers[name];
+      if (typeof value === 'string') forwarded[name] = value;
+    }
+    const response = await this.client.request({ url: upstream.url, method: req.method, headers: { ...forwarded, ...upstream.headers } });
+    if (response.status >= 400) {
+      response.body.resume();
+      throw upstreamStatusError(response.status, response.headers, `${req.method} ${redact(upstream.url)}`, this.remote.name);
+    }
+    return { status: response.status, cacheStatus: 'BYPASS', headers: relayHeaders(response.headers), body: req.method === 'HEAD' ? undefined : response.body };
+  }
+
+  private idOf(route: CachedRoute): ArtifactId {
+    return { remote: this.remote.name, key: route.key, variant: route.variant ?? '' };
+  }
+
+  /**
+   * Brings a key to a servable state: joins a fill under way, serves a fresh stored copy,
+   * revalidates a stale one, or starts a fill. `head-miss` means a HEAD for something not held.
+   */
+  private async resolve(id: ArtifactId, cls: Classification, upstream: UpstreamRequest, options: ServeOptions,
+    method: 'GET' | 'HEAD'): Promise<Resolved | 'head-miss'> {
+    const key = flightKey(id);
+    const { flights, access } = this.services;
+    const running = flights.get(key);
+    if (running) return this.joined(await running);
+
+    const entry = await this.lookup(id, key);
+    if (entry) {
+      if (cls.class === 'immutable' || await this.isFresh(entry, key, cls.ttl)) {
+        access.record(id, key);
+        await this.warmBody(entry, key);
+        return { kind: 'stored', entry, status: 'HIT' };
+      }
+      return this.joined(await flights.run(key, () => this.fetch(id, key, cls, upstream, options, entry), holdUntil));
+    }
+    await this.checkNegative(key);
+    if (method === 'HEAD') return 'head-miss';
+    return this.joined(await flights.run(key, () => this.fetch(id, key, cls, upstream, options), holdUntil));
+  }
+
+  /** A result shared by several callers: a stored copy they joined is a hit for each of them. */
+  private joined(result: Resolved): Resolved {
+    if (result.kind === 'stored') this.services.access.record(result.entry.record, flightKey(result.entry.record));
+    return result;
+  }
+
+  /** The record for `id`: from the hot index, else metadata (whose blob must still exist). */
+  private async lookup(id: ArtifactId, key: string): Promise<HotEntry | undefined> {
+    const { hot, metadata, storage } = this.services;
+    const cached = hot.get(key);
+    if (cached) return cached;
+    const record = await metadata.getArtifact(id);
+    if (!record) return undefined;
+    if (!await storage.stat(record.digest)) {
+      this.services.log.warn({ remote: id.remote, key: id.key, digest: record.digest }, 'metadata names a blob storage no longer has; refetching');
+      await metadata.deleteArtifact(id);
+      return undefined;
+    }
+    const entry: HotEntry = { record, freshUntil: record.checkedAt };
+    hot.set(key, entry);
+    return entry;
+  }
+
+  /** Whether a mutable entry is within its TTL, here or (per the shared cache) on another replica. */
+  private async isFresh(entry: HotEntry, key: string, ttl: number): Promise<boolean> {
+    const now = Date.now();
+    if (entry.freshUntil + ttl > now) return true;
+    try {
+      const checkedAt = await this.services.cache.get<number>(`checked:${key}`);
+      if (checkedAt !== undefined && checkedAt > entry.freshUntil) {
+        entry.freshUntil = checkedAt;
+        return checkedAt + ttl > now;
+      }
+    } catch (err) {
+      this.services.log.warn({ err, key }, 'hot cache unavailable; revalidating instead');
+    }
+    return false;
+  }
+
+  /** Reads a small blob into memory on its first hit, so later hits skip the disk. */
+  private async warmBody(entry: HotEntry, key: string): Promise<void> {
+    const { hot, storage } = this.services;
+    if (entry.body || entry.record.size > hot.maxObjectBytes) return;
+    try {
+      hot.attachBody(key, await storage.read(entry.record.digest));
+    } catch (err) {
+      if (!hasCode(err, 'CF_ERR_STORAGE_NOT_FOUND')) throw err;
+      hot.delete(key);
+      await this.services.metadata.deleteArtifact(entry.record);
+      throw cfError('CF_ERR_STORAGE_NOT_FOUND', `blob of ${key} vanished from storage; the next request refetches it`, { cause: err });
+    }
+  }
+
+  private async checkNegative(key: string): Promise<void> {
+    if (this.policy.negativeTtl <= 0) return;
+    const negative = await this.services.cache.get<number>(`neg:${key}`).catch(() => undefined);
+    if (negative !== undefined) {
+      throw cfError('CF_ERR_UPSTREAM_NOT_FOUND', 'not found upstream (remembered)', { remote: this.remote.name, headers: { 'x-cache-status': 'HIT' } });
+    }
+  }
+
+  /**
+   * The one upstream request for a key: conditional when a stale copy is held. 304 refreshes the
+   * copy; 200 starts a fill; a failure serves the stale copy when there is one.
+   */
+  private async fetch(id: ArtifactId, key: string, cls: Classification, upstream: UpstreamRequest, options: ServeOptions,
+    stale?: HotEntry): Promise<Resolved> {
+    const { log } = this.services;
+    const headers: Record<string, string> = { ...upstream.headers };
+    if (stale?.record.upstreamEtag) headers['if-none-match'] = stale.record.upstreamEtag;
+    if (stale?.record.upstreamLastModified) headers['if-modified-since'] = stale.record.upstreamLastModified;
+    const where = `GET ${redact(upstream.url)}`;
+    let response: UpstreamResponse;
+    try {
+      response = await this.client.request({ url: upstream.url, method: 'GET', headers });
+    } catch (err) {
+      return this.failed(err, id, stale);
+    }
+    if (response.status === 304 && stale) {
+      response.body.resume();
+      const now = Date.now();
+      stale.freshUntil = now;
+      await this.services.metadata.markChecked(id, now);
+      await this.services.cache.set(`checked:${key}`, now, cls.ttl).catch((err: unknown) => log.warn({ err, key }, 'hot cache write failed'));
+      await this.warmBody(stale, key);
+      return { kind: 'stored', entry: stale, status: 'REVALIDATED' };
+    }
+    if (response.status !== 200) {
+      response.body.resume();
+      const error = upstreamStatusError(response.status, response.headers, where, this.remote.name);
+      if (error.code === 'CF_ERR_UPSTREAM_NOT_FOUND') {
+        if (this.policy.negativeTtl > 0) await this.services.cache.set(`neg:${key}`, Date.now(), this.policy.negativeTtl).catch(() => undefined);
+        if (stale) { this.services.hot.delete(key); await this.services.metadata.deleteArtifact(id); }
+        throw withCacheStatus(error, 'MISS');
+      }
+      return this.failed(error, id, stale);
+    }
+    return this.startFill(id, key, cls, response, options, where);
+  }
+
+  /** An upstream failure: the stale copy when there is one (marked), else the error. */
+  private failed(err: unknown, id: ArtifactId, stale?: HotEntry): Resolved {
+    const coded = isCacheForgeError(err) ? err : cfError('CF_ERR_UPSTREAM_UNAVAILABLE', String(err), { cause: err });
+    this.services.log.warn({ remote: id.remote, path: id.key, code: coded.code, reason: coded.message, servedStale: !!stale }, 'upstream fault');
+    if (stale && coded.code !== 'CF_ERR_UPSTREAM_REDIRECT') return { kind: 'stored', entry: stale, status: 'STALE' };
+    throw withCacheStatus(coded, 'MISS');
+  }
+
+  private async startFill(id: ArtifactId, key: string, cls: Classification, response: UpstreamResponse, options: ServeOptions, where: string): Promise<Resolved> {
+    const { storage, spool, hot, metrics, fills, log } = this.services;
+    const lengthHeader = response.headers['content-length'];
+    const size = lengthHeader !== undefined && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
+    if (size !== undefined) {
+      try { this.policy.checkSize(size, id.key); } catch (err) { response.body.destroy(); throw err; }
+    }
+    const writer = await storage.writer();
+    const spoolWriter = storage.capabilities.readWhileWriting ? undefined : await spool?.writer();
+    const fill = new Fill(response.body, writer, spoolWriter, {
+      size, digest: options.digest, maxSize: this.policy.maxSize, keepInMemory: hot.maxObjectBytes, describe: where,
+      tooLarge: (n) => { try { this.policy.checkSize(n, id.key); } catch (err) { return err as Error; } return new Error('unreachable'); },
+    });
+    fills.add(fill);
+    metrics.inflight.inc({ remote: id.remote });
+    const meta = keptMeta(response.headers, options.keepHeaders ?? DEFAULT_KEPT_HEADERS);
+    const recorded = fill.done.then(async (blob) => {
+      const now = Date.now();
+      const record: NewArtifactRecord = {
+        ...id, digest: blob.digest, size: blob.size, contentType: meta.contentType, headers: meta.headers,
+        upstreamEtag: meta.etag, upstreamLastModified: meta.lastModified, class: cls.class, fetchedAt: now, checkedAt: now,
+      };
+      await this.services.metadata.putArtifact(record);
+      const entry: HotEntry = { record: { ...record, hits: 0, lastAccess: 0 }, freshUntil: now, body: fill.memory };
+      hot.set(key, entry);
+      return entry;
+    });
+    recorded.catch((err: unknown) => {
+      const coded = isCacheForgeError(err) ? err : undefined;
+      log.warn({ remote: id.remote, path: id.key, code: coded?.code, reason: (err as Error).message }, 'fill failed; nothing was stored');
+    }).finally(() => {
+      fills.delete(fill);
+      metrics.inflight.dec({ remote: id.remote });
+      metrics.bytesFetched.inc({ remote: id.remote }, fill.flushed);
+    });
+    return { kind: 'fill', fill, meta, recorded };
+  }
+
+  private async headUpstream(id: ArtifactId, upstream: UpstreamRequest): Promise<ArtifactResponse> {
+    const key = flightKey(id);
+    let response: UpstreamResponse;
+    try {
+      response = await this.client.request({ url: upstream.url, method: 'HEAD', headers: upstream.headers });
+    } catch (err) {
+      return this.failed(err, id) as never;
+    }
+    response.body.resume();
+    if (response.status !== 200) {
+      const error = upstreamStatusError(response.status, response.headers, `HEAD ${redact(upstream.url)}`, this.remote.name);
+      if (error.code === 'CF_ERR_UPSTREAM_NOT_FOUND' && this.policy.negativeTtl > 0) {
+        await this.services.cache.set(`neg:${key}`, Date.now(), this.policy.negativeTtl).catch(() => undefined);
+      }
+      throw withCacheStatus(error, 'MISS');
+    }
+    const meta = keptMeta(response.headers, DEFAULT_KEPT_HEADERS);
+    const length = response.headers['content-length'];
+    const headers: Record<string, string> = { ...meta.headers };
+    if (length && /^\d+$/.test(length)) headers['content-length'] = length;
+    return { status: 200, cacheStatus: 'MISS', headers };
+  }
+
+  private respond(resolved: Resolved): ArtifactResponse {
+    if (resolved.kind === 'stored') {
+      const { entry, status } = resolved;
+      const record = entry.record;
+      const { storage } = this.services;
+      const entity: Entity = {
+        size: record.size, contentType: record.contentType, etag: `"${record.digest}"`, lastModified: lastModifiedOf(entry),
+        bytes: entry.body,
+        open: (range) => storage.open(record.digest, range),
+      };
+      return { status: 200, cacheStatus: status, headers: record.headers, entity };
+    }
+    const { fill, meta } = resolved;
+    const entity: Entity = {
+      size: fill.size, contentType: meta.contentType,
+      lastModified: meta.lastModified ? new Date(meta.lastModified) : undefined,
+      open: async (range) => fill.open(range),
+    };
+    return { status: 200, cacheStatus: 'MISS', headers: meta.headers, entity };
+  }
+}
+
+/** A flight stays registered until its fill is committed and recorded, so late callers join it. */
+function holdUntil(result: Resolved): Promise<unknown> {
+  return result.kind === 'fill' ? result.recorded : Promise.resolve();
+}
+
+/** The key of an artifact across the process (hot index, flights, hot cache). */
+export function flightKey(id: ArtifactId): string {
+  return `${id.remote}\u0000${id.key}\u0000${id.variant}`;
+}
+
+function lastModifiedOf(entry: HotEntry): Date {
+  const upstream = entry.record.upstreamLastModified ? new Date(entry.record.upstreamLastModified) : undefined;
+  return upstream && !Number.isNaN(upstream.getTime()) ? upstream : new Date(entry.record.fetchedAt);
+}
+
+function keptMeta(headers: IncomingHttpHeaders, keep: readonly string[]): UpstreamMeta {
+  const kept: Record<string, string> = {};
+  for (const name of keep) {
+    const value = headers[name];
+    if (typeof value === 'string') kept[name] = value;
+  }
+  const etag = typeof headers.etag === 'string' ? headers.etag : undefined;
+  const lastModified = typeof headers['last-modified'] === 'string' ? headers['last-modified'] : undefined;
+  return { contentType: kept['content-type'], headers: kept, etag, lastModified };
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'set-cookie']);
+
+function relayHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (HOP_BY_HOP.has(name) || value === undefined) continue;
+    out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+function withCacheStatus(err: CacheForgeError, status: CacheStatus): CacheForgeError {
+  if (err.headers?.['x-cache-status']) return err;
+  (err as { headers?: Record<string, string> }).headers = { ...err.headers, 'x-cache-status': status };
+  return err;
+}
+

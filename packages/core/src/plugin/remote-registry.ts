@@ -1,0 +1,27 @@
+import type { FormatPlugin, Handler, Pipeline } from './contract.js';
+import type { RemoteConfig } from '../config/config.js';
+
+/** One remote as the server dispatches to it: its config, format, handler and pipeline. */
+export interface MountedRemote {
+  readonly config: RemoteConfig;
+  readonly plugin: FormatPlugin<Record<string, unknown>>;
+  readonly handler: Handler;
+  readonly pipeline: Pipeline;
+}
+
+/** The remotes this process serves, by name (the first path segment). */
+export class RemoteRegistry {
+  private readonly remotes = new Map<string, MountedRemote>();
+
+  add(remote: MountedRemote): void {
+    this.remotes.set(remote.config.name, remote);
+  }
+
+  get(name: string): MountedRemote | undefined {
+    return this.remotes.get(name);
+  }
+
+  all(): MountedRemote[] {
+    return [...this.remotes.values()];
+  }
+}

@@ -1,0 +1,81 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { Storage } from '../storage/storage.js';
+import type { MetadataStore } from '../metadata/metadata.js';
+import type { HotCache } from '../cache/cache.js';
+import type { RemoteRegistry } from '../plugin/remote-registry.js';
+import type { CacheForgeConfig } from '../config/config.js';
+import type { Logger } from '../util/logger.js';
+import { cfError } from '../errors/errors.js';
+import { errorMiddleware } from './error-middleware.js';
+import { accessLog } from './access-log.js';
+import { remoteDispatch } from './dispatch.js';
+import type { Metrics } from './metrics.js';
+import { CORE_VERSION } from '../version.js';
+
+/** What the HTTP app needs from the rest of the process. */
+export interface AppServices {
+  readonly config: CacheForgeConfig;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly storage: Storage;
+  readonly metadata: MetadataStore;
+  readonly cache: HotCache;
+  readonly registry: RemoteRegistry;
+  readonly isShuttingDown: () => boolean;
+}
+
+/**
+ * The koa app: error middleware outermost, then the access log, then our own endpoints under
+ * `/-/` (health, readiness, metrics) and every remote at `/<remote>/`.
+ */
+export function createApp(services: AppServices): Koa {
+  const { config, log, metrics, registry } = services;
+  const app = new Koa({ proxy: config.server.trustProxy });
+  // Errors are logged by the error middleware; koa's default handler would print them again.
+  app.silent = true;
+  app.on('error', () => undefined);
+
+  const own = new Router({ prefix: '/-' });
+  own.get('/health', (ctx) => {
+    ctx.body = { status: 'ok', version: CORE_VERSION };
+  });
+  own.get('/ready', async (ctx) => {
+    const checks = await Promise.all([
+      check('storage', services.storage.ping()), check('metadata', services.metadata.ping()), check('cache', services.cache.ping()),
+    ]);
+    const ready = checks.every((c) => c.ok) && !services.isShuttingDown();
+    ctx.status = ready ? 200 : 503;
+    ctx.body = { status: ready ? 'ready' : 'not ready', shuttingDown: services.isShuttingDown(), checks: Object.fromEntries(checks.map((c) => [c.name, c.ok ? 'ok' : c.error])) };
+  });
+  own.get('/metrics', async (ctx) => {
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  });
+  own.all('/{*rest}', () => {
+    throw cfError('CF_ERR_NOT_FOUND', 'no such endpoint under /-/');
+  });
+
+  const dispatch = remoteDispatch(registry, config, log, services.isShuttingDown);
+  app.use(errorMiddleware(log));
+  app.use(accessLog(log, metrics, config.log.requests));
+  app.use(own.routes());
+  app.use(async (ctx, next) => {
+    if (ctx.path === '/-' || ctx.path.startsWith('/-/')) return next();
+    if (ctx.path === '/') {
+      ctx.body = { name: 'cacheforge', version: CORE_VERSION, remotes: registry.all().map((r) => ({ name: r.config.name, type: r.plugin.name })) };
+      return;
+    }
+    await dispatch(ctx);
+  });
+  return app;
+}
+
+async function check(name: string, probe: Promise<void>): Promise<{ name: string; ok: boolean; error?: string }> {
+  try {
+    await probe;
+    return { name, ok: true };
+  } catch (err) {
+    return { name, ok: false, error: (err as Error).message };
+  }
+}

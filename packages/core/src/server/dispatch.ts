@@ -1,0 +1,49 @@
+import type { Context } from 'koa';
+import { cfError } from '../errors/errors.js';
+import type { ArtifactRequest, FetchContext } from '../plugin/contract.js';
+import type { RemoteRegistry } from '../plugin/remote-registry.js';
+import type { CacheForgeConfig } from '../config/config.js';
+import type { Logger } from '../util/logger.js';
+import { parseRemotePath } from './request-path.js';
+import { publicBaseFor } from './public-base.js';
+import { sendArtifact } from './send.js';
+
+/**
+ * Routes `/<remote>/<path>` to the remote's handler: the path is checked and decoded, the handler
+ * classifies the request (`canHandle`) and answers it (`fetch`).
+ */
+export function remoteDispatch(registry: RemoteRegistry, config: CacheForgeConfig, log: Logger, isShuttingDown: () => boolean) {
+  return async function dispatch(ctx: Context): Promise<void> {
+    const raw = ctx.path;
+    const slash = raw.indexOf('/', 1);
+    const name = slash === -1 ? raw.slice(1) : raw.slice(1, slash);
+    const remote = registry.get(name);
+    if (!remote) throw cfError('CF_ERR_REMOTE_UNKNOWN', `no remote named ${JSON.stringify(safeName(name))}`, { op: 'dispatch' });
+    ctx.state.remote = name;
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+      throw cfError('CF_ERR_REQUEST_METHOD', `${ctx.method} is not supported on a proxy remote; use GET or HEAD`, { remote: name });
+    }
+    if (isShuttingDown()) throw cfError('CF_ERR_SHUTTING_DOWN', 'server is shutting down; retry on another replica', { remote: name });
+    const rawPath = slash === -1 ? '' : raw.slice(slash + 1);
+    const { path, segments } = parseRemotePath(rawPath, { encodedSlash: remote.plugin.paths?.encodedSlash });
+    const req: ArtifactRequest = {
+      method: ctx.method as 'GET' | 'HEAD', remote: name, path, segments, rawPath, search: ctx.search,
+      headers: ctx.headers, publicBase: publicBaseFor(ctx.req, name, {
+        publicUrl: config.server.publicUrl, trustProxy: config.server.trustProxy, encrypted: ctx.protocol === 'https',
+      }),
+    };
+    const route = remote.handler.canHandle(req);
+    if (!route) throw cfError('CF_ERR_NOT_FOUND', `${path} is not part of a ${remote.plugin.name} repository's URL space`, { remote: name, path });
+    if (route.kind === 'refused') {
+      const code = route.status === 403 ? 'CF_ERR_POLICY_DENIED' : route.status === 405 ? 'CF_ERR_REQUEST_METHOD' : 'CF_ERR_NOT_FOUND';
+      throw cfError(code, route.reason, { remote: name, path });
+    }
+    const context: FetchContext = { pipeline: remote.pipeline, log: log.child({ remote: name }) };
+    const response = await remote.handler.fetch(req, route, context);
+    await sendArtifact(ctx, response);
+  };
+}
+
+function safeName(name: string): string {
+  return name.length > 64 ? `${name.slice(0, 64)}…` : name;
+}

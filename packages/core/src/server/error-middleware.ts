@@ -1,0 +1,45 @@
+import type { Context, Next } from 'koa';
+import { cfError, isCacheForgeError, type CacheForgeError } from '../errors/errors.js';
+import { ERROR_CODES } from '../errors/codes.js';
+import type { Logger } from '../util/logger.js';
+
+/** The JSON body of every error response. */
+export interface ErrorBody {
+  errors: { code: string; message: string; detail?: Record<string, unknown> }[];
+}
+
+/**
+ * The one place an error becomes an HTTP status and body: the code's status from the table, a
+ * JSON body `{errors:[{code,message,detail}]}`, the error's own headers (Retry-After,
+ * X-Cache-Status). Internal faults are logged and shown only as their code. When a body was
+ * already streaming, the connection is destroyed so the client sees a truncated download, never
+ * a clean end.
+ */
+export function errorMiddleware(log: Logger) {
+  return async function handleErrors(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+    } catch (raw) {
+      const err: CacheForgeError = isCacheForgeError(raw)
+        ? raw
+        : cfError('CF_ERR_INTERNAL', (raw as Error)?.message ?? String(raw), { cause: raw });
+      const spec = ERROR_CODES[err.code];
+      ctx.state.errorCode = err.code;
+      const fields = { code: err.code, remote: err.remote ?? ctx.state.remote, path: ctx.path, reason: err.message };
+      if (spec.level === 'error') log.error({ ...fields, err: raw }, 'request failed');
+      else log[spec.level](fields, 'request refused');
+      if (ctx.headerSent || !ctx.writable) {
+        ctx.req.socket.destroy();
+        return;
+      }
+      ctx.respond = true;
+      ctx.status = spec.status;
+      for (const [name, value] of Object.entries(err.headers ?? {})) ctx.set(name, value);
+      if (err.code === 'CF_ERR_REQUEST_METHOD') ctx.set('Allow', 'GET, HEAD');
+      const body: ErrorBody = {
+        errors: [{ code: err.code, message: spec.expose ? err.message : spec.title, ...(spec.expose && err.detail ? { detail: err.detail } : {}) }],
+      };
+      ctx.body = body;
+    }
+  };
+}

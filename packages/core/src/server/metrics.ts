@@ -1,0 +1,39 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { UpstreamObserver } from '../upstream/client.js';
+
+/** The Prometheus metrics of one process, served at `/-/metrics`. */
+export class Metrics implements UpstreamObserver {
+  readonly registry = new Registry();
+  readonly requests = new Counter({
+    name: 'cacheforge_requests_total', help: 'Requests answered, by remote, cache status and HTTP status.',
+    labelNames: ['remote', 'cache', 'status'] as const, registers: [this.registry],
+  });
+  readonly bytesServed = new Counter({
+    name: 'cacheforge_served_bytes_total', help: 'Body bytes sent to clients, by remote.', labelNames: ['remote'] as const, registers: [this.registry],
+  });
+  readonly bytesFetched = new Counter({
+    name: 'cacheforge_fetched_bytes_total', help: 'Body bytes received from upstreams, by remote.', labelNames: ['remote'] as const, registers: [this.registry],
+  });
+  readonly upstreamLatency = new Histogram({
+    name: 'cacheforge_upstream_response_seconds', help: 'Time from upstream request to response headers, by remote and status.',
+    labelNames: ['remote', 'status'] as const, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry],
+  });
+  readonly upstreamErrors = new Counter({
+    name: 'cacheforge_upstream_errors_total', help: 'Upstream failures, by remote and error code.', labelNames: ['remote', 'reason'] as const, registers: [this.registry],
+  });
+  readonly inflight = new Gauge({
+    name: 'cacheforge_inflight_fetches', help: 'Upstream fills in progress, by remote.', labelNames: ['remote'] as const, registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'cacheforge_' });
+  }
+
+  onResponse(remote: string, status: number, seconds: number): void {
+    this.upstreamLatency.observe({ remote, status: String(status) }, seconds);
+  }
+
+  onError(remote: string, reason: string): void {
+    this.upstreamErrors.inc({ remote, reason });
+  }
+}

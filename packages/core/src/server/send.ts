@@ -1,0 +1,62 @@
+import type { Context } from 'koa';
+import { cfError } from '../errors/errors.js';
+import type { ArtifactResponse } from '../plugin/contract.js';
+import { evaluateRange, notModified } from './http-conditions.js';
+
+/**
+ * Writes a handler's response: headers, `X-Cache-Status`, and for an entity the conditional
+ * (304), range (206/416) and HEAD handling, so no handler repeats it.
+ */
+export async function sendArtifact(ctx: Context, response: ArtifactResponse): Promise<void> {
+  ctx.status = response.status;
+  for (const [name, value] of Object.entries(response.headers ?? {})) ctx.set(name, value);
+  ctx.set('X-Cache-Status', response.cacheStatus);
+  ctx.state.cacheStatus = response.cacheStatus;
+
+  const entity = response.entity;
+  if (!entity) {
+    if (response.body !== undefined && ctx.method !== 'HEAD') ctx.body = response.body;
+    else if (ctx.method === 'HEAD' && typeof response.body === 'object' && response.body && 'destroy' in response.body) response.body.destroy();
+    return;
+  }
+
+  if (entity.contentType) ctx.set('Content-Type', entity.contentType);
+  else ctx.set('Content-Type', 'application/octet-stream');
+  if (entity.etag) ctx.set('ETag', entity.etag);
+  if (entity.lastModified) ctx.set('Last-Modified', entity.lastModified.toUTCString());
+  if (entity.size !== undefined) ctx.set('Accept-Ranges', 'bytes');
+
+  const headers = ctx.headers as Record<string, string | undefined>;
+  if (notModified({ 'if-none-match': headers['if-none-match'], 'if-modified-since': headers['if-modified-since'] }, entity.etag, entity.lastModified)) {
+    ctx.status = 304;
+    return;
+  }
+
+  let start = 0;
+  let end = entity.size === undefined ? undefined : entity.size - 1;
+  if (entity.size !== undefined) {
+    const range = ctx.method === 'GET' ? evaluateRange(headers.range, headers['if-range'], entity.size, entity.etag, entity.lastModified) : { kind: 'full' as const };
+    if (range.kind === 'unsatisfiable') {
+      throw cfError('CF_ERR_REQUEST_RANGE', `range ${headers.range} is outside the ${entity.size} bytes`, { headers: { 'content-range': `bytes */${entity.size}`, 'x-cache-status': response.cacheStatus } });
+    }
+    if (range.kind === 'partial') {
+      ctx.status = 206;
+      start = range.start;
+      end = range.end;
+      ctx.set('Content-Range', `bytes ${start}-${end}/${entity.size}`);
+    }
+  }
+
+  if (ctx.method === 'HEAD') {
+    if (entity.size !== undefined) ctx.set('Content-Length', String(end! - start + 1));
+    return;
+  }
+  const partial = ctx.status === 206;
+  if (entity.bytes) {
+    ctx.body = partial ? entity.bytes.subarray(start, end! + 1) : entity.bytes;
+    return;
+  }
+  const stream = await entity.open(partial ? { start, end: end! } : undefined);
+  ctx.body = stream;
+  if (end !== undefined) ctx.length = end - start + 1;
+}

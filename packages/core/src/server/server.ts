@@ -1,0 +1,94 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DependencyContainer } from 'tsyringe';
+import { TOKENS } from '../container.js';
+import type { CacheForgeConfig } from '../config/config.js';
+import type { Logger } from '../util/logger.js';
+import type { Storage } from '../storage/storage.js';
+import type { MetadataStore } from '../metadata/metadata.js';
+import type { HotCache } from '../cache/cache.js';
+import type { PipelineServices } from '../pipeline/pipeline.js';
+import type { RemoteRegistry } from '../plugin/remote-registry.js';
+import type { UpstreamClient } from '../upstream/client.js';
+import type { Metrics } from './metrics.js';
+import { createApp } from './app.js';
+
+/**
+ * One Cache Forge process: prepares the backends, listens, and on stop lets in-flight downloads
+ * finish (up to `server.shutdownTimeout`) before aborting the rest, so nothing half-written stays.
+ */
+export class CacheForgeServer {
+  private server?: Server;
+  private shuttingDown = false;
+  private readonly log: Logger;
+  private readonly config: CacheForgeConfig;
+
+  constructor(private readonly container: DependencyContainer) {
+    this.log = container.resolve<Logger>(TOKENS.Logger);
+    this.config = container.resolve<CacheForgeConfig>(TOKENS.Config);
+  }
+
+  /** The address it listens on, once started. */
+  get address(): AddressInfo {
+    return this.server!.address() as AddressInfo;
+  }
+
+  async start(): Promise<AddressInfo> {
+    const storage = this.container.resolve<Storage>(TOKENS.Storage);
+    const metadata = this.container.resolve<MetadataStore>(TOKENS.Metadata);
+    await storage.init();
+    await metadata.init();
+    const services = this.container.resolve<PipelineServices>(TOKENS.PipelineServices);
+    await services.spool?.init();
+    const registry = this.container.resolve<RemoteRegistry>(TOKENS.Registry);
+    const app = createApp({
+      config: this.config, log: this.log, metrics: this.container.resolve<Metrics>(TOKENS.Metrics), storage, metadata,
+      cache: this.container.resolve<HotCache>(TOKENS.Cache), registry, isShuttingDown: () => this.shuttingDown,
+    });
+    const server = app.listen({ host: this.config.server.host, port: this.config.server.port });
+    this.server = server;
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+    server.requestTimeout = 0; // large downloads may take hours; idle sockets are bounded by keepAliveTimeout
+    await once(server, 'listening');
+    const address = this.address;
+    this.log.info({
+      host: address.address, port: address.port, config: this.config.source,
+      remotes: registry.all().map((r) => `${r.config.name} (${r.plugin.name} → ${r.config.upstream.origin})`),
+      storage: storage.name, metadata: metadata.name, cache: services.cache.name,
+    }, 'cacheforge listening');
+    return address;
+  }
+
+  /** Stops accepting, lets downloads finish for up to `shutdownTimeout`, aborts the rest, closes backends. */
+  async stop(reason = 'stop'): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    const services = this.container.resolve<PipelineServices>(TOKENS.PipelineServices);
+    const server = this.server;
+    this.log.info({ reason, inflightFills: services.fills.size }, 'shutting down');
+    const closed = server ? once(server, 'close') : Promise.resolve();
+    server?.close();
+    server?.closeIdleConnections();
+
+    const timeout = this.config.server.shutdownTimeout;
+    const fillsDone = Promise.allSettled([...services.fills].map((f) => f.done));
+    await Promise.race([Promise.all([fillsDone, closed]), sleep(timeout, undefined, { ref: false })]);
+    if (services.fills.size > 0) {
+      this.log.warn({ count: services.fills.size }, 'aborting unfinished downloads; nothing partial is kept');
+      const pending = [...services.fills];
+      for (const fill of pending) fill.abort(new Error('server shutting down'));
+      await Promise.allSettled(pending.map((f) => f.done));
+    }
+    server?.closeAllConnections();
+    await closed;
+    await services.access.close();
+    for (const client of this.container.resolve<Map<string, UpstreamClient>>(TOKENS.UpstreamClients).values()) client.close();
+    await services.metadata.close();
+    await services.cache.close();
+    await services.storage.close();
+    this.log.info('stopped');
+  }
+}

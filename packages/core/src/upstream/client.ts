@@ -1,0 +1,173 @@
+import got, { type Got, type Request as GotRequest, type PlainResponse } from 'got';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cfError, isCacheForgeError } from '../errors/errors.js';
+import type { RemoteConfig } from '../config/config.js';
+import { createAgents, type Agents } from './agents.js';
+import { hostAllowed } from './hosts.js';
+
+/** One request to an upstream. */
+export interface UpstreamCall {
+  readonly url: URL;
+  readonly method: 'GET' | 'HEAD';
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Aborts the request and its body. */
+  readonly signal?: AbortSignal;
+}
+
+/** An upstream response whose headers have arrived; the body streams on. */
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  /** The URL that answered, after redirects. */
+  readonly url: URL;
+  /** The body as raw bytes (no content decoding). Errors are coded (truncated, timeout). */
+  readonly body: Readable;
+}
+
+/** What the client reports, for metrics. */
+export interface UpstreamObserver {
+  onResponse(remote: string, status: number, seconds: number): void;
+  onError(remote: string, reason: string): void;
+}
+
+const RETRYABLE_STATUS = new Set([502, 503, 504]);
+const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ETIMEDOUT']);
+
+/**
+ * The HTTP client of one remote (got): keep-alive, proxy from the environment, timeouts, retries
+ * before the first byte for idempotent failures, and redirects followed only to allowed hosts.
+ * Credentials from the remote's `headers` are added to every request.
+ */
+export class UpstreamClient {
+  private readonly got: Got;
+  private readonly agents: Agents;
+  private readonly allowed: readonly string[];
+
+  constructor(private readonly remote: RemoteConfig, private readonly observer?: UpstreamObserver, env: NodeJS.ProcessEnv = process.env) {
+    this.agents = createAgents(remote.upstream, remote.client.maxSockets, env);
+    const allowed = [remote.upstream.hostname, ...remote.allowedHosts];
+    this.allowed = allowed;
+    this.got = got.extend({
+      agent: { http: this.agents.http, https: this.agents.https },
+      decompress: false,
+      throwHttpErrors: false,
+      retry: { limit: 0 },
+      maxRedirects: 10,
+      followRedirect: (response: PlainResponse) => {
+        const location = response.headers.location;
+        if (!location) return false;
+        return hostAllowed(new URL(location, response.url).hostname, allowed);
+      },
+      timeout: { connect: remote.client.connectTimeout, response: remote.client.responseTimeout, socket: remote.client.idleTimeout },
+      headers: { 'user-agent': 'cacheforge', 'accept-encoding': 'identity' },
+    });
+  }
+
+  /**
+   * Sends `call` and resolves when the response headers arrive. Connection failures and 502/503/504
+   * are retried (`client.retries` times, with backoff) while no byte has reached a caller.
+   * @throws CF_ERR_UPSTREAM_UNAVAILABLE, CF_ERR_UPSTREAM_TIMEOUT, CF_ERR_UPSTREAM_REDIRECT.
+   */
+  async request(call: UpstreamCall): Promise<UpstreamResponse> {
+    if (!hostAllowed(call.url.hostname, this.allowed)) {
+      throw cfError('CF_ERR_UPSTREAM_REDIRECT', `${call.url.host} is not a host remote ${this.remote.name} may contact (add it to allowedHosts)`,
+        { remote: this.remote.name, op: 'upstream.request' });
+    }
+    const attempts = this.remote.client.retries + 1;
+    for (let attempt = 1; ; attempt++) {
+      const started = process.hrtime.bigint();
+      try {
+        const response = await this.once(call);
+        this.observer?.onResponse(this.remote.name, response.status, Number(process.hrtime.bigint() - started) / 1e9);
+        if (RETRYABLE_STATUS.has(response.status) && attempt < attempts) {
+          response.body.destroy();
+          await sleep(backoff(attempt), undefined, { signal: call.signal });
+          continue;
+        }
+        if (response.status >= 300 && response.status < 400 && response.status !== 304) {
+          response.body.destroy();
+          const location = response.headers.location ?? '(none)';
+          throw cfError('CF_ERR_UPSTREAM_REDIRECT', `upstream redirected ${call.url.href} to ${location}, a host remote ${this.remote.name} does not allow (add it to allowedHosts)`,
+            { remote: this.remote.name, op: 'upstream.redirect', detail: { location } });
+        }
+        return response;
+      } catch (err) {
+        const coded = this.toError(err, call);
+        if (coded.code === 'CF_ERR_UPSTREAM_REDIRECT' || call.signal?.aborted || attempt >= attempts || !retryable(err)) {
+          this.observer?.onError(this.remote.name, coded.code);
+          throw coded;
+        }
+        await sleep(backoff(attempt), undefined, { signal: call.signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  /** Frees the keep-alive sockets. */
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+
+  private once(call: UpstreamCall): Promise<UpstreamResponse> {
+    return new Promise((resolve, reject) => {
+      const stream: GotRequest = this.got.stream(call.url, {
+        method: call.method,
+        headers: { ...this.remote.headers, ...call.headers },
+        signal: call.signal,
+      });
+      const onError = (err: Error) => reject(err);
+      stream.once('error', onError);
+      stream.once('response', (response: PlainResponse) => {
+        stream.off('error', onError);
+        // NOTE: errors on the body after this point (a cut connection, a stall) are re-coded so
+        // the pipeline can tell a truncated upstream from a local fault.
+        const body = this.wrapBody(stream as unknown as Readable, call);
+        resolve({ status: response.statusCode, headers: response.headers, url: new URL(response.url), body });
+      });
+    });
+  }
+
+  private wrapBody(body: Readable, call: UpstreamCall): Readable {
+    const toError = (err: unknown) => this.toError(err, call, true);
+    const emit = body.emit.bind(body);
+    // Re-code body errors in place, keeping the stream object (and its backpressure) as got made it.
+    body.emit = ((event: string, ...args: unknown[]) => {
+      if (event === 'error') return emit('error', toError(args[0]));
+      return emit(event, ...args);
+    }) as typeof body.emit;
+    return body;
+  }
+
+  private toError(err: unknown, call: UpstreamCall, afterHeaders = false) {
+    if (isCacheForgeError(err)) return err;
+    const e = err as { code?: string; name?: string; message?: string; event?: string };
+    const where = `${call.method} ${redact(call.url)}`;
+    const context = { remote: this.remote.name, op: afterHeaders ? 'upstream.body' : 'upstream.request', cause: err };
+    if (e.name === 'TimeoutError' || e.code === 'ETIMEDOUT') {
+      return cfError('CF_ERR_UPSTREAM_TIMEOUT', `${where} timed out (${e.event ?? 'timeout'})`, context);
+    }
+    if (afterHeaders) {
+      return cfError('CF_ERR_UPSTREAM_TRUNCATED', `${where}: body ended early (${e.code ?? e.message})`, context);
+    }
+    return cfError('CF_ERR_UPSTREAM_UNAVAILABLE', `${where} failed: ${e.code ?? ''} ${e.message ?? ''}`.trim(), context);
+  }
+}
+
+function retryable(err: unknown): boolean {
+  const e = err as { code?: string; name?: string };
+  return e.name === 'TimeoutError' || (e.code !== undefined && RETRYABLE_CODES.has(e.code));
+}
+
+function backoff(attempt: number): number {
+  return Math.min(2000, 100 * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5);
+}
+
+/** A URL with credentials and query values removed, for logs and errors. */
+export function redact(url: URL): string {
+  const copy = new URL(url.href);
+  copy.username = ''; copy.password = '';
+  for (const key of [...copy.searchParams.keys()]) copy.searchParams.set(key, '…');
+  return copy.href;
+}
