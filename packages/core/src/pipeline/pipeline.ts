@@ -318,7 +318,9 @@ export class RemotePipeline implements Pipeline {
       lastModified: meta.lastModified ? new Date(meta.lastModified) : undefined,
       open: async (range) => fill.open(range),
     };
-    return { status: 200, cacheStatus: 'MISS', headers: meta.headers, entity };
+    // A fill whose bytes are all in and verified is, for a client joining now, a stored copy.
+    const cacheStatus = fill.state === 'verified' || fill.state === 'committed' ? 'HIT' : 'MISS';
+    return { status: 200, cacheStatus, headers: meta.headers, entity };
   }
 }
 

@@ -15,7 +15,7 @@ export function accessLog(log: Logger, metrics: Metrics, enabled: boolean) {
       ctx.res.off('finish', done);
       ctx.res.off('close', done);
       const remote = ctx.state.remote as string | undefined;
-      const cache = (ctx.state.cacheStatus as string | undefined) ?? '-';
+      const cache = (ctx.state.cacheStatus as string | undefined) ?? (ctx.response.get('x-cache-status') || '-');
       const complete = ctx.res.writableFinished;
       const length = Number(ctx.res.getHeader('content-length'));
       // Body bytes: the declared length when the response completed, else what left the socket.
