@@ -16,8 +16,9 @@ export class FillReader extends Readable {
   private readonly onProgress = () => { if (this.waiting) { this.waiting = false; this.pump(); } };
   private waiting = false;
 
-  constructor(private readonly fill: Fill, start: number, private readonly end?: number) {
+  constructor(private readonly fill: Fill, reader: PartialReader, start: number, private readonly end?: number) {
     super({ highWaterMark: CHUNK });
+    this.reader = reader;
     this.position = start;
     fill.on('progress', this.onProgress);
   }
@@ -39,7 +40,7 @@ export class FillReader extends Readable {
       const stop = this.end === undefined ? Infinity : this.end + 1;
       const available = Math.min(fill.releasable(), stop);
       if (this.position < available) {
-        this.reader ??= await fill.openPartial();
+        if (!this.reader) return;
         const chunk = await this.reader.read(this.position, Math.min(CHUNK, available - this.position));
         if (chunk.length === 0) { this.waiting = true; return; }
         this.position += chunk.length;

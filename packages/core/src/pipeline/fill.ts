@@ -37,6 +37,8 @@ export class Fill extends EventEmitter {
   flushed = 0;
   state: FillState = 'filling';
   error?: Error;
+  /** The sha256 of the bytes, once `state` is `verified`. */
+  digest?: string;
   /** The committed blob, once `state` is `committed`. */
   blob?: BlobInfo;
   /** The whole body, when it was small enough to keep (see `keepInMemory`). */
@@ -65,9 +67,14 @@ export class Fill extends EventEmitter {
     return this.blob?.size ?? (this.state === 'verified' ? this.flushed : this.expect.size);
   }
 
-  /** Opens a reader of the bytes `[start, end]` (inclusive) or all of them, following the fill. */
-  open(range?: { start: number; end: number }): Readable {
-    return new FillReader(this, range?.start ?? 0, range?.end);
+  /**
+   * Opens a reader of the bytes `[start, end]` (inclusive) or all of them, following the fill.
+   * The file is opened before this resolves, so a failure here is an error response, not a
+   * response that dies before its first byte.
+   */
+  async open(range?: { start: number; end: number }): Promise<Readable> {
+    if (this.state === 'failed') throw this.error;
+    return new FillReader(this, await this.openPartial(), range?.start ?? 0, range?.end);
   }
 
   /** How many bytes a reader may take now: the last one is held back until verification. */
@@ -122,6 +129,7 @@ export class Fill extends EventEmitter {
         throw cfError('CF_ERR_UPSTREAM_DIGEST_MISMATCH',
           `${this.expect.describe}: ${this.expect.digest!.algorithm} is ${actual}, expected ${this.expect.digest!.hex}`);
       }
+      this.digest = sha256;
       this.state = 'verified';
       this.emit('progress');
       this.blob = await this.writer.commit({ digest: sha256, size: tracker.size });

@@ -314,9 +314,9 @@ export class RemotePipeline implements Pipeline {
     }
     const { fill, meta } = resolved;
     const entity: Entity = {
-      size: fill.size, contentType: meta.contentType,
+      size: fill.size, contentType: meta.contentType, etag: fill.digest ? `"${fill.digest}"` : undefined,
       lastModified: meta.lastModified ? new Date(meta.lastModified) : undefined,
-      open: async (range) => fill.open(range),
+      open: (range) => fill.open(range),
     };
     // A fill whose bytes are all in and verified is, for a client joining now, a stored copy.
     const cacheStatus = fill.state === 'verified' || fill.state === 'committed' ? 'HIT' : 'MISS';

@@ -34,7 +34,12 @@ export function createApp(services: AppServices): Koa {
   const app = new Koa({ proxy: config.server.trustProxy });
   // Errors are logged by the error middleware; koa's default handler would print them again.
   app.silent = true;
-  app.on('error', () => undefined);
+  // What reaches here failed after the response started: a body stream broke mid-way (the
+  // connection is destroyed, so the client sees a truncated download) or the client went away.
+  app.on('error', (err: NodeJS.ErrnoException, ctx?: Koa.Context) => {
+    const clientGone = err.code === 'ECONNRESET' || err.code === 'ERR_STREAM_PREMATURE_CLOSE' || err.code === 'EPIPE';
+    log[clientGone ? 'debug' : 'warn']({ remote: ctx?.state.remote, path: ctx?.path, code: err.code, reason: err.message }, 'response body failed mid-stream');
+  });
 
   const own = new Router({ prefix: '/-' });
   own.get('/health', (ctx) => {

@@ -143,6 +143,8 @@ export class FilesystemStorage implements Storage {
 class FilesystemWriter implements BlobWriter {
   bytesWritten = 0;
   private done = false;
+  /** Where the bytes are now: the temp file, or the blob after commit. */
+  private currentPath: string;
 
   constructor(
     private readonly handle: FileHandle,
@@ -150,7 +152,9 @@ class FilesystemWriter implements BlobWriter {
     private readonly finalPath: (digest: string) => string,
     private readonly fsync: boolean,
     private readonly fail: (op: string, err: unknown) => Error,
-  ) {}
+  ) {
+    this.currentPath = tempPath;
+  }
 
   async write(chunk: Buffer): Promise<void> {
     if (this.done) throw this.fail('write', new Error('writer already finished'));
@@ -168,8 +172,14 @@ class FilesystemWriter implements BlobWriter {
 
   async openPartial(): Promise<PartialReader> {
     // NOTE: an fd opened on the temp file stays valid across the commit's rename, so readers that
-    // started during the fill finish from the same inode.
-    const reader = await open(this.tempPath, 'r');
+    // started during the fill finish from the same inode; one opened after it follows the rename.
+    let reader: FileHandle;
+    try {
+      reader = await open(this.currentPath, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw this.fail('openPartial', err);
+      reader = await open(this.currentPath, 'r').catch((again: unknown) => { throw this.fail('openPartial', again); });
+    }
     return {
       async read(position: number, length: number): Promise<Buffer> {
         const buffer = Buffer.allocUnsafe(length);
@@ -194,6 +204,7 @@ class FilesystemWriter implements BlobWriter {
       await this.handle.close();
       await mkdir(path.dirname(target), { recursive: true });
       await rename(this.tempPath, target);
+      this.currentPath = target;
     } catch (err) {
       await rm(this.tempPath, { force: true }).catch(() => undefined);
       throw this.fail('commit', err);
