@@ -67,7 +67,7 @@ export const upstreamSettings = z.strictObject({
   responseTimeout: duration.optional(),
   /** Longest silence while a body streams; a stalled upstream fails after it. Default 60s. */
   idleTimeout: duration.optional(),
-  /** Retries before the first byte for idempotent failures (connect errors, 502/503/504). Default 2; 0 = none. */
+  /** Retries before the first byte for idempotent failures (connect errors, 500/502/503/504). Default 2; 0 = none. */
   retries: z.number().int().min(0).max(10).optional(),
   /** Open sockets per upstream host. Default 64. */
   maxSockets: z.number().int().min(1).optional(),

@@ -138,10 +138,12 @@ export class Fill extends EventEmitter {
       this.emit('progress');
       return this.blob;
     } catch (err) {
+      // Discard first, then tell the readers: by the time a client sees the failure, nothing of
+      // the failed download is left in storage.
+      await this.writer.abort();
       this.error = err as Error;
       this.state = 'failed';
       this.emit('progress');
-      await this.writer.abort();
       throw err;
     } finally {
       this.chunks.length = 0;

@@ -32,7 +32,7 @@ export interface UpstreamObserver {
   onError(remote: string, reason: string): void;
 }
 
-const RETRYABLE_STATUS = new Set([502, 503, 504]);
+const RETRYABLE_STATUS = new Set([500, 502, 503, 504]);
 const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ETIMEDOUT']);
 
 /**
@@ -66,7 +66,7 @@ export class UpstreamClient {
   }
 
   /**
-   * Sends `call` and resolves when the response headers arrive. Connection failures and 502/503/504
+   * Sends `call` and resolves when the response headers arrive. Connection failures and 500/502/503/504
    * are retried (`client.retries` times, with backoff) while no byte has reached a caller.
    * @throws CF_ERR_UPSTREAM_UNAVAILABLE, CF_ERR_UPSTREAM_TIMEOUT, CF_ERR_UPSTREAM_REDIRECT.
    */

@@ -23,6 +23,11 @@ export interface Behavior {
   stallAfter?: number;
   /** Send without Content-Length (chunked). */
   chunked?: boolean;
+  /** Answer the first N requests with `failStatus` (default 503), then behave. */
+  failTimes?: number;
+  failStatus?: number;
+  /** Redirect (302) to this absolute URL. */
+  redirectTo?: string;
 }
 
 /** A body made on the fly: `size` bytes of a repeated random block, each MiB stamped with its index. */
@@ -129,6 +134,8 @@ export class FakeUpstream {
     const b = this.behaviors.get(path);
     if (!b) { res.writeHead(404, { 'content-type': 'text/plain' }).end('no such file'); return; }
     if (b.delayHeaders) await sleep(b.delayHeaders);
+    if (b.failTimes && b.failTimes > 0) { b.failTimes -= 1; res.writeHead(b.failStatus ?? 503).end('try later'); return; }
+    if (b.redirectTo) { res.writeHead(302, { location: b.redirectTo }).end(); return; }
     const status = b.status ?? 200;
     const headers: Record<string, string> = { ...b.headers };
     if (b.etag) headers.etag = b.etag;
