@@ -13,7 +13,13 @@ export function describeConfig(config: CacheForgeConfig, plugins: ReadonlyMap<st
   const masked = (path: string, value: unknown): unknown => {
     if (config.secretPaths.has(path) || SECRET_KEY.test(path.split('.').pop() ?? '')) return '***';
     if (value instanceof RegExp) return value.source;
-    if (value instanceof URL) return value.href;
+    if (value instanceof URL) {
+      // NOTE: credentials written inline (`https://user:pass@host/`) are secrets too.
+      if (!value.password) return value.href;
+      const shown = new URL(value.href);
+      shown.password = '***';
+      return shown.href;
+    }
     if (Array.isArray(value)) return value.map((v, i) => masked(`${path}.${i}`, v));
     if (value && typeof value === 'object' && !(value instanceof Set)) {
       return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, masked(path ? `${path}.${k}` : k, v)]));

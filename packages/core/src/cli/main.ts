@@ -13,7 +13,8 @@ const USAGE = `Usage:
   cacheforge --version
 
 The config is FILE, else $CACHEFORGE_CONFIG, else cacheforge.config.{yaml,yml,json,js,mjs},
-.cacheforgerc* or a "cacheforge" key in package.json, searched from the working directory up.`;
+.cacheforgerc* or a "cacheforge" key in package.json, searched from the working directory up to
+the project root (the first folder with a package.json).`;
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad configuration. */
 export async function main(argv: string[]): Promise<number> {
@@ -29,7 +30,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { values, positionals } = parsed;
   if (values.version) { process.stdout.write(`${CORE_VERSION}\n`); return 0; }
-  if (values.help || positionals.length === 0) { process.stdout.write(`${USAGE}\n`); return values.help ? 0 : 2; }
+  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+  // NOTE: a usage error goes to stderr, so `cacheforge > out` does not swallow the reason it failed.
+  if (positionals.length === 0) { process.stderr.write(`cacheforge: no command given\n\n${USAGE}\n`); return 2; }
   let port: number | undefined;
   if (values.port !== undefined) {
     port = Number(values.port);

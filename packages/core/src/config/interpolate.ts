@@ -1,11 +1,19 @@
 /**
  * `${VAR}` interpolation over a parsed config tree, so secrets live in the environment rather than
- * in files. `${VAR:-fallback}` gives a default; `$${` is a literal `${`. A reference to an unset
- * variable without a default is a config error naming the key.
+ * in files. `${VAR:-fallback}` gives a default (used when VAR is unset or empty); `$${` is a
+ * literal `${`. A reference to an unset variable without a default is a config error naming the
+ * key, and so is a `${` that is not a reference (a typo must not reach an upstream as text).
  */
-export interface InterpolationProblem { path: (string | number)[]; variable: string }
+export interface InterpolationProblem {
+  path: (string | number)[];
+  /** The variable that is not set; absent when the reference itself is malformed. */
+  variable?: string;
+  message: string;
+}
 
-const PATTERN = /\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+// NOTE: one alternation scanned left to right, so `$${` is consumed before its `${` could be read
+// as a reference, and a `${` matching neither branch is caught by the last one.
+const PATTERN = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{/g;
 
 /** Returns a copy of `value` with every string interpolated, plus what could not be resolved. */
 export function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: (string | number)[] = [],
@@ -13,12 +21,19 @@ export function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: (strin
   const secrets = new Set<string>();
   const walk = (v: unknown, p: (string | number)[]): unknown => {
     if (typeof v === 'string') {
-      return v.replace(PATTERN, (whole, escaped: string | undefined, name: string, fallback: string | undefined) => {
-        if (escaped) return whole.slice(1);
+      return v.replace(PATTERN, (whole, name: string | undefined, fallback: string | undefined) => {
+        if (whole === '$${') return '${';
+        if (name === undefined) {
+          problems.push({ path: p, message: 'malformed ${...} reference: expected ${NAME} or ${NAME:-default} (write $${ for a literal ${)' });
+          return whole;
+        }
         const found = env[name];
         if (found !== undefined && found !== '') { secrets.add(p.join('.')); return found; }
         if (fallback !== undefined) return fallback;
-        problems.push({ path: p, variable: name });
+        problems.push({
+          path: p, variable: name,
+          message: `environment variable ${name} is ${found === '' ? 'empty' : 'not set'} (and no \${${name}:-default} given)`,
+        });
         return '';
       });
     }

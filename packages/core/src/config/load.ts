@@ -41,12 +41,16 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
   const baseDir = source === EMBEDDED_DEFAULTS ? cwd : path.dirname(source);
 
   const interpolated = interpolate(raw ?? {}, env);
-  const problems: ConfigProblem[] = interpolated.problems.map((p) => ({
-    path: formatPath(p.path), message: `environment variable ${p.variable} is not set (and no \${${p.variable}:-default} given)`,
-  }));
+  const problems: ConfigProblem[] = interpolated.problems.map((p) => ({ path: formatPath(p.path), message: p.message }));
+  // NOTE: a key whose variable is missing holds '' now; what the schema says about that '' (not a
+  // URL, too short) is noise beside the real cause, so later problems at that key are dropped.
+  const unresolved = new Set(problems.map((p) => p.path));
+  const report = (found: readonly ConfigProblem[]) => {
+    for (const p of found) if (!unresolved.has(p.path)) problems.push(p);
+  };
 
   const parsed = coreSchema.safeParse(interpolated.value);
-  if (!parsed.success) problems.push(...problemsFromZod(parsed.error));
+  if (!parsed.success) report(problemsFromZod(parsed.error));
   const core = parsed.success ? parsed.data : undefined;
   const rawTree = (interpolated.value ?? {}) as { plugins?: unknown; remotes?: unknown };
 
@@ -61,7 +65,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
       const loaded = await loadPlugin(specifier, baseDir, searchDirs);
       const existing = plugins.get(loaded.plugin.name);
       if (existing) {
-        problems.push({ path: `plugins[${i}]`, message: `CF_ERR_PLUGIN_DUPLICATE: format "${loaded.plugin.name}" is already provided by ${existing.specifier}` });
+        problems.push({ path: `plugins[${i}]`, message: `CF_ERR_PLUGIN_DUPLICATE: plugin "${specifier}" declares format "${loaded.plugin.name}", which plugin "${existing.specifier}" already provides; list only one of them` });
       } else {
         plugins.set(loaded.plugin.name, loaded);
       }
@@ -77,9 +81,16 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     remoteTree = (rawTree.remotes && typeof rawTree.remotes === 'object' ? rawTree.remotes : {}) as Record<string, unknown>;
   } else {
     remoteTree = {};
-    for (const { plugin } of plugins.values()) {
-      const defaults = plugin.defaultRemotes ? await plugin.defaultRemotes({ env, log: options.log ?? silentLog }) : {};
-      for (const [name, remote] of Object.entries(defaults)) remoteTree[name] = { type: plugin.name, ...remote };
+    for (const { plugin, specifier } of plugins.values()) {
+      let defaults: Record<string, Record<string, unknown>> = {};
+      try {
+        defaults = plugin.defaultRemotes ? await plugin.defaultRemotes({ env, log: options.log ?? silentLog }) : {};
+      } catch (err) {
+        // A plugin's bug stops the start like any other plugin problem: coded, naming the package.
+        problems.push({ path: `plugins[${specifiers.indexOf(specifier)}]`, message: `CF_ERR_PLUGIN_FAILED: plugin "${specifier}": defaultRemotes() threw: ${(err as Error)?.message ?? String(err)}` });
+        continue;
+      }
+      for (const [name, remote] of Object.entries(defaults ?? {})) remoteTree[name] = { type: plugin.name, ...remote };
     }
   }
   const remotes: Record<string, RemoteConfig> = {};
@@ -93,14 +104,14 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     if (typeof type !== 'string') continue; // the core schema already reported it
     const loaded = plugins.get(type);
     if (!loaded) {
-      problems.push({ path: formatPath([...at, 'type']), message: `unknown format "${type}"; loaded plugins provide: ${[...plugins.keys()].join(', ') || 'none'}` });
+      problems.push({ path: formatPath([...at, 'type']), message: `unknown remote type "${type}": expected the format of a loaded plugin (${[...plugins.keys()].join(', ') || 'none loaded'})` });
       continue;
     }
     const result = remoteSchema(loaded.options).safeParse(value);
     if (!result.success) {
       // The base keys were already checked by the core schema: report only what is new.
       const seen = new Set(problems.map((p) => `${p.path}: ${p.message}`));
-      for (const p of problemsFromZod(result.error, at)) if (!seen.has(`${p.path}: ${p.message}`)) problems.push(p);
+      report(problemsFromZod(result.error, at).filter((p) => !seen.has(`${p.path}: ${p.message}`)));
       continue;
     }
     remotes[name] = toRemoteConfig(name, result.data as RemoteBaseConfig & Record<string, unknown>, core?.upstream);
@@ -138,8 +149,23 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/**
+ * Where a search looks, in each folder from the working directory up to the project root (the
+ * first folder with a package.json). NOTE: cosmiconfig's own list has no `cacheforge.config.yaml`,
+ * `.yml` or `.json`, the names our docs lead with, so the list is ours.
+ */
+export const SEARCH_PLACES = [
+  'cacheforge.config.yaml', 'cacheforge.config.yml', 'cacheforge.config.json',
+  'cacheforge.config.js', 'cacheforge.config.mjs', 'cacheforge.config.cjs',
+  '.cacheforgerc', '.cacheforgerc.json', '.cacheforgerc.yaml', '.cacheforgerc.yml',
+  '.cacheforgerc.js', '.cacheforgerc.mjs', '.cacheforgerc.cjs',
+  'package.json',
+] as const;
+
 async function readRaw(configPath: string | undefined, cwd: string): Promise<{ raw: unknown; source: string }> {
-  const explorer = cosmiconfig('cacheforge');
+  // NOTE: cosmiconfig's default strategy ('none') looks in `cwd` only; 'project' walks up to the
+  // project root, so `cacheforge start` works from a subfolder as the usage text promises.
+  const explorer = cosmiconfig('cacheforge', { searchPlaces: [...SEARCH_PLACES], searchStrategy: 'project' });
   if (configPath) {
     const file = path.resolve(cwd, configPath);
     if (!existsSync(file)) throw cfError('CF_ERR_CONFIG_NOT_FOUND', `config file ${file} does not exist`, { detail: { file } });
@@ -154,7 +180,8 @@ async function readRaw(configPath: string | undefined, cwd: string): Promise<{ r
   try {
     result = await explorer.search(cwd);
   } catch (err) {
-    const file = /(\/[^\s:]+)/.exec((err as Error).message)?.[1] ?? cwd;
+    // cosmiconfig tags a parse error with the file it was reading.
+    const file = (err as { filepath?: string }).filepath ?? cwd;
     throw cfError('CF_ERR_CONFIG_UNREADABLE', `config file ${file} cannot be parsed: ${(err as Error).message}`, { cause: err, detail: { file } });
   }
   if (!result || result.isEmpty) return { raw: result?.config ?? undefined, source: result?.filepath ?? EMBEDDED_DEFAULTS };

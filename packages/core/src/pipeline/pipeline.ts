@@ -320,6 +320,7 @@ export class RemotePipeline implements Pipeline {
     };
     // A fill whose bytes are all in and verified is, for a client joining now, a stored copy.
     const cacheStatus = fill.state === 'verified' || fill.state === 'committed' ? 'HIT' : 'MISS';
+    if (cacheStatus === 'HIT') resolved.recorded.then((entry) => this.services.access.record(entry.record, flightKey(entry.record)), () => undefined);
     return { status: 200, cacheStatus, headers: meta.headers, entity };
   }
 }
