@@ -7,4 +7,6 @@ module.exports = {
   extension: ['ts'],
   'node-option': ['import=tsx', 'conditions=source'],
   timeout: 20000,
+  // A leaked handle must fail loudly in a test, never hang CI: mocha exits when the run ends.
+  exit: true,
 };

@@ -11,14 +11,18 @@ export interface InterpolationProblem {
   message: string;
 }
 
+/** One environment value put into the tree: kept so error messages can leave it out. */
+export interface Substitution { path: (string | number)[]; value: string }
+
 // NOTE: one alternation scanned left to right, so `$${` is consumed before its `${` could be read
 // as a reference, and a `${` matching neither branch is caught by the last one.
 const PATTERN = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{/g;
 
 /** Returns a copy of `value` with every string interpolated, plus what could not be resolved. */
 export function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: (string | number)[] = [],
-  problems: InterpolationProblem[] = []): { value: unknown; problems: InterpolationProblem[]; secrets: Set<string> } {
+  problems: InterpolationProblem[] = []): { value: unknown; problems: InterpolationProblem[]; secrets: Set<string>; substitutions: Substitution[] } {
   const secrets = new Set<string>();
+  const substitutions: Substitution[] = [];
   const walk = (v: unknown, p: (string | number)[]): unknown => {
     if (typeof v === 'string') {
       return v.replace(PATTERN, (whole, name: string | undefined, fallback: string | undefined) => {
@@ -28,7 +32,11 @@ export function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: (strin
           return whole;
         }
         const found = env[name];
-        if (found !== undefined && found !== '') { secrets.add(p.join('.')); return found; }
+        if (found !== undefined && found !== '') {
+          secrets.add(p.join('.'));
+          substitutions.push({ path: p, value: found });
+          return found;
+        }
         if (fallback !== undefined) return fallback;
         problems.push({
           path: p, variable: name,
@@ -43,5 +51,5 @@ export function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: (strin
     }
     return v;
   };
-  return { value: walk(value, path), problems, secrets };
+  return { value: walk(value, path), problems, secrets, substitutions };
 }

@@ -2,8 +2,8 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { cosmiconfig } from 'cosmiconfig';
 import { cfError, isCacheForgeError } from '../errors/errors.js';
-import { coreSchema, remoteSchema, REMOTE_NAME, UPSTREAM_DEFAULTS, type RemoteBaseConfig } from './schema.js';
-import { interpolate } from './interpolate.js';
+import { coreSchema, remoteSchema, remoteBaseShape, REMOTE_NAME, UPSTREAM_DEFAULTS, type RemoteBaseConfig } from './schema.js';
+import { interpolate, type Substitution } from './interpolate.js';
 import { problemsFromZod, formatPath, type ConfigProblem } from './problems.js';
 import { discoverInstalledPlugins } from '../plugin/resolve.js';
 import { loadPlugin, type LoadedPlugin } from '../plugin/loader.js';
@@ -108,16 +108,26 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
       continue;
     }
     const result = remoteSchema(loaded.options).safeParse(value);
-    if (!result.success) {
-      // The base keys were already checked by the core schema: report only what is new.
+    const found = result.success ? [] : problemsFromZod(result.error, at);
+    // NOTE: the merged schema has the plugin's fields but not its object, so refinements and
+    // transforms a plugin put on its z.object run only when that object parses its own keys.
+    let pluginOptions: Record<string, unknown> | undefined;
+    if (loaded.options) {
+      const own = loaded.options.safeParse(Object.fromEntries(
+        Object.entries(value as Record<string, unknown>).filter(([k]) => !Object.hasOwn(remoteBaseShape, k))));
+      if (own.success) pluginOptions = own.data as Record<string, unknown>;
+      else found.push(...problemsFromZod(own.error, at));
+    }
+    if (found.length > 0) {
+      // The base keys were already checked by the core schema, the fields by both: report each once.
       const seen = new Set(problems.map((p) => `${p.path}: ${p.message}`));
-      report(problemsFromZod(result.error, at).filter((p) => !seen.has(`${p.path}: ${p.message}`)));
+      report(found.filter((p) => !seen.has(`${p.path}: ${p.message}`) && seen.add(`${p.path}: ${p.message}`)));
       continue;
     }
-    remotes[name] = toRemoteConfig(name, result.data as RemoteBaseConfig & Record<string, unknown>, core?.upstream);
+    remotes[name] = toRemoteConfig(name, result.data as RemoteBaseConfig & Record<string, unknown>, core?.upstream, pluginOptions);
   }
 
-  if (problems.length > 0) throw invalid(source, problems);
+  if (problems.length > 0) throw invalid(source, redactProblems(problems, interpolated.substitutions));
   if (!core) throw new Error('unreachable: core config without problems');
 
   const config: CacheForgeConfig = {
@@ -134,8 +144,10 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
 
 const silentLog = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, fatal() {}, child() { return silentLog; }, level: 'silent' } as unknown as Logger;
 
-function toRemoteConfig(name: string, data: RemoteBaseConfig & Record<string, unknown>, defaults: Record<string, unknown> | undefined): RemoteConfig {
-  const { type, upstream, include, exclude, immutable, mutable, ttl, maxSize, allowedHosts, headers, client, ...options } = data;
+function toRemoteConfig(name: string, data: RemoteBaseConfig & Record<string, unknown>, defaults: Record<string, unknown> | undefined,
+  pluginOptions: Record<string, unknown> | undefined): RemoteConfig {
+  const { type, upstream, include, exclude, immutable, mutable, ttl, maxSize, allowedHosts, headers, client, ...rest } = data;
+  const options = pluginOptions ?? rest;
   return {
     name, type, upstream, include, exclude, immutable, mutable,
     ttl: ttl ?? {}, maxSize: maxSize ?? 0, allowedHosts: allowedHosts ?? [],
@@ -186,6 +198,26 @@ async function readRaw(configPath: string | undefined, cwd: string): Promise<{ r
   }
   if (!result || result.isEmpty) return { raw: result?.config ?? undefined, source: result?.filepath ?? EMBEDDED_DEFAULTS };
   return { raw: result.config, source: result.filepath };
+}
+
+/**
+ * Keeps environment values out of the problems about the keys they went into (and about those
+ * keys' parents and children). NOTE: a schema message may quote the bad value, whole ("got
+ * \"...\"") or in part (a URL's scheme), and a secret must not reach a terminal or CI log that way:
+ * the quote is dropped, and the value masked wherever else it appears.
+ */
+function redactProblems(problems: ConfigProblem[], substitutions: readonly Substitution[]): ConfigProblem[] {
+  if (substitutions.length === 0) return problems;
+  const related = (a: string, b: string) => a === b || a.startsWith(`${b}.`) || a.startsWith(`${b}[`);
+  return problems.map((problem) => {
+    const mine = substitutions.filter((s) => related(problem.path, formatPath(s.path)) || related(formatPath(s.path), problem.path));
+    if (mine.length === 0) return problem;
+    let message = problem.message.replace(/, got [\s\S]*$/, '; got a value from the environment (not shown)');
+    for (const { value } of mine) {
+      for (const form of new Set([value, JSON.stringify(value).slice(1, -1)])) message = message.split(form).join('***');
+    }
+    return { ...problem, message };
+  });
 }
 
 function invalid(source: string, problems: ConfigProblem[]) {

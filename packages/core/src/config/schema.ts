@@ -18,6 +18,17 @@ export const duration = z.union([z.string(), z.number()]).transform((value, ctx)
   return ms;
 });
 
+/** The longest delay a Node.js timer takes (~24.8 days); a longer one fires after 1 ms instead. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A duration that becomes a timer (timeouts, intervals). NOTE: capped, because Node.js turns a
+ * longer delay into 1 ms, so `shutdownTimeout: 30d` would abort downloads at once.
+ */
+export const timerDuration = duration.refine((ms) => ms <= MAX_TIMER_MS, {
+  message: `expected a duration of at most 24d (a timer cannot wait longer), e.g. 30s, 10m or 1h`,
+});
+
 /** A byte size (`512`, `64KiB`, `10MB`; a bare number is bytes). */
 export const size = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const bytes = parseSize(value);
@@ -62,11 +73,11 @@ export const baseUrl = z.string().transform((text, ctx) => {
 /** Upstream client settings; the top-level block sets defaults, a remote may override each. */
 export const upstreamSettings = z.strictObject({
   /** TCP/TLS connect timeout. Default 10s. */
-  connectTimeout: duration.optional(),
+  connectTimeout: timerDuration.optional(),
   /** Time from request sent to response headers. Default 30s. */
-  responseTimeout: duration.optional(),
+  responseTimeout: timerDuration.optional(),
   /** Longest silence while a body streams; a stalled upstream fails after it. Default 60s. */
-  idleTimeout: duration.optional(),
+  idleTimeout: timerDuration.optional(),
   /** Retries before the first byte for idempotent failures (connect errors, 500/502/503/504). Default 2; 0 = none. */
   retries: z.number().int().min(0).max(10).optional(),
   /** Open sockets per upstream host. Default 64. */
@@ -134,7 +145,7 @@ export const serverSchema = z.strictObject({
   /** Trust X-Forwarded-Proto/Host from a reverse proxy. Default false. */
   trustProxy: z.boolean().default(false),
   /** How long in-flight downloads get to finish on SIGTERM before they are aborted. Default 30s; 0 = abort at once. */
-  shutdownTimeout: duration.default(30_000),
+  shutdownTimeout: timerDuration.default(30_000),
 });
 
 export const coreSchema = z.strictObject({
@@ -160,7 +171,7 @@ export const coreSchema = z.strictObject({
       filename: z.string().min(1).default('./data/cacheforge.db'),
     }).optional(),
     /** How often hit counts and last-access times are written in one batch. Default 5s; 0 = on every request. */
-    flushInterval: duration.default(5000),
+    flushInterval: timerDuration.default(5000),
   }).default({ sqlite: { filename: './data/cacheforge.db' }, flushInterval: 5000 }).superRefine((value, ctx) => {
     if (!value.sqlite) ctx.addIssue({ code: 'custom', message: 'a metadata backend must be configured (sqlite)' });
   }),

@@ -39,7 +39,8 @@ export async function loadPlugin(specifier: string, baseDir: string, searchDirs:
     if (!(options instanceof z.ZodObject)) {
       throw cfError('CF_ERR_PLUGIN_CONTRACT', `plugin "${specifier}": options(z) must return z.object({...}) built with the zod it is given`);
     }
-    const clash = Object.keys(options.shape).filter((k) => k in remoteBaseShape);
+    // NOTE: own keys only: `in` would also see Object.prototype's (`constructor`, `toString`).
+    const clash = Object.keys(options.shape).filter((k) => Object.hasOwn(remoteBaseShape, k));
     if (clash.length) {
       throw cfError('CF_ERR_PLUGIN_CONTRACT', `plugin "${specifier}": options reuse the core's remote keys ${clash.join(', ')}`);
     }

@@ -132,6 +132,22 @@ describe('cli: a wrong config stops the start (exit 2)', () => {
       'environment variable CF_TEST_UNSET_TOKEN is not set (and no ${CF_TEST_UNSET_TOKEN:-default} given)');
   });
 
+  it('does not print a secret from the environment while naming its key', async () => {
+    const file = await dir.write('secret-in-error.yaml', [
+      'plugins: ["@cacheforge/plugin-generic"]',
+      'remotes:',
+      '  files:',
+      '    type: generic',
+      '    upstream: ${CF_TEST_UPSTREAM}',
+    ].join('\n'));
+    const result = await runCli(['start', '--config', file], {
+      cwd: dir.path, env: { CF_TEST_UPSTREAM: 'deploy:tok-4f9c2e81@artifacts.example/repo' }, // the scheme is missing
+    });
+    expect(refused(file, result, 1).get('remotes.files.upstream')).to.equal(
+      'expected an http or https URL; got a value from the environment (not shown)');
+    for (const part of ['deploy', 'tok-4f9c2e81', 'artifacts.example']) expect(result.stderr + result.stdout).not.to.include(part);
+  });
+
   it('lists every problem of one file at once', async () => {
     const { file, result } = await start('many.yaml', [
       'servr: {}',

@@ -42,16 +42,21 @@ function spawnCli(args: readonly string[], options: CliOptions): ChildProcess {
   });
 }
 
-/** Runs a command that ends by itself (`config check`, a start that fails) and collects its output. */
+/**
+ * Runs a command that ends by itself (`config check`, a start that fails) and collects its output.
+ * One that is still running after 15 s (a start that should have failed but listens) is killed,
+ * so a failing test never leaves a server behind; its result then has `signal: 'SIGKILL'`.
+ */
 export function runCli(args: readonly string[], options: CliOptions): Promise<CliResult> {
   const child = spawnCli(args, options);
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (c: string) => { stdout += c; });
   child.stderr!.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr }); });
   });
 }
 

@@ -39,10 +39,10 @@ export async function startCacheForge(config: Record<string, unknown>, options: 
   const server = new CacheForgeServer(createContainer(loaded, plugins, log));
   const address = await server.start();
   let stopped = false;
+  const stop = async () => { if (!stopped) { stopped = true; await server.stop('test'); } };
   return {
     url: `http://127.0.0.1:${address.port}`,
-    dataDir, config: loaded, server,
-    async stop() { if (!stopped) { stopped = true; await server.stop('test'); } },
-    async cleanup() { await this.stop(); await rm(dataDir, { recursive: true, force: true }); },
+    dataDir, config: loaded, server, stop,
+    async cleanup() { await stop(); await rm(dataDir, { recursive: true, force: true }); },
   };
 }
