@@ -62,7 +62,7 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
         metrics: d.resolve<Metrics>(TOKENS.Metrics),
         log: log.child({ component: 'pipeline' }),
         flights: new SingleFlight<Resolved>(),
-        fills: new Set<Fill>(),
+        fills: new Map<Fill, Promise<unknown>>(),
       };
     }),
   });

@@ -25,7 +25,7 @@ export default definePlugin({
       },
       fetch(req, route, ctx) {
         // NOTE: concatenated, not resolved: a path such as `a:b` must not become its own URL.
-        const url = new URL(remote.upstream.href + req.rawPath + req.search);
+        const url = remote.upstream.href + req.rawPath + req.search;
         if (route.kind === 'passthrough') return ctx.pipeline.passthrough(req, { url });
         return ctx.pipeline.serve(req, route, { url });
       },

@@ -72,11 +72,11 @@ export const baseUrl = z.string().transform((text, ctx) => {
 
 /** Upstream client settings; the top-level block sets defaults, a remote may override each. */
 export const upstreamSettings = z.strictObject({
-  /** TCP/TLS connect timeout. Default 10s. */
+  /** TCP/TLS connect timeout. Default 10s; 0 = no limit. */
   connectTimeout: timerDuration.optional(),
-  /** Time from request sent to response headers. Default 30s. */
+  /** Time from request sent to response headers. Default 30s; 0 = no limit. */
   responseTimeout: timerDuration.optional(),
-  /** Longest silence while a body streams; a stalled upstream fails after it. Default 60s. */
+  /** Longest silence while a body streams; a stalled upstream fails after it. Default 60s; 0 = no limit. */
   idleTimeout: timerDuration.optional(),
   /** Retries before the first byte for idempotent failures (connect errors, 500/502/503/504). Default 2; 0 = none. */
   retries: z.number().int().min(0).max(10).optional(),
@@ -97,7 +97,7 @@ export const REMOTE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export const remoteBaseShape = {
   /** The format plugin's name. Required. */
   type: z.string(),
-  /** Base URL of the upstream. Required unless the plugin supplies a default. */
+  /** Base URL of the upstream. Required (a plugin's `defaultRemotes` supply it for the embedded defaults). */
   upstream: baseUrl,
   /** Allow-list of path regexes; anything else gets 403. Default: everything allowed. */
   include: z.array(regex).optional(),

@@ -6,7 +6,7 @@ import type { Logger } from '../util/logger.js';
  * hot path: a hit costs a Map update, not a SQL write.
  */
 export class AccessRecorder {
-  private pending = new Map<string, AccessCount>();
+  private pending = new Map<string, { remote: string; key: string; variant: string; hits: number; lastAccess: number }>();
   private readonly timer?: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -19,8 +19,7 @@ export class AccessRecorder {
 
   record(id: ArtifactId, key: string, at = Date.now()): void {
     const entry = this.pending.get(key);
-    if (entry) this.pending.set(key, { ...entry, hits: entry.hits + 1, lastAccess: at });
-    else this.pending.set(key, { remote: id.remote, key: id.key, variant: id.variant, hits: 1, lastAccess: at });
+    if (entry) { entry.hits += 1; entry.lastAccess = at; } else this.pending.set(key, { remote: id.remote, key: id.key, variant: id.variant, hits: 1, lastAccess: at });
     if (this.intervalMs === 0) void this.flush();
   }
 

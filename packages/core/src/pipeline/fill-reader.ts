@@ -38,7 +38,10 @@ export class FillReader extends Readable {
       const fill = this.fill;
       if (fill.state === 'failed') { this.destroy(fill.error); return; }
       const stop = this.end === undefined ? Infinity : this.end + 1;
-      const available = Math.min(fill.releasable(), stop);
+      const complete = fill.state === 'verified' || fill.state === 'committed';
+      // The last byte this response owes waits for verification, whatever range it is: a
+      // client must never hold a complete-looking body of unverified bytes.
+      const available = Math.min(fill.releasable(), complete ? stop : stop - 1);
       if (this.position < available) {
         if (!this.reader) return;
         const chunk = await this.reader.read(this.position, Math.min(CHUNK, available - this.position));
@@ -47,7 +50,6 @@ export class FillReader extends Readable {
         if (!this.push(chunk)) return;
         continue;
       }
-      const complete = fill.state === 'verified' || fill.state === 'committed';
       if (complete && (this.position >= stop || this.position >= fill.flushed)) { this.push(null); return; }
       this.waiting = true;
       return;

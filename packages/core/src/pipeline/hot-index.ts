@@ -3,8 +3,10 @@ import type { ArtifactRecord } from '../metadata/metadata.js';
 /** A record the process keeps at hand, with its freshness and, when small, its bytes. */
 export interface HotEntry {
   record: ArtifactRecord;
-  /** Unix ms until which a mutable record is served without asking upstream. */
-  freshUntil: number;
+  /** Unix ms of the last time the upstream confirmed this copy (fetch or 304): freshness starts here. */
+  checkedAt: number;
+  /** Last-Modified to send, parsed once. */
+  lastModified?: Date;
   body?: Buffer;
 }
 

@@ -33,7 +33,8 @@ export interface PipelineServices {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly flights: SingleFlight<Resolved>;
-  readonly fills: Set<Fill>;
+  /** Fills under way, each with a promise that settles once it is recorded (or has failed). */
+  readonly fills: Map<Fill, Promise<unknown>>;
 }
 
 /** The state of a key once the pipeline has done what it must: a stored copy, or a fill under way. */
@@ -90,14 +91,15 @@ export class RemotePipeline implements Pipeline {
 
   async passthrough(req: ArtifactRequest, upstream: UpstreamRequest): Promise<ArtifactResponse> {
     const forwarded: Record<string, string> = {};
-    for (const name of ['accept', 'content-type', 'npm-command', 'user-agent']) {
+    for (const name of ['accept', 'content-type', 'user-agent']) {
       const value = req.headers[name];
       if (typeof value === 'string') forwarded[name] = value;
     }
-    const response = await this.client.request({ url: upstream.url, method: req.method, headers: { ...forwarded, ...upstream.headers } });
+    const url = toUrl(upstream.url);
+    const response = await this.client.request({ url, method: req.method, headers: { ...forwarded, ...upstream.headers } });
     if (response.status >= 400) {
       response.body.resume();
-      throw upstreamStatusError(response.status, response.headers, `${req.method} ${redact(upstream.url)}`, this.remote.name);
+      throw upstreamStatusError(response.status, response.headers, `${req.method} ${redact(url)}`, this.remote.name);
     }
     return { status: response.status, cacheStatus: 'BYPASS', headers: relayHeaders(response.headers), body: req.method === 'HEAD' ? undefined : response.body };
   }
@@ -149,7 +151,7 @@ export class RemotePipeline implements Pipeline {
       await metadata.deleteArtifact(id);
       return undefined;
     }
-    const entry: HotEntry = { record, freshUntil: record.checkedAt };
+    const entry: HotEntry = { record, checkedAt: record.checkedAt };
     hot.set(key, entry);
     return entry;
   }
@@ -157,11 +159,11 @@ export class RemotePipeline implements Pipeline {
   /** Whether a mutable entry is within its TTL, here or (per the shared cache) on another replica. */
   private async isFresh(entry: HotEntry, key: string, ttl: number): Promise<boolean> {
     const now = Date.now();
-    if (entry.freshUntil + ttl > now) return true;
+    if (entry.checkedAt + ttl > now) return true;
     try {
       const checkedAt = await this.services.cache.get<number>(`checked:${key}`);
-      if (checkedAt !== undefined && checkedAt > entry.freshUntil) {
-        entry.freshUntil = checkedAt;
+      if (checkedAt !== undefined && checkedAt > entry.checkedAt) {
+        entry.checkedAt = checkedAt;
         return checkedAt + ttl > now;
       }
     } catch (err) {
@@ -202,17 +204,18 @@ export class RemotePipeline implements Pipeline {
     const headers: Record<string, string> = { ...upstream.headers };
     if (stale?.record.upstreamEtag) headers['if-none-match'] = stale.record.upstreamEtag;
     if (stale?.record.upstreamLastModified) headers['if-modified-since'] = stale.record.upstreamLastModified;
-    const where = `GET ${redact(upstream.url)}`;
+    const url = toUrl(upstream.url);
+    const where = `GET ${redact(url)}`;
     let response: UpstreamResponse;
     try {
-      response = await this.client.request({ url: upstream.url, method: 'GET', headers });
+      response = await this.client.request({ url, method: 'GET', headers });
     } catch (err) {
       return this.failed(err, id, stale);
     }
     if (response.status === 304 && stale) {
       response.body.resume();
       const now = Date.now();
-      stale.freshUntil = now;
+      stale.checkedAt = now;
       await this.services.metadata.markChecked(id, now);
       await this.services.cache.set(`checked:${key}`, now, cls.ttl).catch((err: unknown) => log.warn({ err, key }, 'hot cache write failed'));
       await this.warmBody(stale, key);
@@ -252,7 +255,6 @@ export class RemotePipeline implements Pipeline {
       size, digest: options.digest, maxSize: this.policy.maxSize, keepInMemory: hot.maxObjectBytes, describe: where,
       tooLarge: (n) => { try { this.policy.checkSize(n, id.key); } catch (err) { return err as Error; } return new Error('unreachable'); },
     });
-    fills.add(fill);
     metrics.inflight.inc({ remote: id.remote });
     const meta = keptMeta(response.headers, options.keepHeaders ?? DEFAULT_KEPT_HEADERS);
     const recorded = fill.done.then(async (blob) => {
@@ -262,11 +264,11 @@ export class RemotePipeline implements Pipeline {
         upstreamEtag: meta.etag, upstreamLastModified: meta.lastModified, class: cls.class, fetchedAt: now, checkedAt: now,
       };
       await this.services.metadata.putArtifact(record);
-      const entry: HotEntry = { record: { ...record, hits: 0, lastAccess: 0 }, freshUntil: now, body: fill.memory };
+      const entry: HotEntry = { record: { ...record, hits: 0, lastAccess: 0 }, checkedAt: now, body: fill.memory };
       hot.set(key, entry);
       return entry;
     });
-    recorded.catch((err: unknown) => {
+    const settled = recorded.catch((err: unknown) => {
       const coded = isCacheForgeError(err) ? err : undefined;
       log.warn({ remote: id.remote, path: id.key, code: coded?.code, reason: (err as Error).message }, 'fill failed; nothing was stored');
     }).finally(() => {
@@ -274,20 +276,22 @@ export class RemotePipeline implements Pipeline {
       metrics.inflight.dec({ remote: id.remote });
       metrics.bytesFetched.inc({ remote: id.remote }, fill.flushed);
     });
+    fills.set(fill, settled);
     return { kind: 'fill', fill, meta, recorded };
   }
 
   private async headUpstream(id: ArtifactId, upstream: UpstreamRequest): Promise<ArtifactResponse> {
     const key = flightKey(id);
+    const url = toUrl(upstream.url);
     let response: UpstreamResponse;
     try {
-      response = await this.client.request({ url: upstream.url, method: 'HEAD', headers: upstream.headers });
+      response = await this.client.request({ url, method: 'HEAD', headers: upstream.headers });
     } catch (err) {
       return this.failed(err, id) as never;
     }
     response.body.resume();
     if (response.status !== 200) {
-      const error = upstreamStatusError(response.status, response.headers, `HEAD ${redact(upstream.url)}`, this.remote.name);
+      const error = upstreamStatusError(response.status, response.headers, `HEAD ${redact(url)}`, this.remote.name);
       if (error.code === 'CF_ERR_UPSTREAM_NOT_FOUND' && this.policy.negativeTtl > 0) {
         await this.services.cache.set(`neg:${key}`, Date.now(), this.policy.negativeTtl).catch(() => undefined);
       }
@@ -305,10 +309,19 @@ export class RemotePipeline implements Pipeline {
       const { entry, status } = resolved;
       const record = entry.record;
       const { storage } = this.services;
+      const forget = (err: unknown): never => {
+        // The blob went away under us (deleted by hand): drop the record so the next request refetches.
+        if (hasCode(err, 'CF_ERR_STORAGE_NOT_FOUND')) {
+          this.services.hot.delete(flightKey(record));
+          void this.services.metadata.deleteArtifact(record).catch(() => undefined);
+        }
+        throw err;
+      };
       const entity: Entity = {
-        size: record.size, contentType: record.contentType, etag: `"${record.digest}"`, lastModified: lastModifiedOf(entry),
+        size: record.size, contentType: record.contentType, etag: `"${record.digest}"`, lastModified: entry.lastModified ??= lastModifiedOf(entry),
         bytes: entry.body,
-        open: (range) => storage.open(record.digest, range),
+        open: (range) => storage.open(record.digest, range).catch(forget),
+        openReader: () => storage.openReader(record.digest).catch(forget),
       };
       return { status: 200, cacheStatus: status, headers: record.headers, entity };
     }
@@ -323,6 +336,10 @@ export class RemotePipeline implements Pipeline {
     if (cacheStatus === 'HIT') resolved.recorded.then((entry) => this.services.access.record(entry.record, flightKey(entry.record)), () => undefined);
     return { status: 200, cacheStatus, headers: meta.headers, entity };
   }
+}
+
+function toUrl(url: URL | string): URL {
+  return typeof url === 'string' ? new URL(url) : url;
 }
 
 /** A flight stays registered until its fill is committed and recorded, so late callers join it. */

@@ -132,8 +132,11 @@ export interface ExpectedDigest {
 
 /** How to ask the upstream for one object. */
 export interface UpstreamRequest {
-  /** Absolute URL; must be on the remote's upstream host or one of its allowed hosts. */
-  readonly url: URL;
+  /**
+   * Absolute URL; must be on the remote's upstream host or one of its allowed hosts. A string is
+   * parsed only when the upstream is actually asked (hits never pay for it).
+   */
+  readonly url: URL | string;
   /** Extra request headers (e.g. `accept`). Credentials are added by the core. */
   readonly headers?: Readonly<Record<string, string>>;
 }
@@ -164,6 +167,11 @@ export interface Entity {
   readonly bytes?: Buffer;
   /** Opens the bytes `[start, end]` (inclusive), or all of them. */
   open(range?: { start: number; end: number }): Promise<Readable>;
+  /**
+   * Opens positional reads over the stored bytes, when they are complete in storage: the server
+   * then sends large bodies through two reused buffers instead of a stream of fresh ones.
+   */
+  openReader?(): Promise<{ read(position: number, length: number, into?: Buffer): Promise<Buffer>; close(): Promise<void> }>;
 }
 
 /** What a handler returns; the server turns it into the HTTP response. */

@@ -64,9 +64,9 @@ export function createApp(services: AppServices): Koa {
   const dispatch = remoteDispatch(registry, config, log, services.isShuttingDown);
   app.use(errorMiddleware(log));
   app.use(accessLog(log, metrics, config.log.requests));
-  app.use(own.routes());
+  const ownRoutes = own.routes() as unknown as Koa.Middleware;
   app.use(async (ctx, next) => {
-    if (ctx.path === '/-' || ctx.path.startsWith('/-/')) return next();
+    if (ctx.path === '/-' || ctx.path.startsWith('/-/')) return ownRoutes(ctx, next);
     if (ctx.path === '/') {
       ctx.body = { name: 'cacheforge', version: CORE_VERSION, remotes: registry.all().map((r) => ({ name: r.config.name, type: r.plugin.name })) };
       return;

@@ -13,6 +13,7 @@ import { sendArtifact } from './send.js';
  * classifies the request (`canHandle`) and answers it (`fetch`).
  */
 export function remoteDispatch(registry: RemoteRegistry, config: CacheForgeConfig, log: Logger, isShuttingDown: () => boolean) {
+  const contexts = new Map(registry.all().map((r) => [r.config.name, { pipeline: r.pipeline, log: log.child({ remote: r.config.name }) } satisfies FetchContext]));
   return async function dispatch(ctx: Context): Promise<void> {
     const raw = ctx.path;
     const slash = raw.indexOf('/', 1);
@@ -26,11 +27,15 @@ export function remoteDispatch(registry: RemoteRegistry, config: CacheForgeConfi
     if (isShuttingDown()) throw cfError('CF_ERR_SHUTTING_DOWN', 'server is shutting down; retry on another replica', { remote: name });
     const rawPath = slash === -1 ? '' : raw.slice(slash + 1);
     const { path, segments } = parseRemotePath(rawPath, { encodedSlash: remote.plugin.paths?.encodedSlash });
+    let publicBase: URL | undefined;
     const req: ArtifactRequest = {
-      method: ctx.method as 'GET' | 'HEAD', remote: name, path, segments, rawPath, search: ctx.search,
-      headers: ctx.headers, publicBase: publicBaseFor(ctx.req, name, {
-        publicUrl: config.server.publicUrl, trustProxy: config.server.trustProxy, encrypted: ctx.protocol === 'https',
-      }),
+      method: ctx.method as 'GET' | 'HEAD', remote: name, path, segments, rawPath, search: ctx.search, headers: ctx.headers,
+      // Computed on first use: only handlers that rewrite documents need it.
+      get publicBase() {
+        return publicBase ??= publicBaseFor(ctx.req, name, {
+          publicUrl: config.server.publicUrl, trustProxy: config.server.trustProxy, encrypted: ctx.protocol === 'https',
+        });
+      },
     };
     const route = remote.handler.canHandle(req);
     if (!route) throw cfError('CF_ERR_NOT_FOUND', `${path} is not part of a ${remote.plugin.name} repository's URL space`, { remote: name, path });
@@ -38,8 +43,7 @@ export function remoteDispatch(registry: RemoteRegistry, config: CacheForgeConfi
       const code = route.status === 403 ? 'CF_ERR_POLICY_DENIED' : route.status === 405 ? 'CF_ERR_REQUEST_METHOD' : 'CF_ERR_NOT_FOUND';
       throw cfError(code, route.reason, { remote: name, path });
     }
-    const context: FetchContext = { pipeline: remote.pipeline, log: log.child({ remote: name }) };
-    const response = await remote.handler.fetch(req, route, context);
+    const response = await remote.handler.fetch(req, route, contexts.get(name)!);
     await sendArtifact(ctx, response);
   };
 }

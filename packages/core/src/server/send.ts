@@ -2,6 +2,10 @@ import type { Context } from 'koa';
 import { cfError } from '../errors/errors.js';
 import type { ArtifactResponse } from '../plugin/contract.js';
 import { evaluateRange, notModified } from './http-conditions.js';
+import { sendFile } from './send-file.js';
+
+/** Bodies at least this large go through {@link sendFile} instead of a stream. */
+const SEND_FILE_MIN = 256 * 1024;
 
 /**
  * Writes a handler's response: headers, `X-Cache-Status`, and for an entity the conditional
@@ -54,6 +58,20 @@ export async function sendArtifact(ctx: Context, response: ArtifactResponse): Pr
   const partial = ctx.status === 206;
   if (entity.bytes) {
     ctx.body = partial ? entity.bytes.subarray(start, end! + 1) : entity.bytes;
+    return;
+  }
+  if (entity.openReader && end !== undefined && end - start + 1 >= SEND_FILE_MIN) {
+    // Opened before any header is written, so a missing blob is still an error response.
+    const reader = await entity.openReader();
+    try {
+      ctx.respond = false;
+      ctx.res.statusCode = ctx.status;
+      for (const [name, value] of Object.entries(ctx.response.headers)) if (value !== undefined) ctx.res.setHeader(name, value as string);
+      ctx.res.setHeader('Content-Length', String(end - start + 1));
+      await sendFile(ctx.res, reader, start, end);
+    } finally {
+      await reader.close();
+    }
     return;
   }
   const stream = await entity.open(partial ? { start, end: end! } : undefined);

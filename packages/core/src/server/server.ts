@@ -74,14 +74,15 @@ export class CacheForgeServer {
     server?.closeIdleConnections();
 
     const timeout = this.config.server.shutdownTimeout;
-    const fillsDone = Promise.allSettled([...services.fills].map((f) => f.done));
+    const fillsDone = Promise.allSettled([...services.fills.values()]);
     await Promise.race([Promise.all([fillsDone, closed]), sleep(timeout, undefined, { ref: false })]);
-    if (services.fills.size > 0) {
-      this.log.warn({ count: services.fills.size }, 'aborting unfinished downloads; nothing partial is kept');
-      const pending = [...services.fills];
-      for (const fill of pending) fill.abort(new Error('server shutting down'));
-      await Promise.allSettled(pending.map((f) => f.done));
+    const unfinished = [...services.fills.keys()].filter((f) => f.state === 'filling');
+    if (unfinished.length > 0) {
+      this.log.warn({ count: unfinished.length }, 'aborting unfinished downloads; nothing partial is kept');
+      for (const fill of unfinished) fill.abort(new Error('server shutting down'));
     }
+    // Every fill settles: committed and recorded, or aborted and discarded.
+    await Promise.allSettled([...services.fills.values()]);
     server?.closeAllConnections();
     await closed;
     await services.access.close();

@@ -22,6 +22,11 @@ export interface Storage {
    * @throws CF_ERR_STORAGE_NOT_FOUND when absent.
    */
   open(digest: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * Opens positional reads over a committed blob (the fast path for large responses: the caller
+   * reads into buffers it reuses). @throws CF_ERR_STORAGE_NOT_FOUND when absent.
+   */
+  openReader(digest: string): Promise<PartialReader>;
   /** Reads a whole committed blob into memory. @throws CF_ERR_STORAGE_NOT_FOUND when absent. */
   read(digest: string): Promise<Buffer>;
   /** Deletes a blob; true when it existed. Idempotent. */
@@ -70,8 +75,11 @@ export interface BlobWriter {
 
 /** Positional reads over a blob that may still be growing. */
 export interface PartialReader {
-  /** Reads up to `length` bytes at `position`; fewer at the current end. */
-  read(position: number, length: number): Promise<Buffer>;
+  /**
+   * Reads up to `length` bytes at `position`; fewer at the current end. With `into` (at least
+   * `length` bytes) the result is a view of it, so the caller can reuse one buffer.
+   */
+  read(position: number, length: number, into?: Buffer): Promise<Buffer>;
   close(): Promise<void>;
 }
 

@@ -60,7 +60,8 @@ export class UpstreamClient {
         if (!location) return false;
         return hostAllowed(new URL(location, response.url).hostname, allowed);
       },
-      timeout: { connect: remote.client.connectTimeout, response: remote.client.responseTimeout, socket: remote.client.idleTimeout },
+      // 0 means no limit (got would otherwise fail at once).
+      timeout: { connect: remote.client.connectTimeout || undefined, response: remote.client.responseTimeout || undefined, socket: remote.client.idleTimeout || undefined },
       headers: { 'user-agent': 'cacheforge', 'accept-encoding': 'identity' },
     });
   }

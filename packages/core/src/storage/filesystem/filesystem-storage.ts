@@ -80,6 +80,15 @@ export class FilesystemStorage implements Storage {
     return createReadStream(file, { fd: handle, start: range?.start, end: range?.end, highWaterMark: READ_CHUNK });
   }
 
+  async openReader(digest: string): Promise<PartialReader> {
+    try {
+      return positionalReader(await open(this.blobPath(digest), 'r'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw cfError('CF_ERR_STORAGE_NOT_FOUND', `blob ${digest} not in storage`, { op: 'storage.openReader' });
+      throw this.backendError('openReader', err);
+    }
+  }
+
   async read(digest: string): Promise<Buffer> {
     try {
       return await readFile(this.blobPath(digest));
@@ -180,14 +189,7 @@ class FilesystemWriter implements BlobWriter {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw this.fail('openPartial', err);
       reader = await open(this.currentPath, 'r').catch((again: unknown) => { throw this.fail('openPartial', again); });
     }
-    return {
-      async read(position: number, length: number): Promise<Buffer> {
-        const buffer = Buffer.allocUnsafe(length);
-        const { bytesRead } = await reader.read(buffer, 0, length, position);
-        return bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
-      },
-      close: () => reader.close(),
-    };
+    return positionalReader(reader);
   }
 
   async commit(expected: BlobInfo): Promise<BlobInfo> {
@@ -218,4 +220,15 @@ class FilesystemWriter implements BlobWriter {
     await this.handle.close().catch(() => undefined);
     await rm(this.tempPath, { force: true }).catch(() => undefined);
   }
+}
+
+function positionalReader(handle: FileHandle): PartialReader {
+  return {
+    async read(position: number, length: number, into?: Buffer): Promise<Buffer> {
+      const buffer = into ?? Buffer.allocUnsafe(length);
+      const { bytesRead } = await handle.read(buffer, 0, length, position);
+      return bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
+    },
+    close: () => handle.close(),
+  };
 }
