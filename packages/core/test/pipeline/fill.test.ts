@@ -1,0 +1,92 @@
+import { expect } from 'chai';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { FilesystemStorage } from '../../src/storage/filesystem/filesystem-storage.js';
+import { Fill, type FillExpectations } from '../../src/pipeline/fill.js';
+
+function readAll(stream: Readable): Promise<{ data: Buffer; error?: Error }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => resolve({ data: Buffer.concat(chunks) }));
+    stream.on('error', (error) => resolve({ data: Buffer.concat(chunks), error }));
+  });
+}
+
+describe('Fill: verify before commit', () => {
+  let root: string;
+  let storage: FilesystemStorage;
+  const expect_ = (over: Partial<FillExpectations> = {}): FillExpectations => ({
+    maxSize: 0, keepInMemory: 0, describe: 'test', tooLarge: () => new Error('too large'), ...over,
+  });
+
+  beforeEach(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'cf-fill-'));
+    storage = new FilesystemStorage({ root, fsync: false });
+    await storage.init();
+  });
+  afterEach(async () => { await rm(root, { recursive: true, force: true }); });
+
+  it('commits bytes whose sha512 matches what the format promised', async () => {
+    const body = randomBytes(200_000);
+    const hex = createHash('sha512').update(body).digest('hex');
+    const fill = new Fill(Readable.from([body]), await storage.writer(), undefined, expect_({ size: body.length, digest: { algorithm: 'sha512', hex } }));
+    const blob = await fill.done;
+    expect(blob.digest).to.equal(createHash('sha256').update(body).digest('hex'));
+    expect((await storage.read(blob.digest)).equals(body)).to.equal(true);
+  });
+
+  it('never commits, and never ends a reader cleanly, when the digest does not match', async () => {
+    const body = randomBytes(200_000);
+    const source = new PassThrough();
+    const fill = new Fill(source, await storage.writer(), undefined, expect_({ size: body.length, digest: { algorithm: 'sha256', hex: '0'.repeat(64) } }));
+    const reader = readAll(await fill.open());
+    source.end(body);
+    const { data, error } = await reader;
+    expect(error?.message).to.match(/sha256 is [0-9a-f]{64}, expected 0{64}/);
+    // The reader got every byte but the last: the body never looks complete.
+    expect(data.length).to.equal(body.length - 1);
+    await fill.done.catch(() => undefined);
+    expect((error as { code?: string }).code).to.equal('CF_ERR_UPSTREAM_DIGEST_MISMATCH');
+    expect(await readdir(path.join(root, 'sha256'))).to.deep.equal([]);
+    expect(await readdir(path.join(root, 'tmp'))).to.deep.equal([]);
+  });
+
+  it('holds back the end of a range until the whole body is verified', async () => {
+    const body = randomBytes(100_000);
+    const source = new PassThrough();
+    const fill = new Fill(source, await storage.writer(), undefined, expect_({ size: body.length }));
+    const ranged = await fill.open({ start: 0, end: 999 });
+    const got: Buffer[] = [];
+    let ended = false;
+    ranged.on('data', (c: Buffer) => got.push(c));
+    ranged.on('end', () => { ended = true; });
+    source.write(body.subarray(0, 50_000));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(Buffer.concat(got).length).to.equal(999);
+    expect(ended).to.equal(false);
+    source.end(body.subarray(50_000));
+    await fill.done;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(ended).to.equal(true);
+    expect(Buffer.concat(got).equals(body.subarray(0, 1000))).to.equal(true);
+  });
+
+  it('refuses a body larger than the size limit while it streams, storing nothing', async () => {
+    const fill = new Fill(Readable.from([randomBytes(5000), randomBytes(5000)]), await storage.writer(), undefined,
+      expect_({ maxSize: 6000, tooLarge: (n) => Object.assign(new Error(`over: ${n}`), { code: 'CF_ERR_POLICY_TOO_LARGE' }) }));
+    const error = await fill.done.then(() => undefined, (e: Error) => e);
+    expect(error?.message).to.equal('over: 10000');
+    expect(await readdir(path.join(root, 'tmp'))).to.deep.equal([]);
+  });
+
+  it('keeps a small body in memory for the hot tier', async () => {
+    const body = randomBytes(1000);
+    const fill = new Fill(Readable.from([body]), await storage.writer(), undefined, expect_({ keepInMemory: 4096 }));
+    await fill.done;
+    expect(fill.memory?.equals(body)).to.equal(true);
+  });
+});
