@@ -7,6 +7,8 @@ export interface HotEntry {
   checkedAt: number;
   /** Last-Modified to send, parsed once. */
   lastModified?: Date;
+  /** The response headers of a full answer, built once (see `Entity.headerBlock`). */
+  headerBlock?: Record<string, string>;
   body?: Buffer;
 }
 

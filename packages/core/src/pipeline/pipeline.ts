@@ -119,7 +119,14 @@ export class RemotePipeline implements Pipeline {
     const running = flights.get(key);
     if (running) return this.joined(await running);
 
-    const entry = await this.lookup(id, key);
+    let entry = await this.lookup(id, key);
+    if (entry && !entry.body && entry.record.size > this.services.hot.maxObjectBytes && !await this.services.storage.stat(entry.record.digest)) {
+      // The blob was deleted under us (by hand): forget the record and fetch it again.
+      this.services.log.warn({ remote: id.remote, key: id.key, digest: entry.record.digest }, 'stored blob vanished; refetching');
+      this.services.hot.delete(key);
+      await this.services.metadata.deleteArtifact(id);
+      entry = undefined;
+    }
     if (entry) {
       if (cls.class === 'immutable' || await this.isFresh(entry, key, cls.ttl)) {
         access.record(id, key);
@@ -317,9 +324,14 @@ export class RemotePipeline implements Pipeline {
         }
         throw err;
       };
+      const lastModified = entry.lastModified ??= lastModifiedOf(entry);
       const entity: Entity = {
-        size: record.size, contentType: record.contentType, etag: `"${record.digest}"`, lastModified: entry.lastModified ??= lastModifiedOf(entry),
+        size: record.size, contentType: record.contentType, etag: `"${record.digest}"`, lastModified,
         bytes: entry.body,
+        headerBlock: entry.headerBlock ??= {
+          ...record.headers, 'content-type': record.contentType ?? 'application/octet-stream', etag: `"${record.digest}"`,
+          'last-modified': lastModified.toUTCString(), 'accept-ranges': 'bytes',
+        },
         open: (range) => storage.open(record.digest, range).catch(forget),
         openReader: () => storage.openReader(record.digest).catch(forget),
       };

@@ -165,6 +165,12 @@ export interface Entity {
   readonly lastModified?: Date;
   /** The whole body, when it is held in memory (small hot objects): served without a read. */
   readonly bytes?: Buffer;
+  /**
+   * Every response header of a full 200 answer with `bytes`, computed once per stored object
+   * (lowercase names, `x-cache-status` and `content-length` excluded): lets the server answer a
+   * hot hit without rebuilding them.
+   */
+  readonly headerBlock?: Readonly<Record<string, string>>;
   /** Opens the bytes `[start, end]` (inclusive), or all of them. */
   open(range?: { start: number; end: number }): Promise<Readable>;
   /**

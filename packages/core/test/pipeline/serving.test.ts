@@ -141,3 +141,28 @@ describe('serving: HEAD, ranges, conditional requests, policy, restart', functio
     upstream = await new FakeUpstream().start(); // for after()
   });
 });
+
+describe('serving: a blob deleted by hand', function () {
+  this.timeout(20_000);
+  it('is fetched again on the next request, transparently', async () => {
+    const { rm: remove } = await import('node:fs/promises');
+    const upstream = await new FakeUpstream().start();
+    const body = randomBytes(600_000);
+    upstream.set('/gone.iso', { body });
+    const cf = await startCacheForge({ remotes: { files: { type: 'generic', upstream: upstream.url } } });
+    try {
+      expect((await request(`${cf.url}/files/gone.iso`)).headers['x-cache-status']).to.equal('MISS');
+      const digest = sha256(body);
+      await waitFor('the blob to be committed', async () => (await request(`${cf.url}/files/gone.iso`, { method: 'HEAD' })).headers['x-cache-status'] === 'HIT');
+      await remove(path.join(cf.dataDir, 'blobs', 'sha256', digest.slice(0, 2), digest));
+      const again = await request(`${cf.url}/files/gone.iso`);
+      expect(again.status).to.equal(200);
+      expect(again.headers['x-cache-status']).to.equal('MISS');
+      expect(sha256(again.body)).to.equal(digest);
+      expect(upstream.count('/gone.iso', 'GET')).to.equal(2);
+    } finally {
+      await cf.cleanup();
+      await upstream.stop();
+    }
+  });
+});
