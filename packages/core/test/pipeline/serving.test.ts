@@ -153,13 +153,16 @@ describe('serving: a blob deleted by hand', function () {
     try {
       expect((await request(`${cf.url}/files/gone.iso`)).headers['x-cache-status']).to.equal('MISS');
       const digest = sha256(body);
-      await waitFor('the blob to be committed', async () => (await request(`${cf.url}/files/gone.iso`, { method: 'HEAD' })).headers['x-cache-status'] === 'HIT');
-      await remove(path.join(cf.dataDir, 'blobs', 'sha256', digest.slice(0, 2), digest));
+      const blob = path.join(cf.dataDir, 'blobs', 'sha256', digest.slice(0, 2), digest);
+      const { existsSync } = await import('node:fs');
+      await waitFor('the blob to be committed', () => existsSync(blob));
+      expect((await request(`${cf.url}/files/gone.iso`)).headers['x-cache-status']).to.equal('HIT');
+      await remove(blob);
       const again = await request(`${cf.url}/files/gone.iso`);
       expect(again.status).to.equal(200);
       expect(again.headers['x-cache-status']).to.equal('MISS');
       expect(sha256(again.body)).to.equal(digest);
-      expect(upstream.count('/gone.iso', 'GET')).to.equal(2);
+      expect(upstream.count('/gone.iso', 'GET')).to.equal(2); // the first fill, and the refetch
     } finally {
       await cf.cleanup();
       await upstream.stop();
