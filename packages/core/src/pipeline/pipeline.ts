@@ -328,10 +328,10 @@ export class RemotePipeline implements Pipeline {
       const entity: Entity = {
         size: record.size, contentType: record.contentType, etag: `"${record.digest}"`, lastModified,
         bytes: entry.body,
-        headerBlock: entry.headerBlock ??= {
+        headerBlock: entry.body ? entry.headerBlock ??= {
           ...record.headers, 'content-type': record.contentType ?? 'application/octet-stream', etag: `"${record.digest}"`,
-          'last-modified': lastModified.toUTCString(), 'accept-ranges': 'bytes',
-        },
+          'last-modified': lastModified.toUTCString(), 'accept-ranges': 'bytes', 'x-cache-status': 'HIT', 'content-length': String(entry.body.length),
+        } : undefined,
         open: (range) => storage.open(record.digest, range).catch(forget),
         openReader: () => storage.openReader(record.digest).catch(forget),
       };

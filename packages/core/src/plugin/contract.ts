@@ -166,9 +166,9 @@ export interface Entity {
   /** The whole body, when it is held in memory (small hot objects): served without a read. */
   readonly bytes?: Buffer;
   /**
-   * Every response header of a full 200 answer with `bytes`, computed once per stored object
-   * (lowercase names, `x-cache-status` and `content-length` excluded): lets the server answer a
-   * hot hit without rebuilding them.
+   * Every response header of a full 200 `HIT` answer with `bytes` (lowercase names, including
+   * `x-cache-status` and `content-length`), computed once per stored object: the server answers
+   * a hot hit without building a header object per request.
    */
   readonly headerBlock?: Readonly<Record<string, string>>;
   /** Opens the bytes `[start, end]` (inclusive), or all of them. */

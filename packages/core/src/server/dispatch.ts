@@ -27,16 +27,7 @@ export function remoteDispatch(registry: RemoteRegistry, config: CacheForgeConfi
     if (isShuttingDown()) throw cfError('CF_ERR_SHUTTING_DOWN', 'server is shutting down; retry on another replica', { remote: name });
     const rawPath = slash === -1 ? '' : raw.slice(slash + 1);
     const { path, segments } = parseRemotePath(rawPath, { encodedSlash: remote.plugin.paths?.encodedSlash });
-    let publicBase: URL | undefined;
-    const req: ArtifactRequest = {
-      method: ctx.method as 'GET' | 'HEAD', remote: name, path, segments, rawPath, search: ctx.search, headers: ctx.headers,
-      // Computed on first use: only handlers that rewrite documents need it.
-      get publicBase() {
-        return publicBase ??= publicBaseFor(ctx.req, name, {
-          publicUrl: config.server.publicUrl, trustProxy: config.server.trustProxy, encrypted: ctx.protocol === 'https',
-        });
-      },
-    };
+    const req = new DispatchedRequest(ctx, name, path, segments, rawPath, config);
     const route = remote.handler.canHandle(req);
     if (!route) throw cfError('CF_ERR_NOT_FOUND', `${path} is not part of a ${remote.plugin.name} repository's URL space`, { remote: name, path });
     if (route.kind === 'refused') {
@@ -46,6 +37,30 @@ export function remoteDispatch(registry: RemoteRegistry, config: CacheForgeConfi
     const response = await remote.handler.fetch(req, route, contexts.get(name)!);
     await sendArtifact(ctx, response);
   };
+}
+
+/**
+ * The request a handler sees. `publicBase` is computed on first use: only handlers that rewrite
+ * documents need it, and a getter on the prototype keeps the hot path free of per-request closures.
+ */
+class DispatchedRequest implements ArtifactRequest {
+  readonly method: 'GET' | 'HEAD';
+  readonly search: string;
+  readonly headers: ArtifactRequest['headers'];
+  private base?: URL;
+
+  constructor(private readonly ctx: Context, readonly remote: string, readonly path: string, readonly segments: readonly string[],
+    readonly rawPath: string, private readonly config: CacheForgeConfig) {
+    this.method = ctx.method as 'GET' | 'HEAD';
+    this.search = ctx.search;
+    this.headers = ctx.headers;
+  }
+
+  get publicBase(): URL {
+    return this.base ??= publicBaseFor(this.ctx.req, this.remote, {
+      publicUrl: this.config.server.publicUrl, trustProxy: this.config.server.trustProxy, encrypted: this.ctx.protocol === 'https',
+    });
+  }
 }
 
 function safeName(name: string): string {

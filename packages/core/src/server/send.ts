@@ -24,7 +24,7 @@ export async function sendArtifact(ctx: Context, response: ArtifactResponse): Pr
     ctx.state.cacheStatus = response.cacheStatus;
     ctx.status = 200;
     ctx.respond = false;
-    ctx.res.writeHead(200, { ...hot.headerBlock, 'x-cache-status': response.cacheStatus, 'content-length': String(hot.bytes.length) });
+    ctx.res.writeHead(200, response.cacheStatus === 'HIT' ? hot.headerBlock : { ...hot.headerBlock, 'x-cache-status': response.cacheStatus });
     ctx.res.end(hot.bytes);
     return;
   }
