@@ -25,7 +25,7 @@ describe('pipeline: a 2 GiB download streams with bounded memory', function () {
       plugins: ['@cacheforge/plugin-generic'],
       remotes: { files: { type: 'generic', upstream: upstream.url } },
     }));
-    cf = await spawnCacheForge(config);
+    cf = await spawnCacheForge(config, [], { built: true });
   });
   after(async () => { await cf?.stop(); await upstream.stop(); await rm(dir, { recursive: true, force: true }); });
 

@@ -1,9 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/bin.ts');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const BIN = path.resolve(HERE, '../../src/cli/bin.ts');
+const BUILT_BIN = path.resolve(HERE, '../../bin/cacheforge.js');
+const ROOT = path.resolve(HERE, '../../../..');
 
 /** A `cacheforge start` running as its own process (from source, through tsx). */
 export interface CliProcess {
@@ -17,9 +20,15 @@ export interface CliProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `cacheforge start --config <file> --port 0` and waits for its "listening" log line. */
-export async function spawnCacheForge(configFile: string, args: string[] = []): Promise<CliProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', BIN, 'start', '--config', configFile, '--port', '0', ...args], {
+/**
+ * Starts `cacheforge start --config <file> --port 0` and waits for its "listening" log line. From
+ * source through tsx by default; with `built`, the compiled command users run (built first, so
+ * it is current): memory measurements must not count the TypeScript transpiler.
+ */
+export async function spawnCacheForge(configFile: string, args: string[] = [], options: { built?: boolean } = {}): Promise<CliProcess> {
+  if (options.built) execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-b'], { cwd: ROOT, stdio: 'inherit' });
+  const command = options.built ? [BUILT_BIN] : ['--import', 'tsx', '--conditions=source', BIN];
+  const child = spawn(process.execPath, [...command, 'start', '--config', configFile, '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'], env: process.env,
   });
   let out = '';
