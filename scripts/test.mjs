@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every package's mocha suite one after the other (they share 2 cores and loopback ports),
+// Type-checks sources and tests, then runs every package's mocha suite one after the other (they share 2 cores and loopback ports),
 // streams their output, and ends with one line `N passed, N failed, N skipped`. Under CI=true a
 // skipped test fails the run: CI must never pass without running what it claims to.
 import { spawn } from 'node:child_process';
@@ -14,6 +14,14 @@ const packages = readdirSync(path.join(root, 'packages'))
   .sort((a, b) => (a === 'core' ? -1 : b === 'core' ? 1 : a.localeCompare(b)));
 
 let passed = 0, failed = 0, skipped = 0, broken = [];
+
+// Type-check sources and tests together first: tsx strips types when running, so a test that
+// no longer matches the contract would otherwise still run.
+process.stdout.write('\n=== type check (tsc -p tsconfig.tests.json) ===\n');
+const tsc = spawn(path.join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.tests.json'], { cwd: root, stdio: 'inherit' });
+if (await new Promise((resolve) => tsc.on('close', resolve)) !== 0) { failed += 1; broken.push('type check'); }
+else process.stdout.write('types OK\n');
+
 for (const pkg of packages) {
   process.stdout.write(`\n=== @cacheforge/${pkg} ===\n`);
   const mocha = path.join(root, 'node_modules', '.bin', 'mocha');
