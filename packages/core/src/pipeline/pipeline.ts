@@ -77,7 +77,8 @@ export class RemotePipeline implements Pipeline {
     const cls = this.policy.classify(route.key, route.class, route.ttl);
     const resolved = await this.resolve(this.idOf(route), cls, upstream, options, 'GET');
     if (resolved === 'head-miss') throw new Error('unreachable');
-    const { entry, status } = resolved.kind === 'stored' ? resolved : { entry: await resolved.recorded, status: 'MISS' as const };
+    const status = resolved.kind === 'stored' ? resolved.status : fillStatus(resolved.fill);
+    const entry = resolved.kind === 'stored' ? resolved.entry : await resolved.recorded;
     const max = options.maxBytes ?? 64 * 1024 * 1024;
     if (entry.record.size > max) {
       throw cfError('CF_ERR_POLICY_TOO_LARGE', `${route.key} is ${entry.record.size} bytes, more than the ${max} a document may have`, { remote: this.remote.name, path: route.key });
@@ -343,11 +344,15 @@ export class RemotePipeline implements Pipeline {
       lastModified: meta.lastModified ? new Date(meta.lastModified) : undefined,
       open: (range) => fill.open(range),
     };
-    // A fill whose bytes are all in and verified is, for a client joining now, a stored copy.
-    const cacheStatus = fill.state === 'verified' || fill.state === 'committed' ? 'HIT' : 'MISS';
+    const cacheStatus = fillStatus(fill);
     if (cacheStatus === 'HIT') resolved.recorded.then((entry) => this.services.access.record(entry.record, flightKey(entry.record)), () => undefined);
     return { status: 200, cacheStatus, headers: meta.headers, entity };
   }
+}
+
+/** A fill whose bytes are all in and verified is, for a client joining it now, a stored copy. */
+function fillStatus(fill: Fill): CacheStatus {
+  return fill.state === 'verified' || fill.state === 'committed' ? 'HIT' : 'MISS';
 }
 
 function toUrl(url: URL | string): URL {
