@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { cosmiconfig } from 'cosmiconfig';
 import { cfError, isCacheForgeError } from '../errors/errors.js';
 import { coreSchema, remoteSchema, remoteBaseShape, REMOTE_NAME, UPSTREAM_DEFAULTS, type RemoteBaseConfig } from './schema.js';
+import { applyEnvOverrides, envName, ENV_PREFIX } from './env-overrides.js';
 import { interpolate, type Substitution } from './interpolate.js';
 import { problemsFromZod, formatPath, type ConfigProblem } from './problems.js';
 import { discoverInstalledPlugins } from '../plugin/resolve.js';
@@ -49,10 +50,16 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     for (const p of found) if (!unresolved.has(p.path)) problems.push(p);
   };
 
-  const parsed = coreSchema.safeParse(interpolated.value);
+  const overridden = applyEnvOverrides(interpolated.value, env, coreSchema);
+  for (const variable of overridden.unknown) {
+    problems.push({ path: `environment ${variable}`, message: `names no setting (settings are ${ENV_PREFIX}<KEY_PATH>, e.g. ${envName(['server', 'port'])})` });
+  }
+  for (const { variable, path: keyPath } of overridden.applied) options.log?.info({ variable, key: keyPath.join('.') }, 'setting overridden from the environment');
+
+  const parsed = coreSchema.safeParse(overridden.value);
   if (!parsed.success) report(problemsFromZod(parsed.error));
   const core = parsed.success ? parsed.data : undefined;
-  const rawTree = (interpolated.value ?? {}) as { plugins?: unknown; remotes?: unknown };
+  const rawTree = (overridden.value ?? {}) as { plugins?: unknown; remotes?: unknown };
 
   // Plugins: what the config names, else every first-party plugin installed here.
   const searchDirs = [...new Set([baseDir, cwd])];
