@@ -21,7 +21,6 @@ const PATTERN = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{/g;
 /** Returns a copy of `value` with every string interpolated, plus what could not be resolved. */
 export function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: (string | number)[] = [],
   problems: InterpolationProblem[] = []): { value: unknown; problems: InterpolationProblem[]; secrets: Set<string>; substitutions: Substitution[] } {
-  const secrets = new Set<string>();
   const substitutions: Substitution[] = [];
   const walk = (v: unknown, p: (string | number)[]): unknown => {
     if (typeof v === 'string') {
@@ -33,7 +32,6 @@ export function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: (strin
         }
         const found = env[name];
         if (found !== undefined && found !== '') {
-          secrets.add(p.join('.'));
           substitutions.push({ path: p, value: found });
           return found;
         }
@@ -51,5 +49,8 @@ export function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: (strin
     }
     return v;
   };
-  return { value: walk(value, path), problems, secrets, substitutions };
+  const result = walk(value, path);
+  // The keys whose values came from the environment, for masking.
+  const secrets = new Set(substitutions.map((s) => s.path.join('.')));
+  return { value: result, problems, secrets, substitutions };
 }

@@ -6,7 +6,7 @@ import type { Logger } from '../util/logger.js';
  * hot path: a hit costs a Map update, not a SQL write.
  */
 export class AccessRecorder {
-  private pending = new Map<string, { remote: string; key: string; variant: string; hits: number; lastAccess: number }>();
+  private pending = new Map<string, { -readonly [K in keyof AccessCount]: AccessCount[K] }>();
   private readonly timer?: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
 

@@ -98,32 +98,30 @@ export class Fill extends EventEmitter {
 
   private async run(): Promise<BlobInfo> {
     const tracker = new DigestTracker(this.expect.digest);
+    const writeChunk = (chunk: Buffer, callback: (error?: Error | null) => void): void => {
+      tracker.update(chunk);
+      if (this.expect.maxSize > 0 && tracker.size > this.expect.maxSize) { callback(this.expect.tooLarge(tracker.size)); return; }
+      if (this.expect.size !== undefined && tracker.size > this.expect.size) {
+        callback(cfError('CF_ERR_UPSTREAM_LENGTH_MISMATCH', `${this.expect.describe}: more bytes than the ${this.expect.size} announced`));
+        return;
+      }
+      if (this.keep) {
+        if (tracker.size <= this.expect.keepInMemory) this.chunks.push(chunk);
+        else { this.keep = false; this.chunks.length = 0; }
+      }
+      const writes = this.spool ? Promise.all([this.writer.write(chunk), this.spool.write(chunk)]) : this.writer.write(chunk);
+      writes.then(() => {
+        this.flushed += chunk.length;
+        this.emit('progress');
+        callback();
+      }, callback);
+    };
     const sink = new Writable({
       highWaterMark: 1024 * 1024,
+      write: (chunk: Buffer, _encoding, callback) => writeChunk(chunk, callback),
       // Chunks that arrive while a write is in flight go to disk as one write: one syscall and
       // one wake-up of the readers per batch instead of per 16-64 KiB network chunk.
-      writev: (chunks, callback) => {
-        const batch = chunks.length === 1 ? chunks[0]!.chunk as Buffer : Buffer.concat(chunks.map((c) => c.chunk as Buffer));
-        sink._write(batch, 'utf8', callback); // the encoding is ignored for Buffers
-      },
-      write: (chunk: Buffer, _encoding, callback) => {
-        tracker.update(chunk);
-        if (this.expect.maxSize > 0 && tracker.size > this.expect.maxSize) { callback(this.expect.tooLarge(tracker.size)); return; }
-        if (this.expect.size !== undefined && tracker.size > this.expect.size) {
-          callback(cfError('CF_ERR_UPSTREAM_LENGTH_MISMATCH', `${this.expect.describe}: more bytes than the ${this.expect.size} announced`));
-          return;
-        }
-        if (this.keep) {
-          if (tracker.size <= this.expect.keepInMemory) this.chunks.push(chunk);
-          else { this.keep = false; this.chunks.length = 0; }
-        }
-        const writes = this.spool ? Promise.all([this.writer.write(chunk), this.spool.write(chunk)]) : this.writer.write(chunk);
-        writes.then(() => {
-          this.flushed += chunk.length;
-          this.emit('progress');
-          callback();
-        }, callback);
-      },
+      writev: (chunks, callback) => writeChunk(chunks.length === 1 ? chunks[0]!.chunk as Buffer : Buffer.concat(chunks.map((c) => c.chunk as Buffer)), callback),
     });
     try {
       await pipeline(this.source, sink);

@@ -124,8 +124,7 @@ export class RemotePipeline implements Pipeline {
     if (entry && !entry.body && entry.record.size > this.services.hot.maxObjectBytes && !await this.services.storage.stat(entry.record.digest)) {
       // The blob was deleted under us (by hand): forget the record and fetch it again.
       this.services.log.warn({ remote: id.remote, key: id.key, digest: entry.record.digest }, 'stored blob vanished; refetching');
-      this.services.hot.delete(key);
-      await this.services.metadata.deleteArtifact(id);
+      await this.forgetRecord(id, key);
       entry = undefined;
     }
     if (entry) {
@@ -156,7 +155,7 @@ export class RemotePipeline implements Pipeline {
     if (!record) return undefined;
     if (!await storage.stat(record.digest)) {
       this.services.log.warn({ remote: id.remote, key: id.key, digest: record.digest }, 'metadata names a blob storage no longer has; refetching');
-      await metadata.deleteArtifact(id);
+      await this.forgetRecord(id, key);
       return undefined;
     }
     const entry: HotEntry = { record, checkedAt: record.checkedAt };
@@ -188,10 +187,15 @@ export class RemotePipeline implements Pipeline {
       hot.attachBody(key, await storage.read(entry.record.digest));
     } catch (err) {
       if (!hasCode(err, 'CF_ERR_STORAGE_NOT_FOUND')) throw err;
-      hot.delete(key);
-      await this.services.metadata.deleteArtifact(entry.record);
+      await this.forgetRecord(entry.record, key);
       throw cfError('CF_ERR_STORAGE_NOT_FOUND', `blob of ${key} vanished from storage; the next request refetches it`, { cause: err });
     }
+  }
+
+  /** Drops a record from the hot index and metadata (its blob is gone, or upstream says it is). */
+  private async forgetRecord(id: ArtifactId, key: string): Promise<void> {
+    this.services.hot.delete(key);
+    await this.services.metadata.deleteArtifact(id);
   }
 
   private async checkNegative(key: string): Promise<void> {
@@ -234,7 +238,7 @@ export class RemotePipeline implements Pipeline {
       const error = upstreamStatusError(response.status, response.headers, where, this.remote.name);
       if (error.code === 'CF_ERR_UPSTREAM_NOT_FOUND') {
         if (this.policy.negativeTtl > 0) await this.services.cache.set(`neg:${key}`, Date.now(), this.policy.negativeTtl).catch(() => undefined);
-        if (stale) { this.services.hot.delete(key); await this.services.metadata.deleteArtifact(id); }
+        if (stale) await this.forgetRecord(id, key);
         throw withCacheStatus(error, 'MISS');
       }
       return this.failed(error, id, stale);
@@ -319,10 +323,7 @@ export class RemotePipeline implements Pipeline {
       const { storage } = this.services;
       const forget = (err: unknown): never => {
         // The blob went away under us (deleted by hand): drop the record so the next request refetches.
-        if (hasCode(err, 'CF_ERR_STORAGE_NOT_FOUND')) {
-          this.services.hot.delete(flightKey(record));
-          void this.services.metadata.deleteArtifact(record).catch(() => undefined);
-        }
+        if (hasCode(err, 'CF_ERR_STORAGE_NOT_FOUND')) void this.forgetRecord(record, flightKey(record)).catch(() => undefined);
         throw err;
       };
       const lastModified = entry.lastModified ??= lastModifiedOf(entry);

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { z } from 'zod';
 import type { Logger } from '../util/logger.js';
+import type { PartialReader } from '../storage/storage.js';
 
 /**
  * The contract between the core and a format plugin. A plugin package's default export is a
@@ -177,7 +178,7 @@ export interface Entity {
    * Opens positional reads over the stored bytes, when they are complete in storage: the server
    * then sends large bodies through two reused buffers instead of a stream of fresh ones.
    */
-  openReader?(): Promise<{ read(position: number, length: number, into?: Buffer): Promise<Buffer>; close(): Promise<void> }>;
+  openReader?(): Promise<PartialReader>;
 }
 
 /** What a handler returns; the server turns it into the HTTP response. */

@@ -1,10 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { cfError } from '../errors/errors.js';
-
-/** Positional reads, as storage offers them. */
-export interface PositionalSource {
-  read(position: number, length: number, into?: Buffer): Promise<Buffer>;
-}
+import type { PartialReader } from '../storage/storage.js';
 
 const CHUNK = 1024 * 1024;
 const CLOSED = Symbol('closed');
@@ -29,7 +25,7 @@ function giveBack(buffers: Buffer[]): void {
  * Resolves early, quietly, when the client goes away.
  * @throws when the source fails or ends early (the caller then destroys the socket).
  */
-export async function sendFile(res: ServerResponse, source: PositionalSource, start: number, end: number): Promise<void> {
+export async function sendFile(res: ServerResponse, source: Pick<PartialReader, 'read'>, start: number, end: number): Promise<void> {
   const length = Math.min(CHUNK, end - start + 1);
   // One buffer is enough when the body fits in it.
   const buffers = length === end - start + 1 ? [take()] : [take(), take()];

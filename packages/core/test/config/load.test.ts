@@ -1,22 +1,9 @@
 import { expect } from 'chai';
 import { loadConfig, EMBEDDED_DEFAULTS, SEARCH_PLACES, type LoadOptions } from '../../src/config/load.js';
-import { isCacheForgeError, type CacheForgeError } from '../../src/errors/errors.js';
-import type { ErrorCode } from '../../src/errors/codes.js';
+import type { CacheForgeError } from '../../src/errors/errors.js';
 import { TempDir } from '../cli/run-cli.js';
 import { minimalPlugin, pluginModule, GREET_PLUGIN } from '../plugin/fixtures.js';
-
-/** Awaits `promise`, expecting a Cache Forge error of `code`; returns it. */
-async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<CacheForgeError> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (err) {
-    caught = err;
-  }
-  expect(isCacheForgeError(caught), `expected ${code}, got ${String(caught)}`).to.equal(true);
-  expect((caught as CacheForgeError).code, (caught as Error).message).to.equal(code);
-  return caught as CacheForgeError;
-}
+import { rejectsWith } from '../support/errors.js';
 
 /** The `  - path: message` lines of a CF_ERR_CONFIG_INVALID, as a map. */
 function problemsOf(err: CacheForgeError): Record<string, string> {

@@ -5,25 +5,10 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadPlugin, checkContract } from '../../src/plugin/loader.js';
 import { resolvePlugin, discoverInstalledPlugins, isPathSpecifier } from '../../src/plugin/resolve.js';
-import { isCacheForgeError, type CacheForgeError } from '../../src/errors/errors.js';
 import { CORE_VERSION } from '../../src/version.js';
-import type { ErrorCode } from '../../src/errors/codes.js';
 import { TempDir } from '../cli/run-cli.js';
 import { minimalPlugin, pluginModule, ECHO_PLUGIN, ECHO_PACKAGE_JSON, GREET_PLUGIN } from './fixtures.js';
-
-/** Awaits `promise`, expecting it to fail with a Cache Forge error of `code`; returns the error. */
-async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<CacheForgeError> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught, 'expected a rejection').to.exist;
-  expect(isCacheForgeError(caught), String(caught)).to.equal(true);
-  expect((caught as CacheForgeError).code, (caught as Error).message).to.equal(code);
-  return caught as CacheForgeError;
-}
+import { rejectsWith } from '../support/errors.js';
 
 describe('plugin loader: resolving and checking the contract', () => {
   let dir: TempDir;
