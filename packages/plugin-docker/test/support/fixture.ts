@@ -1,0 +1,80 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import http from 'node:http';
+import { LayoutBuilder, layerFolder, OCI, type Descriptor } from './image.js';
+import { Skopeo } from './skopeo.js';
+import { have } from './processes.js';
+
+/** Programs the real-client tests need, with the Debian package that provides each. */
+export const TOOLS = { skopeo: 'skopeo', 'docker-registry': 'docker-registry', tar: 'tar', openssl: 'openssl' } as const;
+
+/** The first missing program of `programs`, or undefined. */
+export async function missingTool(programs: readonly string[]): Promise<string | undefined> {
+  for (const program of programs) if (!await have(program)) return program;
+  return undefined;
+}
+
+/** Skips the suite (by name, with the reason) when a program is missing. */
+export async function requireTools(suite: Mocha.Context, programs: readonly string[]): Promise<void> {
+  const missing = await missingTool(programs);
+  if (missing) {
+    console.log(`      skipped: ${missing} is not installed (apt-get install ${missing === 'ctr' ? 'containerd' : missing})`);
+    suite.skip();
+  }
+}
+
+/** The test images: a single-platform image and a two-platform index, built from real files. */
+export interface FixtureImages {
+  readonly layout: string;
+  readonly single: Descriptor;
+  readonly multi: Descriptor;
+  readonly amd64: Descriptor;
+  readonly arm64: Descriptor;
+}
+
+/** Builds the layout (tags `single` and `multi`) in `dir`. */
+export async function buildFixtureImages(dir: string): Promise<FixtureImages> {
+  const layout = path.join(dir, 'layout');
+  const builder = new LayoutBuilder(layout);
+  await builder.init();
+  const tools = await builder.layer(await layerFolder(path.join(dir, 'l-tools'), ['/bin/ls', '/bin/cat', '/usr/bin/env'], 'tools'));
+  const amdNote = await builder.layer(await layerFolder(path.join(dir, 'l-amd'), [], 'platform linux/amd64'));
+  const armNote = await builder.layer(await layerFolder(path.join(dir, 'l-arm'), [], 'platform linux/arm64'));
+  const single = await builder.image('amd64', [tools]);
+  const amd64 = await builder.image('amd64', [tools, amdNote]);
+  const arm64 = await builder.image('arm64', [tools, armNote]);
+  const multi = await builder.index([amd64, arm64]);
+  builder.tag('single', single);
+  builder.tag('multi', multi);
+  await builder.finish();
+  return { layout, single, multi, amd64, arm64 };
+}
+
+/** Pushes the fixture images to a registry: `fix/app:1` (single) and `library/multi:latest` (index). */
+export async function pushFixtureImages(skopeo: Skopeo, images: FixtureImages, registryHost: string, creds?: string): Promise<void> {
+  await skopeo.push(images.layout, 'single', `docker://${registryHost}/fix/app:1`, creds);
+  await skopeo.push(images.layout, 'multi', `docker://${registryHost}/library/multi:latest`, creds);
+}
+
+/** A temp folder removed by `cleanup`. */
+export async function tempDir(prefix: string): Promise<{ dir: string; cleanup(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), prefix));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** A plain HTTP request read whole. */
+export function httpRequest(url: string, options: { method?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export { OCI };
