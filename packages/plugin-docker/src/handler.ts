@@ -41,7 +41,9 @@ export function createDockerHandler(remote: RemoteDefinition<DockerOptions>, con
           if (path.digest) return { kind: 'cached', key: `${name}/manifests/${path.digest.text}`, class: 'immutable' };
           return { kind: 'cached', key: `${name}/manifests/${path.reference}`, class: 'mutable', variant: acceptedManifestTypes(req.headers.accept).join(',') };
         case 'blob':
-          return { kind: 'cached', key: `${name}/blobs/${path.digest.text}`, class: 'immutable' };
+          // Keyed by digest alone: a base layer shared by many repositories is fetched once. The
+          // first requester's repository names the upstream URL; the bytes are verified either way.
+          return { kind: 'cached', key: `blobs/${path.digest.text}`, class: 'immutable' };
         case 'tags':
           return { kind: 'cached', key: `${name}/tags/list${pageQuery(req.search, ['n', 'last'])}`, class: 'mutable' };
         case 'referrers':
@@ -61,7 +63,12 @@ export function createDockerHandler(remote: RemoteDefinition<DockerOptions>, con
           }
           const accepted = cached.variant ? cached.variant.split(',').join(', ') : ALL_MANIFEST_TYPES;
           const response = await ctx.pipeline.serve(req, cached, { url: upstreamUrl(path, `manifests/${path.reference}`), headers: { accept: accepted } },
-            { ...MANIFEST_OPTIONS, headValidator: 'docker-content-digest', digestHeader: 'docker-content-digest' });
+            {
+              ...MANIFEST_OPTIONS, headValidator: 'docker-content-digest', digestHeader: 'docker-content-digest',
+              // The tag's manifest is also its digest's: a later pull by digest (containerd resolves
+              // a tag, then fetches by digest) is a hit, and works with the upstream down.
+              alias: (sha256) => ({ kind: 'cached', key: `${upstreamName(path.name, options.libraryPrefix)}/manifests/sha256:${sha256}`, class: 'immutable' }),
+            });
           return withRegistryHeaders(response, response.headers?.['docker-content-digest'] ?? digestOfEtag(response));
         }
         case 'blob': {

@@ -5,15 +5,9 @@ import { startCacheForge, type RunningCacheForge } from '../../core/test/support
 import { startRegistry, type Registry } from './support/registry.js';
 import { RegistryFront } from './support/front.js';
 import { Skopeo } from './support/skopeo.js';
-import { buildFixtureImages, httpRequest, pushFixtureImages, requireTools, tempDir, type FixtureImages } from './support/fixture.js';
+import { buildFixtureImages, httpRequest, pushFixtureImages, requireTools, SKOPEO_ACCEPT, tempDir, type FixtureImages } from './support/fixture.js';
 import { layoutDigest } from './support/image.js';
 
-/** The Accept skopeo 1.9 sends for manifests (a tag is stored per distinct Accept set). */
-const SKOPEO_ACCEPT = [
-  'application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json',
-  'application/vnd.docker.distribution.manifest.v1+prettyjws', 'application/vnd.docker.distribution.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json', 'application/vnd.oci.image.index.v1+json',
-].join(', ');
 
 /**
  * skopeo (containers/image, as in podman, buildah and CRI-O) pulls through Cache Forge from a real

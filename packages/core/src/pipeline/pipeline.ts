@@ -297,6 +297,7 @@ export class RemotePipeline implements Pipeline {
         upstreamEtag: meta.etag, upstreamLastModified: meta.lastModified, class: cls.class, fetchedAt: now, checkedAt: now,
       };
       await this.services.metadata.putArtifact(record);
+      if (options.alias) await this.recordAlias(record, options.alias(blob.digest));
       const entry: HotEntry = { record: { ...record, hits: 0, lastAccess: 0 }, checkedAt: now, body: fill.memory };
       hot.set(key, entry);
       return entry;
@@ -311,6 +312,14 @@ export class RemotePipeline implements Pipeline {
     });
     fills.set(fill, settled);
     return { kind: 'fill', fill, meta, recorded };
+  }
+
+  /** Records a stored object under a second, content-named key (see `ServeOptions.alias`). */
+  private async recordAlias(record: NewArtifactRecord, alias: CachedRoute): Promise<void> {
+    const id = this.idOf(alias);
+    if (id.key === record.key && id.variant === record.variant) return;
+    this.services.hot.delete(flightKey(id));
+    await this.services.metadata.putArtifact({ ...record, key: id.key, variant: id.variant, class: 'immutable' });
   }
 
   private async headUpstream(id: ArtifactId, upstream: UpstreamRequest, options: ServeOptions): Promise<ArtifactResponse> {

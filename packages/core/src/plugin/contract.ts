@@ -188,6 +188,13 @@ export interface ServeOptions {
    * is followed by a GET), instead of being relayed as HEAD.
    */
   readonly fillOnHead?: boolean;
+  /**
+   * A second key under which a filled object is also recorded, given its sha256 (hex): for
+   * documents that are also addressable by their own digest (a tag's manifest is its digest's
+   * manifest), so a later request by digest is a hit, also when the upstream is down. The alias is
+   * immutable: its key names the content.
+   */
+  readonly alias?: (sha256: string) => CachedRoute;
 }
 
 /** How a response came to be: the `X-Cache-Status` header. */

@@ -78,3 +78,10 @@ export function httpRequest(url: string, options: { method?: string; headers?: R
 }
 
 export { OCI };
+
+/** The Accept skopeo 1.9 sends for manifests (a tag is stored per distinct Accept set). */
+export const SKOPEO_ACCEPT = [
+  'application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.docker.distribution.manifest.v1+prettyjws', 'application/vnd.docker.distribution.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json', 'application/vnd.oci.image.index.v1+json',
+].join(', ');
