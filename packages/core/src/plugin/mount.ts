@@ -29,5 +29,5 @@ export type MountTarget =
   | { readonly kind: 'remote'; readonly remote: string; readonly rawPath: string }
   /** Answer at once without any remote (a protocol ping). */
   | { readonly kind: 'answer'; readonly status: number; readonly headers?: Readonly<Record<string, string>>; readonly body?: string }
-  /** Nothing here: the core answers 404 (`CF_ERR_NOT_FOUND`) in the format's error body. */
+  /** No remote serves this: the core answers 404 (`CF_ERR_REMOTE_UNKNOWN`) in the format's error body. */
   | { readonly kind: 'unknown'; readonly reason: string };

@@ -42,7 +42,7 @@ export function pluginMounts(registry: RemoteRegistry, dispatcher: RemoteDispatc
     if (mounted.plugin.errorBody) ctx.state.errorBody = mounted.plugin.errorBody;
     const rawPath = path.slice(mounted.prefix.length);
     const target = mounted.plugin.mount!.route({ method: ctx.method, rawPath, query: new URLSearchParams(ctx.querystring), headers: ctx.headers }, mounted.remotes);
-    if (target.kind === 'unknown') throw cfError('CF_ERR_NOT_FOUND', target.reason, { op: 'mount' });
+    if (target.kind === 'unknown') throw cfError('CF_ERR_REMOTE_UNKNOWN', target.reason, { op: 'mount' });
     if (target.kind === 'answer') {
       ctx.status = target.status;
       for (const [name, value] of Object.entries(target.headers ?? {})) ctx.set(name, value);
