@@ -122,7 +122,7 @@ function pageQuery(search: string, names: readonly string[]): string {
  * A tag list's `Link: </v2/<upstream name>/tags/list?…>; rel="next"` as a query-only reference,
  * which clients resolve against the URL they asked (so it stays under this mirror's path).
  */
-function relativeLink(link: string | undefined): string | undefined {
+export function relativeLink(link: string | undefined): string | undefined {
   if (!link) return undefined;
   return link.replace(/<[^>?]*\/tags\/list(\?[^>]*)>/, '<$1>');
 }
