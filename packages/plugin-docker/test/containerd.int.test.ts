@@ -2,10 +2,8 @@ import { expect } from 'chai';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startCacheForge, type RunningCacheForge } from '../../core/test/support/harness.js';
-import { startRegistry, type Registry } from './support/registry.js';
-import { RegistryFront } from './support/front.js';
-import { Skopeo } from './support/skopeo.js';
-import { buildFixtureImages, pushFixtureImages, requireTools, tempDir, type FixtureImages } from './support/fixture.js';
+import type { RegistryFront } from './support/front.js';
+import { requireTools, startUpstreamFixture, tempDir, type FixtureImages, type UpstreamFixture } from './support/fixture.js';
 import { Daemon, run, until } from './support/processes.js';
 
 /**
@@ -17,7 +15,7 @@ import { Daemon, run, until } from './support/processes.js';
 describe('docker: containerd (ctr) pulls through a hosts.toml mirror routed by ?ns=', function () {
   this.timeout(240_000);
   let temp: Awaited<ReturnType<typeof tempDir>>;
-  let registry: Registry;
+  let upstream: UpstreamFixture;
   let front: RegistryFront;
   let cf: RunningCacheForge;
   let images: FixtureImages;
@@ -28,11 +26,7 @@ describe('docker: containerd (ctr) pulls through a hosts.toml mirror routed by ?
   before(async function () {
     await requireTools(this, ['skopeo', 'docker-registry', 'tar', 'containerd', 'ctr']);
     temp = await tempDir('cf-docker-ctr-');
-    registry = await startRegistry(path.join(temp.dir, 'registry'));
-    front = new RegistryFront(new URL(registry.url));
-    await front.start();
-    images = await buildFixtureImages(temp.dir);
-    await pushFixtureImages(await Skopeo.create(path.join(temp.dir, 'skopeo')), images, registry.host);
+    ({ front, images } = upstream = await startUpstreamFixture(temp.dir));
     cf = await startCacheForge({
       plugins: ['@cacheforge/plugin-docker'],
       remotes: {
@@ -62,8 +56,7 @@ describe('docker: containerd (ctr) pulls through a hosts.toml mirror routed by ?
   after(async () => {
     await containerd?.stop();
     await cf?.cleanup();
-    await front?.stop();
-    await registry?.stop();
+    await upstream?.stop();
     await temp?.cleanup();
   });
 

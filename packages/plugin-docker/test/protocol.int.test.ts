@@ -3,10 +3,10 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startCacheForge, type RunningCacheForge } from '../../core/test/support/harness.js';
-import { startRegistry, type Registry } from './support/registry.js';
-import { RegistryFront } from './support/front.js';
-import { Skopeo } from './support/skopeo.js';
-import { buildFixtureImages, httpRequest, pushFixtureImages, requireTools, SKOPEO_ACCEPT, tempDir, type FixtureImages } from './support/fixture.js';
+import type { Registry } from './support/registry.js';
+import type { RegistryFront } from './support/front.js';
+import type { Skopeo } from './support/skopeo.js';
+import { httpRequest, requireTools, SKOPEO_ACCEPT, startUpstreamFixture, tempDir, type FixtureImages, type UpstreamFixture } from './support/fixture.js';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -19,6 +19,7 @@ const ociCode = (body: Buffer) => (JSON.parse(body.toString()) as OciErrors).err
 describe('docker: registry protocol (plain HTTP)', function () {
   this.timeout(120_000);
   let temp: Awaited<ReturnType<typeof tempDir>>;
+  let upstream: UpstreamFixture;
   let registry: Registry;
   let front: RegistryFront;
   let cf: RunningCacheForge;
@@ -30,12 +31,7 @@ describe('docker: registry protocol (plain HTTP)', function () {
   before(async function () {
     await requireTools(this, ['skopeo', 'docker-registry', 'tar']);
     temp = await tempDir('cf-docker-proto-');
-    registry = await startRegistry(path.join(temp.dir, 'registry'));
-    front = new RegistryFront(new URL(registry.url));
-    await front.start();
-    images = await buildFixtureImages(temp.dir);
-    skopeo = await Skopeo.create(path.join(temp.dir, 'skopeo'));
-    await pushFixtureImages(skopeo, images, registry.host);
+    ({ registry, front, images, skopeo } = upstream = await startUpstreamFixture(temp.dir));
     const manifest = async (digest: string) => JSON.parse(await readFile(path.join(images.layout, 'blobs', 'sha256', digest.slice(7)), 'utf8')) as { layers: { digest: string }[] };
     const amd = await manifest(images.amd64.digest);
     const arm = await manifest(images.arm64.digest);
@@ -54,8 +50,7 @@ describe('docker: registry protocol (plain HTTP)', function () {
 
   after(async () => {
     await cf?.cleanup();
-    await front?.stop();
-    await registry?.stop();
+    await upstream?.stop();
     await temp?.cleanup();
   });
 

@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { startCacheForge, type RunningCacheForge } from '../../core/test/support/harness.js';
-import { startRegistry, type Registry } from './support/registry.js';
-import { RegistryFront } from './support/front.js';
+import type { Registry } from './support/registry.js';
+import type { RegistryFront } from './support/front.js';
 import { Skopeo } from './support/skopeo.js';
-import { buildFixtureImages, httpRequest, pushFixtureImages, requireTools, SKOPEO_ACCEPT, tempDir, type FixtureImages } from './support/fixture.js';
+import { httpRequest, requireTools, SKOPEO_ACCEPT, startUpstreamFixture, tempDir, type FixtureImages, type UpstreamFixture } from './support/fixture.js';
 import { layoutDigest } from './support/image.js';
 
 
@@ -17,6 +17,7 @@ import { layoutDigest } from './support/image.js';
 describe('docker: skopeo pulls through a path-prefixed mirror (real distribution upstream)', function () {
   this.timeout(180_000);
   let temp: Awaited<ReturnType<typeof tempDir>>;
+  let upstream: UpstreamFixture;
   let registry: Registry;
   let front: RegistryFront;
   let cf: RunningCacheForge;
@@ -29,12 +30,7 @@ describe('docker: skopeo pulls through a path-prefixed mirror (real distribution
   before(async function () {
     await requireTools(this, ['skopeo', 'docker-registry', 'tar']);
     temp = await tempDir('cf-docker-skopeo-');
-    registry = await startRegistry(path.join(temp.dir, 'registry'));
-    front = new RegistryFront(new URL(registry.url));
-    await front.start();
-    images = await buildFixtureImages(temp.dir);
-    skopeo = await Skopeo.create(path.join(temp.dir, 'skopeo'));
-    await pushFixtureImages(skopeo, images, registry.host);
+    ({ registry, front, images, skopeo } = upstream = await startUpstreamFixture(temp.dir));
     cf = await startCacheForge({
       plugins: ['@cacheforge/plugin-docker'],
       remotes: { hub: { type: 'docker', upstream: `${front.url}/`, default: true, libraryPrefix: true, aliases: ['docker.io'], ttl: { mutable: 0 } } },
@@ -49,8 +45,7 @@ describe('docker: skopeo pulls through a path-prefixed mirror (real distribution
 
   after(async () => {
     await cf?.cleanup();
-    await front?.stop();
-    await registry?.stop();
+    await upstream?.stop();
     await temp?.cleanup();
   });
 

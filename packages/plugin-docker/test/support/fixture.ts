@@ -5,6 +5,8 @@ import http from 'node:http';
 import { LayoutBuilder, layerFolder, OCI, type Descriptor } from './image.js';
 import { Skopeo } from './skopeo.js';
 import { have } from './processes.js';
+import { startRegistry, type Registry } from './registry.js';
+import { RegistryFront } from './front.js';
 
 /** Programs the real-client tests need, with the Debian package that provides each. */
 export const TOOLS = { skopeo: 'skopeo', 'docker-registry': 'docker-registry', tar: 'tar', openssl: 'openssl' } as const;
@@ -85,3 +87,23 @@ export const SKOPEO_ACCEPT = [
   'application/vnd.docker.distribution.manifest.v1+prettyjws', 'application/vnd.docker.distribution.manifest.v1+json',
   'application/vnd.docker.distribution.manifest.list.v2+json', 'application/vnd.oci.image.index.v1+json',
 ].join(', ');
+
+/** A real registry holding the fixture images, behind a counting front; `stop` ends both. */
+export interface UpstreamFixture {
+  readonly registry: Registry;
+  readonly front: RegistryFront;
+  readonly images: FixtureImages;
+  readonly skopeo: Skopeo;
+  stop(): Promise<void>;
+}
+
+/** Starts `docker-registry` in `dir`, builds and pushes the fixture images, and puts a front before it. */
+export async function startUpstreamFixture(dir: string): Promise<UpstreamFixture> {
+  const registry = await startRegistry(path.join(dir, 'registry'));
+  const front = new RegistryFront(new URL(registry.url));
+  await front.start();
+  const images = await buildFixtureImages(dir);
+  const skopeo = await Skopeo.create(path.join(dir, 'skopeo'));
+  await pushFixtureImages(skopeo, images, registry.host);
+  return { registry, front, images, skopeo, async stop() { await front.stop(); await registry.stop(); } };
+}
