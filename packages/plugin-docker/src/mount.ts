@@ -22,7 +22,8 @@ export const registryMount: PluginMount = {
     const ns = req.query.get('ns')?.toLowerCase();
     if (ns) {
       const byHost = remotes.find((r) => servesHost(r, ns));
-      if (byHost) return { kind: 'remote', remote: byHost.name, rawPath: req.rawPath };
+      // The spec's "Registry Proxying": a registry scoping a request by `ns` echoes it in OCI-Namespace.
+      if (byHost) return { kind: 'remote', remote: byHost.name, rawPath: req.rawPath, headers: { 'oci-namespace': ns } };
       return { kind: 'unknown', reason: `no docker remote mirrors registry ${ns}` };
     }
     const fallback = remotes.find((r) => (r.options as unknown as DockerOptions).default);

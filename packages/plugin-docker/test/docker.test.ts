@@ -63,8 +63,8 @@ describe('plugin-docker: unit', () => {
     const route = (rawPath: string, search = '') => registryMount.route({ method: 'GET', rawPath, query: new URLSearchParams(search), headers: {} }, remotes);
     expect(route('')).to.deep.include({ kind: 'answer', status: 200 });
     expect(route('ghcr/owner/app/manifests/1')).to.deep.equal({ kind: 'remote', remote: 'ghcr', rawPath: 'owner/app/manifests/1' });
-    expect(route('owner/app/manifests/1', 'ns=ghcr.io')).to.deep.equal({ kind: 'remote', remote: 'ghcr', rawPath: 'owner/app/manifests/1' });
-    expect(route('library/busybox/manifests/1', 'ns=docker.io')).to.deep.equal({ kind: 'remote', remote: 'hub', rawPath: 'library/busybox/manifests/1' });
+    expect(route('owner/app/manifests/1', 'ns=ghcr.io')).to.deep.equal({ kind: 'remote', remote: 'ghcr', rawPath: 'owner/app/manifests/1', headers: { 'oci-namespace': 'ghcr.io' } });
+    expect(route('library/busybox/manifests/1', 'ns=docker.io')).to.deep.equal({ kind: 'remote', remote: 'hub', rawPath: 'library/busybox/manifests/1', headers: { 'oci-namespace': 'docker.io' } });
     expect(route('ghcr/x/manifests/1', 'ns=docker.io'), 'a path prefix wins over ns').to.deep.include({ remote: 'ghcr' });
     expect(route('library/busybox/manifests/1')).to.deep.equal({ kind: 'remote', remote: 'hub', rawPath: 'library/busybox/manifests/1' });
     expect(route('x/manifests/1', 'ns=quay.io').kind, 'an unmirrored registry is not sent to the default').to.equal('unknown');

@@ -63,6 +63,14 @@ describe('docker: registry protocol (plain HTTP)', function () {
     expect((await httpRequest(`${cf.url}/v2`)).status).to.equal(200);
   });
 
+  it('routes a root request by ?ns= to the remote of that registry, echoing it in OCI-Namespace', async () => {
+    const ns = new URL(front.url).host;
+    const res = await httpRequest(`${cf.url}/v2/fix/app/manifests/${images.single.digest}?ns=${ns}`);
+    expect([res.status, res.headers['oci-namespace'], res.headers['docker-content-digest']]).to.deep.equal([200, ns, images.single.digest]);
+    const other = await httpRequest(`${cf.url}/v2/fix/app/manifests/1?ns=quay.io`);
+    expect([other.status, ociCode(other.body)]).to.deep.equal([404, 'NAME_UNKNOWN']);
+  });
+
   it('answers unknown things with the OCI error codes: MANIFEST_UNKNOWN, BLOB_UNKNOWN, NAME_UNKNOWN, NAME_INVALID', async () => {
     const tag = await httpRequest(`${v2}/fix/app/manifests/nope`, { headers: { accept: SKOPEO_ACCEPT } });
     expect([tag.status, ociCode(tag.body)]).to.deep.equal([404, 'MANIFEST_UNKNOWN']);

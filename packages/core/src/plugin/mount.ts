@@ -25,8 +25,11 @@ export interface MountRequest {
 
 /** Where a mounted request goes. */
 export type MountTarget =
-  /** Dispatch to `remote` as if the client had asked for `/<remote>/<rawPath>`. */
-  | { readonly kind: 'remote'; readonly remote: string; readonly rawPath: string }
+  /**
+   * Dispatch to `remote` as if the client had asked for `/<remote>/<rawPath>`; `headers` are added
+   * to the answer (e.g. a header telling the client how it was routed).
+   */
+  | { readonly kind: 'remote'; readonly remote: string; readonly rawPath: string; readonly headers?: Readonly<Record<string, string>> }
   /** Answer at once without any remote (a protocol ping). */
   | { readonly kind: 'answer'; readonly status: number; readonly headers?: Readonly<Record<string, string>>; readonly body?: string }
   /** No remote serves this: the core answers 404 (`CF_ERR_REMOTE_UNKNOWN`) in the format's error body. */

@@ -49,6 +49,7 @@ export function pluginMounts(registry: RemoteRegistry, dispatcher: RemoteDispatc
       if (target.body !== undefined && ctx.method !== 'HEAD') ctx.body = target.body;
       return true;
     }
+    for (const [name, value] of Object.entries(target.headers ?? {})) ctx.set(name, value);
     await dispatcher.to(ctx, target.remote, target.rawPath);
     return true;
   };

@@ -16,7 +16,7 @@ export const HOOKS_PLUGIN = `export default {
       const named = remotes.find((r) => r.name === req.rawPath.slice(0, slash));
       if (named) return { kind: 'remote', remote: named.name, rawPath: req.rawPath.slice(slash + 1) };
       const byHost = remotes.find((r) => r.upstream.host === req.query.get('ns'));
-      if (byHost) return { kind: 'remote', remote: byHost.name, rawPath: req.rawPath };
+      if (byHost) return { kind: 'remote', remote: byHost.name, rawPath: req.rawPath, headers: { 'x-routed-by': 'ns' } };
       return { kind: 'unknown', reason: 'nothing mounted here' };
     },
   },

@@ -77,7 +77,7 @@ describe('plugin: optional facilities (mount, error body, upstream auth, store, 
     upstream.docs.set('doc/a', { body: 'A' });
     expect((await request(`${cf.url}/hk/r1/doc/a`)).body.toString()).to.equal('A');
     const byNs = await request(`${cf.url}/hk/doc/a?ns=${new URL(upstream.url).host}`);
-    expect([byNs.status, byNs.body.toString()]).to.deep.equal([200, 'A']);
+    expect([byNs.status, byNs.body.toString(), byNs.headers['x-routed-by']]).to.deep.equal([200, 'A', 'ns']);
     expect((await request(`${cf.url}/r1/doc/a`)).body.toString(), 'the remote is still served at /<remote>/').to.equal('A');
   });
 
