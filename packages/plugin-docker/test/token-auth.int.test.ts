@@ -74,6 +74,7 @@ describe('docker: token-auth upstream (Bearer flow, credentials, CDN redirects)'
     expect(asked.every((r) => r.basic), 'every token request carries the credentials').to.equal(true);
     expect(asked.flatMap((r) => r.scope)).to.include.members(['repository:fix/app:pull', 'repository:library/multi:pull']);
     expect(cdn.gets.some((g) => g.includes('/blobs/sha256/')), 'blob reads followed the redirect to the CDN').to.equal(true);
+    expect(cdn.authorized, 'the registry token is not sent to the CDN').to.equal(0);
   });
 
   it('keeps tokens per scope: pulling again (tags revalidated upstream) asks the token service nothing', async () => {

@@ -107,14 +107,16 @@ export async function startTokenServer(options: { keyFile: string; certFile: str
 }
 
 /** A static file server over a folder (the "CDN" a registry redirects blob reads to). */
-export async function startStatic(root: string): Promise<{ url: string; gets: string[]; close(): Promise<void> }> {
+export async function startStatic(root: string): Promise<{ url: string; gets: string[]; authorized: number; close(): Promise<void> }> {
   const gets: string[] = [];
+  let authorized = 0;
   const server = http.createServer(async (req, res) => {
     const file = path.join(root, decodeURIComponent(new URL(req.url!, 'http://x').pathname));
     if (!file.startsWith(root + path.sep)) { res.writeHead(400); res.end(); return; }
     try {
       const body = await readFile(file);
       if (req.method === 'GET') gets.push(req.url!);
+      if (req.headers.authorization) authorized++;
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length });
       res.end(req.method === 'HEAD' ? undefined : body);
     } catch {
@@ -122,5 +124,5 @@ export async function startStatic(root: string): Promise<{ url: string; gets: st
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, gets, close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, gets, get authorized() { return authorized; }, close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
 }
