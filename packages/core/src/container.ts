@@ -20,6 +20,7 @@ import { RemotePolicy } from './policy/policy.js';
 import { UpstreamClient } from './upstream/client.js';
 import { RemoteRegistry } from './plugin/remote-registry.js';
 import { cfError } from './errors/errors.js';
+import { NamespacedStore } from './plugin/plugin-store.js';
 
 /** Injection tokens. Only this file chooses implementations; everything else asks by token. */
 export const TOKENS = {
@@ -83,7 +84,7 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
         try {
           handler = loaded.plugin.createHandler(
             { name: remote.name, upstream: remote.upstream, options: remote.options as Record<string, unknown> },
-            { log: log.child({ plugin: loaded.plugin.name, remote: remote.name }) },
+            { log: log.child({ plugin: loaded.plugin.name, remote: remote.name }), store: new NamespacedStore(services.cache, loaded.plugin.name, remote.name) },
           );
         } catch (err) {
           throw cfError('CF_ERR_PLUGIN_FAILED', `plugin ${loaded.specifier} could not create the handler of remote ${remote.name}: ${(err as Error).message}`, { cause: err });
@@ -91,6 +92,7 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
         if (!handler || typeof handler.canHandle !== 'function' || typeof handler.fetch !== 'function') {
           throw cfError('CF_ERR_PLUGIN_CONTRACT', `plugin ${loaded.specifier}: createHandler must return { canHandle, fetch }`);
         }
+        if (handler.upstreamAuth) client.useAuth(handler.upstreamAuth);
         registry.add({ config: remote, plugin: loaded.plugin, handler, pipeline });
       }
       return registry;

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { cfError, hasCode, isCacheForgeError, type CacheForgeError } from '../errors/errors.js';
 import type {
-  ArtifactRequest, ArtifactResponse, CacheStatus, CachedRoute, Entity, LoadedDocument, Pipeline, ServeOptions, UpstreamRequest,
+  ArtifactRequest, ArtifactResponse, CacheStatus, CachedRoute, Entity, ExpectedDigest, LoadedDocument, Pipeline, ServeOptions, UpstreamRequest,
 } from '../plugin/contract.js';
 import type { RemoteConfig } from '../config/config.js';
 import type { ArtifactId, MetadataStore, NewArtifactRecord } from '../metadata/metadata.js';
@@ -67,8 +67,8 @@ export class RemotePipeline implements Pipeline {
     this.policy.checkAllowed(req.path);
     const cls = this.policy.classify(req.path, route.class, route.ttl);
     const id = this.idOf(route);
-    const resolved = await this.resolve(id, cls, upstream, options, req.method);
-    if (resolved === 'head-miss') return this.headUpstream(id, upstream);
+    const resolved = await this.resolve(id, cls, upstream, options, options.fillOnHead ? 'GET' : req.method);
+    if (resolved === 'head-miss') return this.headUpstream(id, upstream, options);
     return this.respond(resolved);
   }
 
@@ -212,12 +212,27 @@ export class RemotePipeline implements Pipeline {
    */
   private async fetch(id: ArtifactId, key: string, cls: Classification, upstream: UpstreamRequest, options: ServeOptions,
     stale?: HotEntry): Promise<Resolved> {
-    const { log } = this.services;
     const headers: Record<string, string> = { ...upstream.headers };
     if (stale?.record.upstreamEtag) headers['if-none-match'] = stale.record.upstreamEtag;
     if (stale?.record.upstreamLastModified) headers['if-modified-since'] = stale.record.upstreamLastModified;
     const url = toUrl(upstream.url);
     const where = `GET ${redact(url)}`;
+    const validator = options.headValidator;
+    const known = validator ? stale?.record.headers[validator] : undefined;
+    if (stale && validator && known) {
+      let head: UpstreamResponse;
+      try {
+        head = await this.client.request({ url, method: 'HEAD', headers: upstream.headers });
+      } catch (err) {
+        return this.failed(err, id, stale);
+      }
+      head.body.resume();
+      if (head.status === 200 && head.headers[validator] === known) return this.refreshed(id, key, cls, stale);
+      // Changed (or gone: the GET below forgets it); any other answer is a fault.
+      if (head.status !== 200 && head.status !== 404 && head.status !== 410) {
+        return this.failed(upstreamStatusError(head.status, head.headers, `HEAD ${redact(url)}`, this.remote.name), id, stale);
+      }
+    }
     let response: UpstreamResponse;
     try {
       response = await this.client.request({ url, method: 'GET', headers });
@@ -226,12 +241,7 @@ export class RemotePipeline implements Pipeline {
     }
     if (response.status === 304 && stale) {
       response.body.resume();
-      const now = Date.now();
-      stale.checkedAt = now;
-      await this.services.metadata.markChecked(id, now);
-      await this.services.cache.set(`checked:${key}`, now, cls.ttl).catch((err: unknown) => log.warn({ err, key }, 'hot cache write failed'));
-      await this.warmBody(stale, key);
-      return { kind: 'stored', entry: stale, status: 'REVALIDATED' };
+      return this.refreshed(id, key, cls, stale);
     }
     if (response.status !== 200) {
       response.body.resume();
@@ -244,6 +254,16 @@ export class RemotePipeline implements Pipeline {
       return this.failed(error, id, stale);
     }
     return this.startFill(id, key, cls, response, options, where);
+  }
+
+  /** The upstream confirmed the stale copy: it is fresh again for a TTL, here and on other replicas. */
+  private async refreshed(id: ArtifactId, key: string, cls: Classification, stale: HotEntry): Promise<Resolved> {
+    const now = Date.now();
+    stale.checkedAt = now;
+    await this.services.metadata.markChecked(id, now);
+    await this.services.cache.set(`checked:${key}`, now, cls.ttl).catch((err: unknown) => this.services.log.warn({ err, key }, 'hot cache write failed'));
+    await this.warmBody(stale, key);
+    return { kind: 'stored', entry: stale, status: 'REVALIDATED' };
   }
 
   /** An upstream failure: the stale copy when there is one (marked), else the error. */
@@ -261,10 +281,11 @@ export class RemotePipeline implements Pipeline {
     if (size !== undefined) {
       try { this.policy.checkSize(size, id.key); } catch (err) { response.body.destroy(); throw err; }
     }
+    const digest = options.digest ?? digestFromHeader(response.headers, options.digestHeader);
     const writer = await storage.writer();
     const spoolWriter = storage.capabilities.readWhileWriting ? undefined : await spool?.writer();
     const fill = new Fill(response.body, writer, spoolWriter, {
-      size, digest: options.digest, maxSize: this.policy.maxSize, keepInMemory: hot.maxObjectBytes, describe: where,
+      size, digest, maxSize: this.policy.maxSize, keepInMemory: hot.maxObjectBytes, describe: where,
       tooLarge: (n) => { try { this.policy.checkSize(n, id.key); } catch (err) { return err as Error; } return new Error('unreachable'); },
     });
     metrics.inflight.inc({ remote: id.remote });
@@ -276,6 +297,7 @@ export class RemotePipeline implements Pipeline {
         upstreamEtag: meta.etag, upstreamLastModified: meta.lastModified, class: cls.class, fetchedAt: now, checkedAt: now,
       };
       await this.services.metadata.putArtifact(record);
+      if (options.alias) await this.recordAlias(record, options.alias(blob.digest));
       const entry: HotEntry = { record: { ...record, hits: 0, lastAccess: 0 }, checkedAt: now, body: fill.memory };
       hot.set(key, entry);
       return entry;
@@ -292,7 +314,15 @@ export class RemotePipeline implements Pipeline {
     return { kind: 'fill', fill, meta, recorded };
   }
 
-  private async headUpstream(id: ArtifactId, upstream: UpstreamRequest): Promise<ArtifactResponse> {
+  /** Records a stored object under a second, content-named key (see `ServeOptions.alias`). */
+  private async recordAlias(record: NewArtifactRecord, alias: CachedRoute): Promise<void> {
+    const id = this.idOf(alias);
+    if (id.key === record.key && id.variant === record.variant) return;
+    this.services.hot.delete(flightKey(id));
+    await this.services.metadata.putArtifact({ ...record, key: id.key, variant: id.variant, class: 'immutable' });
+  }
+
+  private async headUpstream(id: ArtifactId, upstream: UpstreamRequest, options: ServeOptions): Promise<ArtifactResponse> {
     const key = flightKey(id);
     const url = toUrl(upstream.url);
     let response: UpstreamResponse;
@@ -309,7 +339,7 @@ export class RemotePipeline implements Pipeline {
       }
       throw withCacheStatus(error, 'MISS');
     }
-    const meta = keptMeta(response.headers, DEFAULT_KEPT_HEADERS);
+    const meta = keptMeta(response.headers, options.keepHeaders ?? DEFAULT_KEPT_HEADERS);
     const length = response.headers['content-length'];
     const headers: Record<string, string> = { ...meta.headers };
     if (length && /^\d+$/.test(length)) headers['content-length'] = length;
@@ -354,6 +384,16 @@ export class RemotePipeline implements Pipeline {
 /** A fill whose bytes are all in and verified is, for a client joining it now, a stored copy. */
 function fillStatus(fill: Fill): CacheStatus {
   return fill.state === 'verified' || fill.state === 'committed' ? 'HIT' : 'MISS';
+}
+
+/** The digest an upstream header announces (`sha256:<hex>`), when the plugin named such a header. */
+function digestFromHeader(headers: IncomingHttpHeaders, name: string | undefined): ExpectedDigest | undefined {
+  const value = name ? headers[name] : undefined;
+  const match = typeof value === 'string' ? /^(sha256|sha512):([a-f0-9]+)$/.exec(value.trim()) : null;
+  if (!match) return undefined;
+  const algorithm = match[1] as 'sha256' | 'sha512';
+  if (match[2]!.length !== (algorithm === 'sha256' ? 64 : 128)) return undefined;
+  return { algorithm, hex: match[2]! };
 }
 
 function toUrl(url: URL | string): URL {

@@ -3,6 +3,15 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { z } from 'zod';
 import type { Logger } from '../util/logger.js';
 import type { PartialReader } from '../storage/storage.js';
+import type { PluginMount } from './mount.js';
+import type { UpstreamAuth } from './upstream-auth.js';
+import type { PluginStore } from './plugin-store.js';
+import type { ErrorBodyFormatter } from '../server/error-format.js';
+
+export type { PluginMount, MountRequest, MountTarget } from './mount.js';
+export type { UpstreamAuth, AuthFetch, AuthFetchResponse } from './upstream-auth.js';
+export type { PluginStore } from './plugin-store.js';
+export type { ErrorBodyFormatter, PublicError, ErroredRequest } from '../server/error-format.js';
 
 /**
  * The contract between the core and a format plugin. A plugin package's default export is a
@@ -36,6 +45,16 @@ export interface FormatPlugin<O extends object = Record<string, unknown>> {
      */
     readonly encodedSlash?: boolean;
   };
+  /**
+   * A root prefix served for all of this format's remotes (e.g. `/v2/` for a registry API), with
+   * the rule that picks the remote per request. Absent: remotes are reached only at `/<remote>/`.
+   */
+  readonly mount?: PluginMount;
+  /**
+   * Writes error bodies in the format's own shape for requests routed to its remotes (including
+   * refused methods); the core still picks the status. Absent: the core's `{errors:[...]}`.
+   */
+  readonly errorBody?: ErrorBodyFormatter;
   /** Makes the handler of one configured remote. Called once per remote at start. */
   createHandler(remote: RemoteDefinition<O>, context: PluginContext): Handler;
 }
@@ -71,6 +90,11 @@ export interface RemoteDefinition<O extends object = Record<string, unknown>> {
 /** Services a plugin's handler gets at creation: narrow on purpose, no DI container. */
 export interface PluginContext {
   readonly log: Logger;
+  /**
+   * Disposable key/value state with expiry, in the (possibly shared) hot cache, namespaced to this
+   * remote. The core always sets it; it is optional only so unit tests can make handlers without one.
+   */
+  readonly store?: PluginStore;
 }
 
 /** The request as a handler sees it: already validated and normalized by the core. */
@@ -148,6 +172,29 @@ export interface ServeOptions {
   readonly digest?: ExpectedDigest;
   /** Response headers to keep from the upstream and replay on hits (lowercase names). */
   readonly keepHeaders?: readonly string[];
+  /**
+   * A response header (lowercase, kept with `keepHeaders`) whose value names the content, such as
+   * a content digest. A stale copy is then revalidated with a HEAD request: the same value means
+   * unchanged, without a GET (some upstreams count only GETs against rate limits).
+   */
+  readonly headValidator?: string;
+  /**
+   * A response header carrying `<algorithm>:<hex>` of the body (e.g. `docker-content-digest`):
+   * when `digest` is not given, the bytes must match it before they are committed.
+   */
+  readonly digestHeader?: string;
+  /**
+   * A HEAD for an object not held fetches and stores it like a GET (for small documents whose HEAD
+   * is followed by a GET), instead of being relayed as HEAD.
+   */
+  readonly fillOnHead?: boolean;
+  /**
+   * A second key under which a filled object is also recorded, given its sha256 (hex): for
+   * documents that are also addressable by their own digest (a tag's manifest is its digest's
+   * manifest), so a later request by digest is a hit, also when the upstream is down. The alias is
+   * immutable: its key names the content.
+   */
+  readonly alias?: (sha256: string) => CachedRoute;
 }
 
 /** How a response came to be: the `X-Cache-Status` header. */
@@ -229,6 +276,8 @@ export interface Handler {
   canHandle(req: ArtifactRequest): Route | undefined;
   /** Answers a request `canHandle` classified as cached or passthrough. */
   fetch(req: ArtifactRequest, route: CachedRoute | PassthroughRoute, ctx: FetchContext): Promise<ArtifactResponse>;
+  /** How the remote's upstream client authenticates (token flows); absent: only the remote's `headers`. */
+  readonly upstreamAuth?: UpstreamAuth;
 }
 
 /** Identity helper that gives a plugin's default export its types. */

@@ -9,7 +9,8 @@ import type { Logger } from '../util/logger.js';
 import { cfError } from '../errors/errors.js';
 import { errorMiddleware } from './error-middleware.js';
 import { accessLog } from './access-log.js';
-import { remoteDispatch } from './dispatch.js';
+import { remoteDispatcher } from './dispatch.js';
+import { pluginMounts } from './mounts.js';
 import type { Metrics } from './metrics.js';
 import { CORE_VERSION } from '../version.js';
 
@@ -27,7 +28,8 @@ export interface AppServices {
 
 /**
  * The koa app: error middleware outermost, then the access log, then our own endpoints under
- * `/-/` (health, readiness, metrics) and every remote at `/<remote>/`.
+ * `/-/` (health, readiness, metrics), the root prefixes formats mount (`/v2/`), and every remote
+ * at `/<remote>/`.
  */
 export function createApp(services: AppServices): Koa {
   const { config, log, metrics, registry } = services;
@@ -61,7 +63,8 @@ export function createApp(services: AppServices): Koa {
     throw cfError('CF_ERR_NOT_FOUND', 'no such endpoint under /-/');
   });
 
-  const dispatch = remoteDispatch(registry, config, log, services.isShuttingDown);
+  const dispatcher = remoteDispatcher(registry, config, log, services.isShuttingDown);
+  const mounts = pluginMounts(registry, dispatcher);
   app.use(errorMiddleware(log));
   app.use(accessLog(log, metrics, config.log.requests));
   const ownRoutes = own.routes() as unknown as Koa.Middleware;
@@ -71,7 +74,8 @@ export function createApp(services: AppServices): Koa {
       ctx.body = { name: 'cacheforge', version: CORE_VERSION, remotes: registry.all().map((r) => ({ name: r.config.name, type: r.plugin.name })) };
       return;
     }
-    await dispatch(ctx);
+    if (await mounts(ctx)) return;
+    await dispatcher.byPath(ctx);
   });
   return app;
 }

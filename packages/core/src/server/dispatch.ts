@@ -8,24 +8,30 @@ import { parseRemotePath } from './request-path.js';
 import { publicBaseFor } from './public-base.js';
 import { sendArtifact } from './send.js';
 
+/** Answers requests addressed to one remote. */
+export interface RemoteDispatcher {
+  /** `/<remote>/<path>`: the first path segment names the remote. */
+  byPath(ctx: Context): Promise<void>;
+  /** A request already routed (by a plugin mount) to `remote`, with `rawPath` below it. */
+  to(ctx: Context, remote: string, rawPath: string): Promise<void>;
+}
+
 /**
- * Routes `/<remote>/<path>` to the remote's handler: the path is checked and decoded, the handler
- * classifies the request (`canHandle`) and answers it (`fetch`).
+ * Routes requests to a remote's handler: the path is checked and decoded, the handler classifies
+ * the request (`canHandle`) and answers it (`fetch`).
  */
-export function remoteDispatch(registry: RemoteRegistry, config: CacheForgeConfig, log: Logger, isShuttingDown: () => boolean) {
+export function remoteDispatcher(registry: RemoteRegistry, config: CacheForgeConfig, log: Logger, isShuttingDown: () => boolean): RemoteDispatcher {
   const contexts = new Map(registry.all().map((r) => [r.config.name, { pipeline: r.pipeline, log: log.child({ remote: r.config.name }) } satisfies FetchContext]));
-  return async function dispatch(ctx: Context): Promise<void> {
-    const raw = ctx.path;
-    const slash = raw.indexOf('/', 1);
-    const name = slash === -1 ? raw.slice(1) : raw.slice(1, slash);
+  async function to(ctx: Context, name: string, rawPath: string): Promise<void> {
     const remote = registry.get(name);
     if (!remote) throw cfError('CF_ERR_REMOTE_UNKNOWN', `no remote named ${JSON.stringify(safeName(name))}`, { op: 'dispatch' });
     ctx.state.remote = name;
+    // Errors of this remote's requests, from here on, are written in its format's shape.
+    if (remote.plugin.errorBody) ctx.state.errorBody = remote.plugin.errorBody;
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
       throw cfError('CF_ERR_REQUEST_METHOD', `${ctx.method} is not supported on a proxy remote; use GET or HEAD`, { remote: name });
     }
     if (isShuttingDown()) throw cfError('CF_ERR_SHUTTING_DOWN', 'server is shutting down; retry on another replica', { remote: name });
-    const rawPath = slash === -1 ? '' : raw.slice(slash + 1);
     const { path, segments } = parseRemotePath(rawPath, { encodedSlash: remote.plugin.paths?.encodedSlash });
     const req = new DispatchedRequest(ctx, name, path, segments, rawPath, config);
     const route = remote.handler.canHandle(req);
@@ -36,6 +42,15 @@ export function remoteDispatch(registry: RemoteRegistry, config: CacheForgeConfi
     }
     const response = await remote.handler.fetch(req, route, contexts.get(name)!);
     await sendArtifact(ctx, response);
+  }
+  return {
+    to,
+    byPath(ctx: Context): Promise<void> {
+      const raw = ctx.path;
+      const slash = raw.indexOf('/', 1);
+      const name = slash === -1 ? raw.slice(1) : raw.slice(1, slash);
+      return to(ctx, name, slash === -1 ? '' : raw.slice(slash + 1));
+    },
   };
 }
 

@@ -2,6 +2,7 @@ import type { Context, Next } from 'koa';
 import { cfError, isCacheForgeError, type CacheForgeError } from '../errors/errors.js';
 import { ERROR_CODES } from '../errors/codes.js';
 import type { Logger } from '../util/logger.js';
+import type { ErrorBodyFormatter } from './error-format.js';
 
 /** The JSON body of every error response. */
 export interface ErrorBody {
@@ -36,9 +37,17 @@ export function errorMiddleware(log: Logger) {
       ctx.status = spec.status;
       for (const [name, value] of Object.entries(err.headers ?? {})) ctx.set(name, value);
       if (err.code === 'CF_ERR_REQUEST_METHOD') ctx.set('Allow', 'GET, HEAD');
-      const body: ErrorBody = {
-        errors: [{ code: err.code, message: spec.expose ? err.message : spec.title, ...(spec.expose && err.detail ? { detail: err.detail } : {}) }],
-      };
+      const message = spec.expose ? err.message : spec.title;
+      const detail = spec.expose ? err.detail : undefined;
+      // A format that speaks its own error shape (set by dispatch for that format's routes).
+      const format = ctx.state.errorBody as ErrorBodyFormatter | undefined;
+      if (format) {
+        const formatted = format({ code: err.code, status: spec.status, message, detail }, { method: ctx.method, path: ctx.path });
+        for (const [name, value] of Object.entries(formatted.headers ?? {})) ctx.set(name, value);
+        ctx.body = formatted.body;
+        return;
+      }
+      const body: ErrorBody = { errors: [{ code: err.code, message, ...(detail ? { detail } : {}) }] };
       ctx.body = body;
     }
   };

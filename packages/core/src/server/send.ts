@@ -9,6 +9,12 @@ function plainGet(headers: Record<string, string | string[] | undefined>): boole
   return headers.range === undefined && headers['if-none-match'] === undefined && headers['if-modified-since'] === undefined;
 }
 
+/** Whether every header of `extra` is already in `block` with the same value. */
+function covers(block: Readonly<Record<string, string>>, extra: Readonly<Record<string, string>> | undefined): boolean {
+  for (const name in extra) if (block[name] !== extra[name]) return false;
+  return true;
+}
+
 /** Bodies at least this large go through {@link sendFile} instead of a stream. */
 const SEND_FILE_MIN = 256 * 1024;
 
@@ -24,7 +30,9 @@ export async function sendArtifact(ctx: Context, response: ArtifactResponse): Pr
     ctx.state.cacheStatus = response.cacheStatus;
     ctx.status = 200;
     ctx.respond = false;
-    ctx.res.writeHead(200, response.cacheStatus === 'HIT' ? hot.headerBlock : { ...hot.headerBlock, 'x-cache-status': response.cacheStatus });
+    // A handler may add headers of its own (a digest header); the precomputed block has only the stored ones.
+    const block = covers(hot.headerBlock, response.headers) ? hot.headerBlock : { ...hot.headerBlock, ...response.headers };
+    ctx.res.writeHead(200, response.cacheStatus === 'HIT' ? block : { ...block, 'x-cache-status': response.cacheStatus });
     ctx.res.end(hot.bytes);
     return;
   }

@@ -6,6 +6,10 @@ import { cfError, isCacheForgeError } from '../errors/errors.js';
 import type { RemoteConfig } from '../config/config.js';
 import { createAgents, type Agents } from './agents.js';
 import { hostAllowed } from './hosts.js';
+import type { AuthFetch, UpstreamAuth } from '../plugin/upstream-auth.js';
+
+/** Largest body an auth round trip (a token response) may have. */
+const AUTH_BODY_MAX = 1024 * 1024;
 
 /** One request to an upstream. */
 export interface UpstreamCall {
@@ -44,6 +48,7 @@ export class UpstreamClient {
   private readonly got: Got;
   private readonly agents: Agents;
   private readonly allowed: readonly string[];
+  private auth?: UpstreamAuth;
 
   constructor(private readonly remote: RemoteConfig, private readonly observer?: UpstreamObserver, env: NodeJS.ProcessEnv = process.env) {
     this.agents = createAgents(remote.upstream, remote.client.maxSockets, env);
@@ -72,10 +77,50 @@ export class UpstreamClient {
    * @throws CF_ERR_UPSTREAM_UNAVAILABLE, CF_ERR_UPSTREAM_TIMEOUT, CF_ERR_UPSTREAM_REDIRECT.
    */
   async request(call: UpstreamCall): Promise<UpstreamResponse> {
-    if (!hostAllowed(call.url.hostname, this.allowed)) {
-      throw cfError('CF_ERR_UPSTREAM_REDIRECT', `${call.url.host} is not a host remote ${this.remote.name} may contact (add it to allowedHosts)`,
+    this.checkHost(call.url);
+    const auth = this.auth;
+    if (!auth) return this.attempt(call);
+    const known = await auth.authorize(call.url);
+    const response = await this.attempt(known ? { ...call, headers: { ...call.headers, ...known } } : call);
+    const challenge = response.headers['www-authenticate'];
+    if (response.status !== 401 || !challenge) return response;
+    response.body.resume();
+    const fresh = await auth.challenge(call.url, challenge, this.authFetch);
+    if (!fresh) return response;
+    return this.attempt({ ...call, headers: { ...call.headers, ...fresh } });
+  }
+
+  /** Makes every later request go through `auth` (set once, when the remote's handler is made). */
+  useAuth(auth: UpstreamAuth): void {
+    this.auth = auth;
+  }
+
+  /** A GET for an auth round trip: allowed hosts only, no auth hook, body read whole (bounded). */
+  private readonly authFetch: AuthFetch = async (url, headers) => {
+    this.checkHost(url);
+    const response = await this.attempt({ url, method: 'GET', headers });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > AUTH_BODY_MAX) {
+        response.body.destroy();
+        throw cfError('CF_ERR_UPSTREAM_UNAVAILABLE', `auth response from ${url.host} exceeds ${AUTH_BODY_MAX} bytes`, { remote: this.remote.name, op: 'upstream.auth' });
+      }
+      chunks.push(chunk);
+    }
+    return { status: response.status, headers: response.headers, body: Buffer.concat(chunks) };
+  };
+
+  private checkHost(url: URL): void {
+    if (!hostAllowed(url.hostname, this.allowed)) {
+      throw cfError('CF_ERR_UPSTREAM_REDIRECT', `${url.host} is not a host remote ${this.remote.name} may contact (add it to allowedHosts)`,
         { remote: this.remote.name, op: 'upstream.request' });
     }
+  }
+
+  /** One logical request: retried before the first byte on connection errors and 5xx. */
+  private async attempt(call: UpstreamCall): Promise<UpstreamResponse> {
     const attempts = this.remote.client.retries + 1;
     for (let attempt = 1; ; attempt++) {
       const started = process.hrtime.bigint();
