@@ -9,6 +9,7 @@ import { problemsFromZod, formatPath, type ConfigProblem } from './problems.js';
 import { discoverInstalledPlugins } from '../plugin/resolve.js';
 import { loadPlugin, type LoadedPlugin } from '../plugin/loader.js';
 import type { CacheForgeConfig, RemoteConfig } from './config.js';
+import { DefaultUpstreams } from './default-upstream.js';
 import type { Logger } from '../util/logger.js';
 
 /** Where to look for a config and what to override on top of it. */
@@ -101,6 +102,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     }
   }
   const remotes: Record<string, RemoteConfig> = {};
+  const defaultUpstreams = new DefaultUpstreams({ env, log: options.log ?? silentLog });
   for (const [name, value] of Object.entries(remoteTree)) {
     const at = ['remotes', name];
     if (!REMOTE_NAME.test(name)) {
@@ -131,7 +133,10 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
       report(found.filter((p) => !seen.has(`${p.path}: ${p.message}`) && seen.add(`${p.path}: ${p.message}`)));
       continue;
     }
-    remotes[name] = toRemoteConfig(name, result.data as RemoteBaseConfig & Record<string, unknown>, core?.upstream, pluginOptions);
+    const data = result.data as RemoteBaseConfig & Record<string, unknown>;
+    const upstream = data.upstream ?? await defaultUpstreams.of(loaded, [...at, 'upstream'], problems);
+    if (!upstream) continue;
+    remotes[name] = toRemoteConfig(name, { ...data, upstream }, core?.upstream, pluginOptions);
   }
 
   if (problems.length > 0) throw invalid(source, redactProblems(problems, interpolated.substitutions));
@@ -151,7 +156,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
 
 const silentLog = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, fatal() {}, child() { return silentLog; }, level: 'silent' } as unknown as Logger;
 
-function toRemoteConfig(name: string, data: RemoteBaseConfig & Record<string, unknown>, defaults: Record<string, unknown> | undefined,
+function toRemoteConfig(name: string, data: RemoteBaseConfig & Record<string, unknown> & { upstream: URL }, defaults: Record<string, unknown> | undefined,
   pluginOptions: Record<string, unknown> | undefined): RemoteConfig {
   const { type, upstream, include, exclude, immutable, mutable, ttl, maxSize, allowedHosts, headers, client, ...rest } = data;
   const options = pluginOptions ?? rest;

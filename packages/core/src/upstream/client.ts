@@ -10,8 +10,10 @@ import { hostAllowed } from './hosts.js';
 /** One request to an upstream. */
 export interface UpstreamCall {
   readonly url: URL;
-  readonly method: 'GET' | 'HEAD';
+  readonly method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   readonly headers?: Readonly<Record<string, string>>;
+  /** A request body, streamed once: a call with a body is never retried. */
+  readonly body?: Readable;
   /** Aborts the request and its body. */
   readonly signal?: AbortSignal;
 }
@@ -76,7 +78,7 @@ export class UpstreamClient {
       throw cfError('CF_ERR_UPSTREAM_REDIRECT', `${call.url.host} is not a host remote ${this.remote.name} may contact (add it to allowedHosts)`,
         { remote: this.remote.name, op: 'upstream.request' });
     }
-    const attempts = this.remote.client.retries + 1;
+    const attempts = call.body ? 1 : this.remote.client.retries + 1;
     for (let attempt = 1; ; attempt++) {
       const started = process.hrtime.bigint();
       try {
@@ -117,6 +119,7 @@ export class UpstreamClient {
         method: call.method,
         headers: { ...this.remote.headers, ...call.headers },
         signal: call.signal,
+        ...(call.body ? { body: call.body } : {}),
       });
       const onError = (err: Error) => reject(err);
       stream.once('error', onError);
