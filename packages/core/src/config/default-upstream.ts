@@ -1,5 +1,5 @@
 import { baseUrl } from './schema.js';
-import type { ConfigProblem } from './problems.js';
+import { formatPath, type ConfigProblem } from './problems.js';
 import type { LoadedPlugin } from '../plugin/loader.js';
 import type { DefaultsEnvironment } from '../plugin/contract.js';
 
@@ -13,11 +13,11 @@ export class DefaultUpstreams {
   constructor(private readonly environment: DefaultsEnvironment) {}
 
   /** The default upstream of `loaded`'s format, or undefined after adding a problem at `at`. */
-  async of(loaded: LoadedPlugin, at: readonly string[], problems: ConfigProblem[]): Promise<URL | undefined> {
-    const where = at.join('.');
+  async of(loaded: LoadedPlugin, at: readonly (string | number)[], problems: ConfigProblem[]): Promise<URL | undefined> {
+    const where = formatPath(at);
     const { plugin, specifier } = loaded;
     if (!plugin.defaultUpstream) {
-      problems.push({ path: where, message: `required: the base URL of the ${plugin.name} upstream (the format discovers no default)` });
+      problems.push({ path: where, message: 'required (expected string)' });
       return undefined;
     }
     let pending = this.found.get(plugin.name);

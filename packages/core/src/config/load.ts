@@ -127,6 +127,9 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
       if (own.success) pluginOptions = own.data as Record<string, unknown>;
       else found.push(...problemsFromZod(own.error, at));
     }
+    // No upstream: the format's own default, when it has one (else the same problem a missing key gets).
+    const upstream = (value as { upstream?: unknown }).upstream === undefined
+      ? await defaultUpstreams.of(loaded, [...at, 'upstream'], found) : undefined;
     if (found.length > 0) {
       // The base keys were already checked by the core schema, the fields by both: report each once.
       const seen = new Set(problems.map((p) => `${p.path}: ${p.message}`));
@@ -134,9 +137,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
       continue;
     }
     const data = result.data as RemoteBaseConfig & Record<string, unknown>;
-    const upstream = data.upstream ?? await defaultUpstreams.of(loaded, [...at, 'upstream'], problems);
-    if (!upstream) continue;
-    remotes[name] = toRemoteConfig(name, { ...data, upstream }, core?.upstream, pluginOptions);
+    remotes[name] = toRemoteConfig(name, { ...data, upstream: (data.upstream ?? upstream)! }, core?.upstream, pluginOptions);
   }
 
   if (problems.length > 0) throw invalid(source, redactProblems(problems, interpolated.substitutions));

@@ -197,7 +197,7 @@ describe('plugin contract: extra methods, lazy miss details and default upstream
     it('names the file and remotes.<name>.upstream when the format has no default or cannot discover one', async () => {
       const generic = await write({ type: 'generic' });
       const missing = await rejectsWith(loadConfig({ configPath: generic, env: {} }), 'CF_ERR_CONFIG_INVALID');
-      expect(missing.message).to.include(generic).and.to.include('remotes.r.upstream: required');
+      expect(missing.message).to.include(generic).and.to.include('remotes.r.upstream: required (expected string)');
       const relay = await write({ type: 'relay' });
       const failed = await rejectsWith(loadConfig({ configPath: relay, env: { RELAY_FAIL: '1' } }), 'CF_ERR_CONFIG_INVALID');
       expect(failed.message).to.include('remotes.r.upstream').and.to.include('no relay registry configured on this machine');
