@@ -64,20 +64,27 @@ export class NpmHandler implements Handler {
     const response = await ctx.pipeline.serve(asGet(req), route, this.documentUpstream(name, route.variant !== undefined));
     const stored = response.entity;
     if (!stored) throw new Error(`the pipeline served ${name} without a body`);
-    const body = stored.bytes ?? await readAll(stored, MAX_DOCUMENT_BYTES, name);
     const base = req.publicBase.href;
-    const contentType = stored.contentType ?? 'application/json';
-    const make = () => ({
-      bytes: Buffer.from(rewriteTarballUrls(body.toString('utf8'), name, base)),
-      headers: { 'content-type': contentType, vary: 'Accept', ...(stored.lastModified ? { 'last-modified': stored.lastModified.toUTCString() } : {}) },
-    });
-    const document = stored.etag ? this.rewritten.get(route.key + (route.variant ?? ''), stored.etag, base, make) : undefined;
-    const bytes = document?.bytes ?? make().bytes;
+    const variantKey = route.variant ? `${route.key}\u0000${route.variant}` : route.key;
+    // A hit on a rewritten copy needs neither the stored bytes nor a rewrite.
+    const document = (stored.etag ? this.rewritten.find(variantKey, stored.etag, base) : undefined) ?? await this.rewrite(stored, name, variantKey, base);
+    const { bytes } = document;
     const entity: Entity = {
-      size: bytes.length, contentType, etag: document?.etag, lastModified: stored.lastModified, bytes,
-      headerBlock: document?.headerBlock, open: async () => Readable.from([bytes]),
+      size: bytes.length, contentType: stored.contentType ?? 'application/json', etag: document.etag, lastModified: stored.lastModified, bytes,
+      headerBlock: document.headerBlock, open: async () => Readable.from([bytes]),
     };
     return { status: 200, cacheStatus: response.cacheStatus, headers: { vary: 'Accept' }, entity };
+  }
+
+  private async rewrite(stored: Entity, name: string, variantKey: string, base: string): Promise<{ bytes: Buffer; etag?: string; headerBlock?: Readonly<Record<string, string>> }> {
+    const body = stored.bytes ?? await readAll(stored, MAX_DOCUMENT_BYTES, name);
+    const bytes = Buffer.from(rewriteTarballUrls(body.toString('utf8'), name, base));
+    // Mid-fill (a miss) the stored version has no validator yet: that one answer is not kept.
+    if (!stored.etag) return { bytes };
+    return this.rewritten.add(variantKey, stored.etag, base, bytes, {
+      'content-type': stored.contentType ?? 'application/json', vary: 'Accept',
+      ...(stored.lastModified ? { 'last-modified': stored.lastModified.toUTCString() } : {}),
+    });
   }
 
   /**

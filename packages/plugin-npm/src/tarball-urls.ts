@@ -42,26 +42,28 @@ export class RewrittenDocuments {
 
   constructor(private readonly maxBytes: number) {}
 
-  /** The rewritten document for `storedEtag` under `base`, made with `make` on first use. */
-  get(key: string, storedEtag: string, base: string, make: () => { bytes: Buffer; headers: Record<string, string> }): RewrittenDocument {
+  /** The rewritten document of stored version `storedEtag` under `base`, if it was made before. */
+  find(key: string, storedEtag: string, base: string): RewrittenDocument | undefined {
     const id = `${key}\u0000${storedEtag}\u0000${base}`;
     const found = this.entries.get(id);
     if (found) {
       this.entries.delete(id);
       this.entries.set(id, found);
-      return found;
     }
-    const { bytes, headers } = make();
+    return found;
+  }
+
+  /** Keeps `bytes` as the rewritten document of `storedEtag` under `base` (unless too large). */
+  add(key: string, storedEtag: string, base: string, bytes: Buffer, headers: Readonly<Record<string, string>>): RewrittenDocument {
     const etag = `"${storedEtag.replace(/^W\/|"/g, '')}.${createHash('sha1').update(base).digest('hex').slice(0, 10)}"`;
     const document: RewrittenDocument = { bytes, etag, headerBlock: { ...headers, etag, 'content-length': String(bytes.length), 'x-cache-status': 'HIT' } };
-    if (bytes.length <= this.maxBytes) {
-      this.entries.set(id, document);
-      this.bytes += bytes.length;
-      for (const [oldest, entry] of this.entries) {
-        if (this.bytes <= this.maxBytes) break;
-        this.entries.delete(oldest);
-        this.bytes -= entry.bytes.length;
-      }
+    if (bytes.length > this.maxBytes) return document;
+    this.entries.set(`${key}\u0000${storedEtag}\u0000${base}`, document);
+    this.bytes += bytes.length;
+    for (const [oldest, entry] of this.entries) {
+      if (this.bytes <= this.maxBytes) break;
+      this.entries.delete(oldest);
+      this.bytes -= entry.bytes.length;
     }
     return document;
   }
