@@ -9,6 +9,7 @@ import { problemsFromZod, formatPath, type ConfigProblem } from './problems.js';
 import { discoverInstalledPlugins } from '../plugin/resolve.js';
 import { loadPlugin, type LoadedPlugin } from '../plugin/loader.js';
 import type { CacheForgeConfig, RemoteConfig } from './config.js';
+import { DefaultUpstreams } from './default-upstream.js';
 import type { Logger } from '../util/logger.js';
 
 /** Where to look for a config and what to override on top of it. */
@@ -101,6 +102,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     }
   }
   const remotes: Record<string, RemoteConfig> = {};
+  const defaultUpstreams = new DefaultUpstreams({ env, log: options.log ?? silentLog });
   for (const [name, value] of Object.entries(remoteTree)) {
     const at = ['remotes', name];
     if (!REMOTE_NAME.test(name)) {
@@ -125,13 +127,17 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
       if (own.success) pluginOptions = own.data as Record<string, unknown>;
       else found.push(...problemsFromZod(own.error, at));
     }
+    // No upstream: the format's own default, when it has one (else the same problem a missing key gets).
+    const upstream = (value as { upstream?: unknown }).upstream === undefined
+      ? await defaultUpstreams.of(loaded, [...at, 'upstream'], found) : undefined;
     if (found.length > 0) {
       // The base keys were already checked by the core schema, the fields by both: report each once.
       const seen = new Set(problems.map((p) => `${p.path}: ${p.message}`));
       report(found.filter((p) => !seen.has(`${p.path}: ${p.message}`) && seen.add(`${p.path}: ${p.message}`)));
       continue;
     }
-    remotes[name] = toRemoteConfig(name, result.data as RemoteBaseConfig & Record<string, unknown>, core?.upstream, pluginOptions);
+    const data = result.data as RemoteBaseConfig & Record<string, unknown>;
+    remotes[name] = toRemoteConfig(name, { ...data, upstream: (data.upstream ?? upstream)! }, core?.upstream, pluginOptions);
   }
 
   if (problems.length > 0) throw invalid(source, redactProblems(problems, interpolated.substitutions));
@@ -151,7 +157,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
 
 const silentLog = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, fatal() {}, child() { return silentLog; }, level: 'silent' } as unknown as Logger;
 
-function toRemoteConfig(name: string, data: RemoteBaseConfig & Record<string, unknown>, defaults: Record<string, unknown> | undefined,
+function toRemoteConfig(name: string, data: RemoteBaseConfig & Record<string, unknown> & { upstream: URL }, defaults: Record<string, unknown> | undefined,
   pluginOptions: Record<string, unknown> | undefined): RemoteConfig {
   const { type, upstream, include, exclude, immutable, mutable, ttl, maxSize, allowedHosts, headers, client, ...rest } = data;
   const options = pluginOptions ?? rest;

@@ -97,8 +97,11 @@ export const REMOTE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export const remoteBaseShape = {
   /** The format plugin's name. Required. */
   type: z.string(),
-  /** Base URL of the upstream. Required (a plugin's `defaultRemotes` supply it for the embedded defaults). */
-  upstream: baseUrl,
+  /**
+   * Base URL of the upstream. Required, unless the format discovers one (its plugin's
+   * `defaultUpstream`, e.g. the registry the machine's own client uses).
+   */
+  upstream: baseUrl.optional(),
   /** Allow-list of path regexes; anything else gets 403. Default: everything allowed. */
   include: z.array(regex).optional(),
   /** Deny-list of path regexes (checked after `include`); a match gets 403. Default: none. */

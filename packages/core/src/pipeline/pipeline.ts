@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { cfError, hasCode, isCacheForgeError, type CacheForgeError } from '../errors/errors.js';
 import type {
-  ArtifactRequest, ArtifactResponse, CacheStatus, CachedRoute, Entity, ExpectedDigest, LoadedDocument, Pipeline, ServeOptions, UpstreamRequest,
+  ArtifactRequest, ArtifactResponse, CacheStatus, CachedRoute, Entity, ExpectedDigest, LoadedDocument, MissDetails, Pipeline, ServeOptions, UpstreamRequest,
 } from '../plugin/contract.js';
 import type { RemoteConfig } from '../config/config.js';
 import type { ArtifactId, MetadataStore, NewArtifactRecord } from '../metadata/metadata.js';
@@ -67,7 +67,7 @@ export class RemotePipeline implements Pipeline {
     this.policy.checkAllowed(req.path);
     const cls = this.policy.classify(req.path, route.class, route.ttl);
     const id = this.idOf(route);
-    const resolved = await this.resolve(id, cls, upstream, options, options.fillOnHead ? 'GET' : req.method);
+    const resolved = await this.resolve(id, cls, upstream, options, req.method === 'HEAD' && !options.fillOnHead ? 'HEAD' : 'GET');
     if (resolved === 'head-miss') return this.headUpstream(id, upstream, options);
     return this.respond(resolved);
   }
@@ -92,12 +92,14 @@ export class RemotePipeline implements Pipeline {
 
   async passthrough(req: ArtifactRequest, upstream: UpstreamRequest): Promise<ArtifactResponse> {
     const forwarded: Record<string, string> = {};
-    for (const name of ['accept', 'content-type', 'user-agent']) {
+    // A relayed body keeps its own framing and encoding (npm gzips its audit reports).
+    const names = req.body ? ['accept', 'content-type', 'user-agent', 'content-encoding', 'content-length'] : ['accept', 'content-type', 'user-agent'];
+    for (const name of names) {
       const value = req.headers[name];
       if (typeof value === 'string') forwarded[name] = value;
     }
     const url = toUrl(upstream.url);
-    const response = await this.client.request({ url, method: req.method, headers: { ...forwarded, ...upstream.headers } });
+    const response = await this.client.request({ url, method: req.method, headers: { ...forwarded, ...upstream.headers }, body: req.body });
     if (response.status >= 400) {
       response.body.resume();
       throw upstreamStatusError(response.status, response.headers, `${req.method} ${redact(url)}`, this.remote.name);
@@ -212,10 +214,19 @@ export class RemotePipeline implements Pipeline {
    */
   private async fetch(id: ArtifactId, key: string, cls: Classification, upstream: UpstreamRequest, options: ServeOptions,
     stale?: HotEntry): Promise<Resolved> {
+    const { log } = this.services;
+    let miss: MissDetails | undefined;
+    try {
+      miss = await options.resolveMiss?.();
+    } catch (err) {
+      if (isCacheForgeError(err) && err.code === 'CF_ERR_UPSTREAM_NOT_FOUND') throw withCacheStatus(err, 'MISS');
+      return this.failed(err, id, stale);
+    }
+    if (miss?.digest) options = { ...options, digest: miss.digest };
     const headers: Record<string, string> = { ...upstream.headers };
     if (stale?.record.upstreamEtag) headers['if-none-match'] = stale.record.upstreamEtag;
     if (stale?.record.upstreamLastModified) headers['if-modified-since'] = stale.record.upstreamLastModified;
-    const url = toUrl(upstream.url);
+    const url = toUrl(miss?.url ?? upstream.url);
     const where = `GET ${redact(url)}`;
     const validator = options.headValidator;
     const known = validator ? stale?.record.headers[validator] : undefined;
@@ -324,9 +335,10 @@ export class RemotePipeline implements Pipeline {
 
   private async headUpstream(id: ArtifactId, upstream: UpstreamRequest, options: ServeOptions): Promise<ArtifactResponse> {
     const key = flightKey(id);
-    const url = toUrl(upstream.url);
     let response: UpstreamResponse;
+    let url: URL;
     try {
+      url = toUrl((await options.resolveMiss?.())?.url ?? upstream.url);
       response = await this.client.request({ url, method: 'HEAD', headers: upstream.headers });
     } catch (err) {
       return this.failed(err, id) as never;

@@ -55,9 +55,23 @@ export interface FormatPlugin<O extends object = Record<string, unknown>> {
    * refused methods); the core still picks the status. Absent: the core's `{errors:[...]}`.
    */
   readonly errorBody?: ErrorBodyFormatter;
+  /**
+   * HTTP methods beyond GET and HEAD that this format classifies (npm's audit is a POST). The core
+   * refuses every other method with 405 before the handler sees it; a request with one of these
+   * methods may only be routed `passthrough` or `refused`.
+   */
+  readonly methods?: readonly ExtraMethod[];
+  /**
+   * The upstream of a remote of this type whose config names none (e.g. the registry the machine's
+   * own client is configured for). Called at most once per load; must return an absolute http(s) URL.
+   */
+  readonly defaultUpstream?: (env: DefaultsEnvironment) => Promise<string> | string;
   /** Makes the handler of one configured remote. Called once per remote at start. */
   createHandler(remote: RemoteDefinition<O>, context: PluginContext): Handler;
 }
+
+/** Methods a plugin may opt into (see {@link FormatPlugin.methods}). */
+export type ExtraMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** What a plugin's `defaultRemotes` may consult to pick defaults (e.g. the machine's npm registry). */
 export interface DefaultsEnvironment {
@@ -99,7 +113,8 @@ export interface PluginContext {
 
 /** The request as a handler sees it: already validated and normalized by the core. */
 export interface ArtifactRequest {
-  readonly method: 'GET' | 'HEAD';
+  /** GET or HEAD, or one of the plugin's declared {@link FormatPlugin.methods}. */
+  readonly method: 'GET' | 'HEAD' | ExtraMethod;
   /** The remote the request was addressed to. */
   readonly remote: string;
   /**
@@ -117,6 +132,8 @@ export interface ArtifactRequest {
   readonly headers: IncomingHttpHeaders;
   /** The base URL under which this client reached this remote, ending in `/` (for rewriting). */
   readonly publicBase: URL;
+  /** The request body, for a declared extra method (relayed by `Pipeline.passthrough`). */
+  readonly body?: Readable;
 }
 
 /** What a request is, as a handler classifies it. Pure data: no I/O happens in `canHandle`. */
@@ -195,6 +212,18 @@ export interface ServeOptions {
    * immutable: its key names the content.
    */
   readonly alias?: (sha256: string) => CachedRoute;
+  /**
+   * Called only when the upstream must be asked (a miss), never on a hit: supplies what costs a
+   * lookup to know, such as the digest (and real location) an index document lists for an
+   * artifact. What it returns overrides `digest` and the upstream URL.
+   */
+  readonly resolveMiss?: () => Promise<MissDetails>;
+}
+
+/** What {@link ServeOptions.resolveMiss} learned about an object about to be fetched. */
+export interface MissDetails {
+  readonly digest?: ExpectedDigest;
+  readonly url?: URL | string;
 }
 
 /** How a response came to be: the `X-Cache-Status` header. */

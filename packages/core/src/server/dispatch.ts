@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { PassThrough } from 'node:stream';
 import { cfError } from '../errors/errors.js';
 import type { ArtifactRequest, FetchContext } from '../plugin/contract.js';
 import type { RemoteRegistry } from '../plugin/remote-registry.js';
@@ -28,7 +29,8 @@ export function remoteDispatcher(registry: RemoteRegistry, config: CacheForgeCon
     ctx.state.remote = name;
     // Errors of this remote's requests, from here on, are written in its format's shape.
     if (remote.plugin.errorBody) ctx.state.errorBody = remote.plugin.errorBody;
-    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+    const readOnly = ctx.method === 'GET' || ctx.method === 'HEAD';
+    if (!readOnly && !(remote.plugin.methods as readonly string[] | undefined)?.includes(ctx.method)) {
       throw cfError('CF_ERR_REQUEST_METHOD', `${ctx.method} is not supported on a proxy remote; use GET or HEAD`, { remote: name });
     }
     if (isShuttingDown()) throw cfError('CF_ERR_SHUTTING_DOWN', 'server is shutting down; retry on another replica', { remote: name });
@@ -39,6 +41,10 @@ export function remoteDispatcher(registry: RemoteRegistry, config: CacheForgeCon
     if (route.kind === 'refused') {
       const code = route.status === 403 ? 'CF_ERR_POLICY_DENIED' : route.status === 405 ? 'CF_ERR_REQUEST_METHOD' : 'CF_ERR_NOT_FOUND';
       throw cfError(code, route.reason, { remote: name, path });
+    }
+    if (!readOnly && route.kind !== 'passthrough') {
+      // Only a relay may take a body: nothing a client sends is ever stored.
+      throw cfError('CF_ERR_REQUEST_METHOD', `${ctx.method} ${path} is not supported on a proxy remote`, { remote: name, path });
     }
     const response = await remote.handler.fetch(req, route, contexts.get(name)!);
     await sendArtifact(ctx, response);
@@ -59,16 +65,27 @@ export function remoteDispatcher(registry: RemoteRegistry, config: CacheForgeCon
  * documents need it, and a getter on the prototype keeps the hot path free of per-request closures.
  */
 class DispatchedRequest implements ArtifactRequest {
-  readonly method: 'GET' | 'HEAD';
+  readonly method: ArtifactRequest['method'];
   readonly search: string;
   readonly headers: ArtifactRequest['headers'];
   private base?: URL;
+  private relayed?: PassThrough;
 
   constructor(private readonly ctx: Context, readonly remote: string, readonly path: string, readonly segments: readonly string[],
     readonly rawPath: string, private readonly config: CacheForgeConfig) {
-    this.method = ctx.method as 'GET' | 'HEAD';
+    this.method = ctx.method as ArtifactRequest['method'];
     this.search = ctx.search;
     this.headers = ctx.headers;
+  }
+
+  /**
+   * The body of a declared extra method; none for GET and HEAD. NOTE: behind a PassThrough, since
+   * an upstream client destroys a body it could not send, and destroying the request itself would
+   * close the client's socket before it gets its 502.
+   */
+  get body(): ArtifactRequest['body'] {
+    if (this.method === 'GET' || this.method === 'HEAD') return undefined;
+    return this.relayed ??= this.ctx.req.pipe(new PassThrough());
   }
 
   get publicBase(): URL {

@@ -14,8 +14,10 @@ const AUTH_BODY_MAX = 1024 * 1024;
 /** One request to an upstream. */
 export interface UpstreamCall {
   readonly url: URL;
-  readonly method: 'GET' | 'HEAD';
+  readonly method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   readonly headers?: Readonly<Record<string, string>>;
+  /** A request body, streamed once: a call with a body is never retried. */
+  readonly body?: Readable;
   /** Aborts the request and its body. */
   readonly signal?: AbortSignal;
 }
@@ -83,7 +85,8 @@ export class UpstreamClient {
     const known = await auth.authorize(call.url);
     const response = await this.attempt(known ? { ...call, headers: { ...call.headers, ...known } } : call);
     const challenge = response.headers['www-authenticate'];
-    if (response.status !== 401 || !challenge) return response;
+    // A body already sent cannot be sent again: the 401 goes back to the client as it is.
+    if (response.status !== 401 || !challenge || call.body) return response;
     response.body.resume();
     const fresh = await auth.challenge(call.url, challenge, this.authFetch);
     if (!fresh) return response;
@@ -121,7 +124,8 @@ export class UpstreamClient {
 
   /** One logical request: retried before the first byte on connection errors and 5xx. */
   private async attempt(call: UpstreamCall): Promise<UpstreamResponse> {
-    const attempts = this.remote.client.retries + 1;
+    // A request body is sent once: it is a stream the client is still sending, not ours to replay.
+    const attempts = call.body ? 1 : this.remote.client.retries + 1;
     for (let attempt = 1; ; attempt++) {
       const started = process.hrtime.bigint();
       try {
@@ -162,6 +166,7 @@ export class UpstreamClient {
         method: call.method,
         headers: { ...this.remote.headers, ...call.headers },
         signal: call.signal,
+        ...(call.body ? { body: call.body } : {}),
       });
       const onError = (err: Error) => reject(err);
       stream.once('error', onError);

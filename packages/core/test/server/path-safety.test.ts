@@ -5,6 +5,7 @@ import path from 'node:path';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { startCacheForge, type RunningCacheForge } from '../support/harness.js';
 import { request } from '../support/http.js';
+import { waitFor } from '../support/wait.js';
 
 describe('server: request paths that try to escape', () => {
   let upstream: FakeUpstream;
@@ -94,7 +95,10 @@ describe('server: endpoints and methods', () => {
   it('/-/metrics exposes requests by remote and cache status, bytes, upstream latency and in-flight fetches', async () => {
     await request(`${cf.url}/files/a.tar.gz`);
     await request(`${cf.url}/files/a.tar.gz`);
-    const text = (await request(`${cf.url}/-/metrics`)).body.toString();
+    // A fill's bytes are counted when it has settled (recorded), which may be just after its client got the last byte.
+    const metrics = async () => (await request(`${cf.url}/-/metrics`)).body.toString();
+    await waitFor('the fill to be counted', async () => /cacheforge_fetched_bytes_total\{remote="files"\} 1000/.test(await metrics()));
+    const text = await metrics();
     expect(text).to.match(/cacheforge_requests_total\{remote="files",cache="MISS",status="200"\} 1/);
     expect(text).to.match(/cacheforge_requests_total\{remote="files",cache="HIT",status="200"\} 1/);
     expect(text).to.match(/cacheforge_served_bytes_total\{remote="files"\} 2000/);
