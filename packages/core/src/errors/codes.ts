@@ -49,6 +49,7 @@ export const ERROR_CODES = {
   CF_ERR_UPSTREAM_TRUNCATED: { status: 502, title: 'upstream body ended early', expose: true, level: 'warn' },
   CF_ERR_UPSTREAM_LENGTH_MISMATCH: { status: 502, title: 'upstream body length differs from its Content-Length', expose: true, level: 'warn' },
   CF_ERR_UPSTREAM_DIGEST_MISMATCH: { status: 502, title: 'upstream bytes do not match the expected digest', expose: true, level: 'error' },
+  CF_ERR_UPSTREAM_INVALID: { status: 502, title: 'upstream document is malformed', expose: true, level: 'warn' },
 
   // STORAGE / METADATA / CACHE: our own backends.
   CF_ERR_STORAGE_NOT_FOUND: { status: 404, title: 'object not in storage', expose: false, level: 'debug' },

@@ -213,6 +213,7 @@ export class RemotePipeline implements Pipeline {
   private async fetch(id: ArtifactId, key: string, cls: Classification, upstream: UpstreamRequest, options: ServeOptions,
     stale?: HotEntry): Promise<Resolved> {
     const { log } = this.services;
+    if (!options.digest && options.resolveDigest) options = { ...options, digest: await options.resolveDigest() };
     const headers: Record<string, string> = { ...upstream.headers };
     if (stale?.record.upstreamEtag) headers['if-none-match'] = stale.record.upstreamEtag;
     if (stale?.record.upstreamLastModified) headers['if-modified-since'] = stale.record.upstreamLastModified;

@@ -36,6 +36,12 @@ export interface FormatPlugin<O extends object = Record<string, unknown>> {
      */
     readonly encodedSlash?: boolean;
   };
+  /**
+   * Hosts, besides the upstream's own and the remote's `allowedHosts`, that this remote's handler
+   * fetches from, derived from its options (a format whose files live on a second host). Called
+   * once per remote at start; exact names, or `*.example.com`.
+   */
+  readonly upstreamHosts?: (remote: RemoteDefinition<O>) => readonly string[];
   /** Makes the handler of one configured remote. Called once per remote at start. */
   createHandler(remote: RemoteDefinition<O>, context: PluginContext): Handler;
 }
@@ -146,6 +152,12 @@ export interface UpstreamRequest {
 export interface ServeOptions {
   /** Digest to verify before commit (the length is always verified). */
   readonly digest?: ExpectedDigest;
+  /**
+   * Finds the digest to verify only when the upstream must be asked (a miss or a revalidation),
+   * for formats that learn it from another document: hits never call it. Ignored when `digest`
+   * is given. Throwing aborts the request before the upstream is asked.
+   */
+  readonly resolveDigest?: () => Promise<ExpectedDigest | undefined>;
   /** Response headers to keep from the upstream and replay on hits (lowercase names). */
   readonly keepHeaders?: readonly string[];
 }
