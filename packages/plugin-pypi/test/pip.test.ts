@@ -223,6 +223,10 @@ describe('plugin-pypi: real pip through Cache Forge against a local PyPI (index 
     expect(await readdir(target)).to.include.members(['cf_greet.py', 'cf_hello.py']);
     const page = await request(`${index}cf-greet/`, { headers: { accept: PIP_ACCEPT } });
     expect(page.status).to.equal(200);
-    expect(['STALE', 'HIT']).to.include(page.headers['x-cache-status']);
+    expect(page.headers['x-cache-status']).to.equal('STALE');
+    const wheel = fixture.file('cf_greet-1.0-py3-none-any.whl');
+    const file = await request(`${cf.url}/pypi/files/cf-greet/${fixture.filePath(wheel)}`);
+    expect(file.headers['x-cache-status']).to.equal('HIT');
+    expect(sha256(file.body)).to.equal(wheel.sha256);
   });
 });
