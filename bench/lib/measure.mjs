@@ -48,8 +48,8 @@ function parseCurl(stdout, stderr) {
  * wrk against `url`: { rps, p50, p90, p99 (ms), requests, non2xx, socketErrors, mibPerSec }.
  * Bounded by `-d` (plus a margin as a hard timeout).
  */
-export async function wrk(url, { connections = 32, threads = 2, seconds = 10 } = {}) {
-  const args = ['-c', String(connections), '-t', String(threads), '-d', `${seconds}s`, '--latency', '--timeout', '5s', url];
+export async function wrk(url, { connections = 32, threads = 2, seconds = 10, headers = [] } = {}) {
+  const args = ['-c', String(connections), '-t', String(threads), '-d', `${seconds}s`, '--latency', '--timeout', '5s', ...headers.flatMap((h) => ['-H', h]), url];
   const { code, stdout, stderr } = await runCommand('wrk', args, { timeoutMs: (seconds + 20) * 1000 });
   if (code !== 0) throw new Error(`wrk failed (${code}): ${stderr || stdout}`);
   const num = (re) => { const m = re.exec(stdout); return m ? Number(m[1]) : undefined; };
