@@ -29,11 +29,12 @@ export function cacheForgeConfig({ dir, port, upstreamPort }) {
 /**
  * Starts `node packages/core/bin/cacheforge.js start --config <dir>/cacheforge.config.json`
  * and waits for /-/ready. With `cpuProfDir`, node writes a .cpuprofile there when it exits.
+ * `config` replaces the generic remote's config (other benchmarks bring their own remotes).
  */
-export async function startCacheForge({ root, dir, port, upstreamPort, cpuProfDir }) {
+export async function startCacheForge({ root, dir, port, upstreamPort, cpuProfDir, config }) {
   mkdirSync(dir, { recursive: true });
   const configFile = path.join(dir, 'cacheforge.config.json');
-  writeFileSync(configFile, `${JSON.stringify(cacheForgeConfig({ dir, port, upstreamPort }), null, 2)}\n`);
+  writeFileSync(configFile, `${JSON.stringify(config ?? cacheForgeConfig({ dir, port, upstreamPort }), null, 2)}\n`);
   const logFile = path.join(dir, 'cacheforge.log');
   const nodeArgs = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
   const child = startProcess(process.execPath, [...nodeArgs, path.join(root, 'packages/core/bin/cacheforge.js'), 'start', '--config', configFile], { cwd: root, logFile });

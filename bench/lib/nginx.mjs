@@ -23,7 +23,7 @@ function workerUser() {
 }
 
 /** The top of every config: pid, logs and temp paths inside `dir`, sendfile on. */
-function head(dir, user) {
+export function head(dir, user) {
   return `${user ? `user ${user.name};\n` : ''}worker_processes auto;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;

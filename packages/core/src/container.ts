@@ -19,6 +19,7 @@ import type { Fill } from './pipeline/fill.js';
 import { RemotePolicy } from './policy/policy.js';
 import { UpstreamClient } from './upstream/client.js';
 import { RemoteRegistry } from './plugin/remote-registry.js';
+import { withPluginHosts } from './plugin/plugin-hosts.js';
 import { cfError } from './errors/errors.js';
 import { NamespacedStore } from './plugin/plugin-store.js';
 
@@ -74,9 +75,10 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
       const clients = d.resolve<Map<string, UpstreamClient>>(TOKENS.UpstreamClients);
       const metrics = d.resolve<Metrics>(TOKENS.Metrics);
       const registry = new RemoteRegistry();
-      for (const remote of Object.values(config.remotes)) {
-        const loaded = plugins.get(remote.type);
-        if (!loaded) throw cfError('CF_ERR_CONFIG_INVALID', `remote ${remote.name}: no plugin for type ${remote.type}`);
+      for (const configured of Object.values(config.remotes)) {
+        const loaded = plugins.get(configured.type);
+        if (!loaded) throw cfError('CF_ERR_CONFIG_INVALID', `remote ${configured.name}: no plugin for type ${configured.type}`);
+        const remote = withPluginHosts(configured, loaded.plugin, loaded.specifier);
         const client = new UpstreamClient(remote, metrics);
         clients.set(remote.name, client);
         const pipeline = new RemotePipeline(remote, new RemotePolicy(remote, loaded.plugin.classes), client, services);

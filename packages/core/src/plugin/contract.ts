@@ -66,6 +66,12 @@ export interface FormatPlugin<O extends object = Record<string, unknown>> {
    * own client is configured for). Called at most once per load; must return an absolute http(s) URL.
    */
   readonly defaultUpstream?: (env: DefaultsEnvironment) => Promise<string> | string;
+  /**
+   * Hosts, besides the upstream's own and the remote's `allowedHosts`, that this remote's handler
+   * fetches from, derived from its options (a format whose files live on a second host). Called
+   * once per remote at start; exact names, or `*.example.com`.
+   */
+  readonly upstreamHosts?: (remote: RemoteDefinition<O>) => readonly string[];
   /** Makes the handler of one configured remote. Called once per remote at start. */
   createHandler(remote: RemoteDefinition<O>, context: PluginContext): Handler;
 }

@@ -61,6 +61,7 @@ export function checkContract(candidate: unknown, specifier: string): FormatPlug
   if (typeof p.createHandler !== 'function') throw fail('has no createHandler function');
   if (p.options !== undefined && typeof p.options !== 'function') throw fail('has options that are not a function (zod) => z.object(...)');
   if (p.defaultRemotes !== undefined && typeof p.defaultRemotes !== 'function') throw fail('has defaultRemotes that is not a function');
+  if (p.upstreamHosts !== undefined && typeof p.upstreamHosts !== 'function') throw fail('has upstreamHosts that is not a function');
   if (typeof p.core !== 'string' || semver.validRange(p.core) === null) throw fail(`declares no valid core version range (core: ${JSON.stringify(p.core)})`);
   if (!semver.satisfies(CORE_VERSION, p.core, { includePrerelease: true })) {
     throw cfError('CF_ERR_PLUGIN_VERSION_MISMATCH',
