@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import path from 'node:path';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import type { CacheForgeConfig } from './config/config.js';
 import type { LoadedPlugin } from './plugin/loader.js';
@@ -10,6 +9,10 @@ import type { HotCache } from './cache/cache.js';
 import { FilesystemStorage } from './storage/filesystem/filesystem-storage.js';
 import { KnexMetadataStore } from './metadata/knex/knex-metadata-store.js';
 import { KeyvCache } from './cache/keyv/keyv-cache.js';
+import { S3Storage } from './storage/s3/s3-storage.js';
+import { ProcessSpool } from './storage/spool.js';
+import { RedisCache } from './cache/redis/redis-cache.js';
+import { ClusterLock } from './pipeline/cluster-lock.js';
 import { Metrics } from './server/metrics.js';
 import { HotIndex } from './pipeline/hot-index.js';
 import { AccessRecorder } from './pipeline/access-recorder.js';
@@ -54,14 +57,17 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
     useFactory: instanceCachingFactory((d) => {
       const metadata = d.resolve<MetadataStore>(TOKENS.Metadata);
       const storage = d.resolve<Storage>(TOKENS.Storage);
+      const cache = d.resolve<HotCache>(TOKENS.Cache);
+      const metrics = d.resolve<Metrics>(TOKENS.Metrics);
       return {
         storage,
-        spool: storage.capabilities.readWhileWriting ? undefined : new FilesystemStorage({ root: path.resolve('./data/spool'), fsync: false }),
+        spool: storage.capabilities.readWhileWriting ? undefined : new ProcessSpool(config.storage.s3?.spool ?? './data/spool'),
         metadata,
-        cache: d.resolve<HotCache>(TOKENS.Cache),
+        cache,
+        lock: new ClusterLock(cache, metrics, log.child({ component: 'lock' }), config.cache.lock),
         hot: new HotIndex(config.hot.maxBytes, config.hot.maxObjectBytes),
         access: new AccessRecorder(metadata, log.child({ component: 'access' }), config.metadata.flushInterval),
-        metrics: d.resolve<Metrics>(TOKENS.Metrics),
+        metrics,
         log: log.child({ component: 'pipeline' }),
         flights: new SingleFlight<Resolved>(),
         fills: new Map<Fill, Promise<unknown>>(),
@@ -105,15 +111,21 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
 
 function createStorage(config: CacheForgeConfig): Storage {
   if (config.storage.filesystem) return new FilesystemStorage({ root: config.storage.filesystem.path });
+  const s3 = config.storage.s3;
+  if (s3) return new S3Storage({ ...s3, staleTemporaryAfter: 24 * 3600_000 });
   throw cfError('CF_ERR_CONFIG_INVALID', 'no storage backend configured');
 }
 
 function createMetadata(config: CacheForgeConfig): MetadataStore {
   if (config.metadata.sqlite) return new KnexMetadataStore({ dialect: 'sqlite', filename: config.metadata.sqlite.filename });
+  const pg = config.metadata.postgres;
+  if (pg) return new KnexMetadataStore({ dialect: 'postgres', connection: pg.connection, pool: pg.pool, schema: pg.schema });
   throw cfError('CF_ERR_CONFIG_INVALID', 'no metadata backend configured');
 }
 
 function createCache(config: CacheForgeConfig): HotCache {
   if (config.cache.memory) return new KeyvCache({ name: 'memory' });
+  const redis = config.cache.redis;
+  if (redis) return new RedisCache({ url: redis.url, prefix: redis.prefix, commandTimeout: redis.timeout });
   throw cfError('CF_ERR_CONFIG_INVALID', 'no hot cache backend configured');
 }

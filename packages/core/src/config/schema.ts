@@ -138,6 +138,75 @@ export function remoteSchema(pluginOptions?: z.ZodObject): z.ZodType {
 /** A remote's keys before its plugin is known (its own options pass for now). */
 export const looseRemote = z.looseObject({ ...remoteBaseShape });
 
+/** A config block that picks one implementation among its keys. */
+function exactlyOne(what: string, choices: readonly string[]) {
+  return (value: Record<string, unknown>, ctx: z.RefinementCtx): void => {
+    const chosen = choices.filter((k) => value[k] !== undefined);
+    if (chosen.length !== 1) {
+      ctx.addIssue({ code: 'custom', message: `exactly one ${what} must be configured (${choices.join(' or ')}), found ${chosen.length === 0 ? 'none' : chosen.join(', ')}` });
+    }
+  };
+}
+
+/** `storage.s3`: blobs in an S3 bucket (AWS, MinIO, Ceph, ...). */
+export const s3Schema = z.strictObject({
+  /** Host name of the S3 endpoint, without scheme (e.g. `minio.lan`, `s3.eu-west-1.amazonaws.com`). Required. */
+  endPoint: z.string().min(1).refine((v) => !/^[a-z]+:\/\//i.test(v) && !v.includes('/'), { message: 'expected a host name without scheme or path (set port and useSSL separately)' }),
+  /** TCP port. Default: 443 with SSL, 80 without. */
+  port: z.number().int().min(1).max(65535).optional(),
+  /** HTTPS. Default true. */
+  useSSL: z.boolean().default(true),
+  /** Region the bucket is (or is created) in. Default us-east-1. */
+  region: z.string().min(1).default('us-east-1'),
+  /** Bucket name; created when missing (if the credentials may). Required. */
+  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)'),
+  /** Key prefix of every object (e.g. `cacheforge/`), to share a bucket. Default none. */
+  prefix: z.string().default('').refine((v) => v === '' || (v.endsWith('/') && !v.startsWith('/')), { message: 'expected "" or a prefix ending in / (not starting with /)' }),
+  /** Access key; use `${S3_ACCESS_KEY}` to take it from the environment. Required. */
+  accessKey: z.string().min(1),
+  /** Secret key; use `${S3_SECRET_KEY}`. Required. */
+  secretKey: z.string().min(1),
+  /** Session token of temporary credentials. Default none. */
+  sessionToken: z.string().min(1).optional(),
+  /** Path-style URLs (`host/bucket/key`), as MinIO wants; false = virtual-host style (AWS). Default true. */
+  pathStyle: z.boolean().default(true),
+  /** Multipart part size; each upload under way holds about two parts in memory. Default 16MiB; at least 5MiB. */
+  partSize: size.refine((n) => n >= 5 * 1024 * 1024, { message: 'expected at least 5MiB (the S3 minimum part size)' }).default(16 * 1024 * 1024),
+  /** Where concurrent clients of a fill read its bytes from while the upload runs. Default ./data/spool. */
+  spool: z.string().min(1).default('./data/spool'),
+  /** Serve hits by redirecting clients to a presigned URL of the object (302). Default false. */
+  redirect: z.boolean().default(false),
+  /** Lifetime of a presigned URL. Default 5m. */
+  redirectExpiry: duration.refine((ms) => ms >= 1000 && ms <= 7 * 24 * 3600_000, { message: 'expected between 1s and 7d' }).default(300_000),
+});
+
+/** `metadata.postgres`: the catalogue in PostgreSQL, shared by replicas. */
+export const postgresSchema = z.strictObject({
+  /** `postgres://user:password@host:5432/db` or the fields (host, port, user, password, database). Required. */
+  connection: z.union([
+    z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL'),
+    z.strictObject({
+      host: z.string().min(1), port: z.number().int().min(1).max(65535).default(5432),
+      user: z.string().min(1), password: z.string().optional(), database: z.string().min(1),
+      ssl: z.boolean().optional(),
+    }),
+  ]),
+  /** Connections per replica. Default max 10. */
+  pool: z.strictObject({ max: z.number().int().min(1).max(1000).default(10) }).default({ max: 10 }),
+  /** Schema the tables live in (created if missing). Default public. */
+  schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a lowercase SQL identifier').default('public'),
+});
+
+/** `cache.redis`: the hot cache and fill locks in Redis, shared by replicas. */
+export const redisSchema = z.strictObject({
+  /** `redis://[user:password@]host:6379/0` or `rediss://`. Required. */
+  url: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL'),
+  /** Prefix of every key, to share one Redis. Default cacheforge. */
+  prefix: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected letters, digits, _ . or -').default('cacheforge'),
+  /** Connect and per-command timeout; Redis slower than this counts as down. Default 2s. */
+  timeout: timerDuration.default(2000),
+});
+
 export const serverSchema = z.strictObject({
   /** Interface to listen on. Default 0.0.0.0. */
   host: z.string().default('0.0.0.0'),
@@ -164,24 +233,31 @@ export const coreSchema = z.strictObject({
       /** Directory of the blobs (created if missing). Default ./data/blobs. */
       path: z.string().min(1).default('./data/blobs'),
     }).optional(),
-  }).default({ filesystem: { path: './data/blobs' } }).superRefine((value, ctx) => {
-    const chosen = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined);
-    if (chosen.length !== 1) ctx.addIssue({ code: 'custom', message: `exactly one storage backend must be configured, found ${chosen.length === 0 ? 'none' : chosen.join(', ')}` });
-  }),
+    s3: s3Schema.optional(),
+  }).default({ filesystem: { path: './data/blobs' } }).superRefine(exactlyOne('storage backend', ['filesystem', 's3'])),
   metadata: z.strictObject({
     sqlite: z.strictObject({
       /** SQLite database file (created if missing). Default ./data/cacheforge.db. */
       filename: z.string().min(1).default('./data/cacheforge.db'),
     }).optional(),
+    postgres: postgresSchema.optional(),
     /** How often hit counts and last-access times are written in one batch. Default 5s; 0 = on every request. */
     flushInterval: timerDuration.default(5000),
   }).default({ sqlite: { filename: './data/cacheforge.db' }, flushInterval: 5000 }).superRefine((value, ctx) => {
-    if (!value.sqlite) ctx.addIssue({ code: 'custom', message: 'a metadata backend must be configured (sqlite)' });
+    exactlyOne('metadata backend', ['sqlite', 'postgres'])(value, ctx);
   }),
   cache: z.strictObject({
     memory: z.strictObject({}).optional(),
-  }).default({ memory: {} }).superRefine((value, ctx) => {
-    if (!value.memory) ctx.addIssue({ code: 'custom', message: 'a hot cache backend must be configured (memory)' });
+    redis: redisSchema.optional(),
+    /** The per-key fill lock shared by replicas (see docs/architecture.md). */
+    lock: z.strictObject({
+      /** How long a lock outlives a holder that stopped renewing it (died). Default 15s. */
+      ttl: timerDuration.refine((ms) => ms >= 1000, { message: 'expected at least 1s' }).default(15_000),
+      /** How long a replica waits for another one's fill before fetching itself. Default 2m; 0 = never wait. */
+      wait: timerDuration.default(120_000),
+    }).default({ ttl: 15_000, wait: 120_000 }),
+  }).default({ memory: {}, lock: { ttl: 15_000, wait: 120_000 } }).superRefine((value, ctx) => {
+    exactlyOne('hot cache backend', ['memory', 'redis'])(value, ctx);
   }),
   hot: z.strictObject({
     /** Memory for small hot bodies served without a disk read. Default 64MiB; 0 = none. */

@@ -21,6 +21,8 @@ export interface FillExpectations {
   readonly describe: string;
   /** Fails the size check with the policy's error. */
   readonly tooLarge: (size: number) => Error;
+  /** Reads the committed blob, for readers that join after a spooled fill dropped its spool. */
+  readonly openCommitted?: (digest: string) => Promise<PartialReader>;
 }
 
 type FillState = 'filling' | 'verified' | 'committed' | 'failed';
@@ -86,6 +88,7 @@ export class Fill extends EventEmitter {
 
   /** Opens positional reads over the bytes written so far. */
   openPartial(): Promise<PartialReader> {
+    if (this.spool && this.state === 'committed' && this.expect.openCommitted) return this.expect.openCommitted(this.blob!.digest);
     const source = this.spool ?? this.writer;
     if (!source.openPartial) throw new Error('fill has no readable writer');
     return source.openPartial();

@@ -17,6 +17,7 @@ import type { Logger } from '../util/logger.js';
 import { Fill } from './fill.js';
 import type { HotEntry, HotIndex } from './hot-index.js';
 import type { AccessRecorder } from './access-recorder.js';
+import type { ClusterLock } from './cluster-lock.js';
 
 /** Upstream response headers kept with an object and replayed on hits, unless a plugin says otherwise. */
 export const DEFAULT_KEPT_HEADERS = ['content-type', 'content-encoding', 'content-disposition', 'content-language'] as const;
@@ -28,6 +29,8 @@ export interface PipelineServices {
   readonly spool?: Storage;
   readonly metadata: MetadataStore;
   readonly cache: HotCache;
+  /** One upstream fetch per key across replicas. */
+  readonly lock: ClusterLock;
   readonly hot: HotIndex;
   readonly access: AccessRecorder;
   readonly metrics: Metrics;
@@ -135,11 +138,28 @@ export class RemotePipeline implements Pipeline {
         await this.warmBody(entry, key);
         return { kind: 'stored', entry, status: 'HIT' };
       }
-      return this.joined(await flights.run(key, () => this.fetch(id, key, cls, upstream, options, entry), holdUntil));
+      const stale = entry;
+      return this.joined(await flights.run(key, () => this.fetchLocked(id, key, cls, () => this.fetch(id, key, cls, upstream, options, stale)), holdUntil));
     }
     await this.checkNegative(key);
     if (method === 'HEAD') return 'head-miss';
-    return this.joined(await flights.run(key, () => this.fetch(id, key, cls, upstream, options), holdUntil));
+    return this.joined(await flights.run(key, () => this.fetchLocked(id, key, cls, () => this.fetch(id, key, cls, upstream, options)), holdUntil));
+  }
+
+  /** Runs `fetch` under the key's cluster-wide lock, or serves what another replica committed meanwhile. */
+  private fetchLocked(id: ArtifactId, key: string, cls: Classification, fetch: () => Promise<Resolved>): Promise<Resolved> {
+    return this.services.lock.run<Resolved>(key, {
+      fetch, holdUntil,
+      recheck: async () => {
+        const record = await this.services.metadata.getArtifact(id);
+        if (!record || !await this.services.storage.stat(record.digest)) return undefined;
+        const entry: HotEntry = { record, checkedAt: record.checkedAt };
+        if (cls.class !== 'immutable' && !await this.isFresh(entry, key, cls.ttl)) return undefined;
+        this.services.hot.set(key, entry);
+        await this.warmBody(entry, key);
+        return { kind: 'stored', entry, status: 'HIT' };
+      },
+    });
   }
 
   /** A result shared by several callers: a stored copy they joined is a hit for each of them. */
@@ -298,6 +318,7 @@ export class RemotePipeline implements Pipeline {
     const fill = new Fill(response.body, writer, spoolWriter, {
       size, digest, maxSize: this.policy.maxSize, keepInMemory: hot.maxObjectBytes, describe: where,
       tooLarge: (n) => { try { this.policy.checkSize(n, id.key); } catch (err) { return err as Error; } return new Error('unreachable'); },
+      openCommitted: (digest) => storage.openReader(digest),
     });
     metrics.inflight.inc({ remote: id.remote });
     const meta = keptMeta(response.headers, options.keepHeaders ?? DEFAULT_KEPT_HEADERS);

@@ -51,7 +51,9 @@ export function createApp(services: AppServices): Koa {
     const checks = await Promise.all([
       check('storage', services.storage.ping()), check('metadata', services.metadata.ping()), check('cache', services.cache.ping()),
     ]);
-    const ready = checks.every((c) => c.ok) && !services.isShuttingDown();
+    // The hot cache is disposable: without it fills lock per process and documents revalidate, so
+    // a lost Redis must not take every replica out of its load balancer at once.
+    const ready = checks.every((c) => c.ok || c.name === 'cache') && !services.isShuttingDown();
     ctx.status = ready ? 200 : 503;
     ctx.body = { status: ready ? 'ready' : 'not ready', shuttingDown: services.isShuttingDown(), checks: Object.fromEntries(checks.map((c) => [c.name, c.ok ? 'ok' : c.error])) };
   });

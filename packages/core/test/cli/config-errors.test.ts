@@ -108,14 +108,39 @@ describe('cli: a wrong config stops the start (exit 2)', () => {
 
   it('names a config with no storage backend', async () => {
     const { file, result } = await start('no-storage.json', baseConfig(dir, { storage: {} }));
-    expect(refused(file, result, 1).get('storage')).to.equal('exactly one storage backend must be configured, found none');
+    expect(refused(file, result, 1).get('storage')).to.equal('exactly one storage backend must be configured (filesystem or s3), found none');
   });
 
-  it('names a second storage backend, which this core does not have', async () => {
-    const { file, result } = await start('two-storages.json', baseConfig(dir, {
-      storage: { filesystem: { path: dir.join('blobs') }, s3: { bucket: 'b' } },
+  const s3 = { endPoint: '127.0.0.1', port: 9, useSSL: false, bucket: 'cacheforge', accessKey: 'a', secretKey: 's' };
+
+  it('names two storage backends configured at once', async () => {
+    const { file, result } = await start('two-storages.json', baseConfig(dir, { storage: { filesystem: { path: dir.join('blobs') }, s3 } }));
+    expect(refused(file, result, 1).get('storage')).to.equal('exactly one storage backend must be configured (filesystem or s3), found filesystem, s3');
+  });
+
+  it('names each wrong key of the scale-out backends (S3, PostgreSQL, Redis)', async () => {
+    const { file, result } = await start('scale-out.json', baseConfig(dir, {
+      storage: { s3: { ...s3, endPoint: 'http://minio.lan:9000', bucket: 'Bad_Bucket', partSize: '1MiB' } },
+      metadata: { postgres: { connection: 'mysql://db.lan/cf' } },
+      cache: { redis: { url: 'redis.lan:6379' }, lock: { ttl: '10ms' } },
     }));
-    expect(refused(file, result, 1).get('storage.s3')).to.equal('unknown key');
+    const found = refused(file, result, 6);
+    expect(found.get('storage.s3.endPoint')).to.equal('expected a host name without scheme or path (set port and useSSL separately)');
+    expect(found.get('storage.s3.bucket')).to.equal('expected an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)');
+    expect(found.get('storage.s3.partSize')).to.equal('expected at least 5MiB (the S3 minimum part size)');
+    expect(found.get('metadata.postgres.connection')).to.match(/postgres:\/\/ URL/);
+    expect(found.get('cache.redis.url')).to.equal('expected a redis:// or rediss:// URL');
+    expect(found.get('cache.lock.ttl')).to.equal('expected at least 1s');
+  });
+
+  it('names two metadata backends, and a missing S3 credential', async () => {
+    const { file, result } = await start('two-metadata.json', baseConfig(dir, {
+      storage: { s3: { ...s3, secretKey: undefined } },
+      metadata: { sqlite: { filename: dir.join('m.db') }, postgres: { connection: 'postgres://u@127.0.0.1:9/cf' } },
+    }));
+    const found = refused(file, result, 2);
+    expect(found.get('metadata')).to.equal('exactly one metadata backend must be configured (sqlite or postgres), found sqlite, postgres');
+    expect(found.get('storage.s3.secretKey')).to.match(/string/);
   });
 
   it('names the key whose ${VAR} is not set', async () => {
@@ -176,7 +201,7 @@ describe('cli: a wrong config stops the start (exit 2)', () => {
     expect(Object.fromEntries(found)).to.deep.equal({
       'servr': 'unknown key',
       'server.port': 'expected number, received string',
-      'storage': 'exactly one storage backend must be configured, found none',
+      'storage': 'exactly one storage backend must be configured (filesystem or s3), found none',
       'plugins[1]': `CF_ERR_PLUGIN_NOT_FOUND: plugin path ${dir.join('no-such-plugin.mjs')} does not exist`,
       'remotes.files.upstream': 'required (expected string)',
       'remotes.files.foo': 'unknown key',

@@ -16,12 +16,23 @@ interface Row {
 /** Where a {@link KnexMetadataStore} keeps its data. */
 export type KnexMetadataOptions =
   | { readonly dialect: 'sqlite'; readonly filename: string }
-  | { readonly dialect: 'postgres'; readonly connection: string | Knex.PgConnectionConfig; readonly pool?: { min?: number; max?: number } };
+  | {
+    readonly dialect: 'postgres'; readonly connection: string | Knex.PgConnectionConfig; readonly pool?: { max?: number };
+    /** Schema of the tables (created if missing). Default public. */
+    readonly schema?: string;
+  };
+
+/** knex prints pool errors itself; every failure already reaches the caller as CF_ERR_METADATA_BACKEND. */
+const QUIET = { warn: () => undefined, error: () => undefined, debug: () => undefined, deprecate: () => undefined };
+
+/** How long `init` keeps retrying while another replica runs the migrations. */
+const MIGRATION_RETRY_MS = 30_000;
 
 /** The metadata catalogue over knex: SQLite embedded, PostgreSQL for replicas; one set of migrations. */
 export class KnexMetadataStore implements MetadataStore {
   readonly name: string;
   private readonly db: Knex;
+  private readonly schema?: string;
 
   constructor(options: KnexMetadataOptions) {
     this.name = options.dialect;
@@ -45,12 +56,30 @@ export class KnexMetadataStore implements MetadataStore {
         },
       });
     } else {
-      this.db = knexFactory({ client: 'pg', connection: options.connection, pool: { min: 0, max: options.pool?.max ?? 10 } });
+      this.schema = options.schema ?? 'public';
+      this.db = knexFactory({
+        client: 'pg', connection: options.connection, searchPath: [this.schema], log: QUIET,
+        pool: { min: 0, max: options.pool?.max ?? 10 },
+      });
     }
   }
 
   async init(): Promise<void> {
-    await this.wrap('init', () => this.db.migrate.latest({ migrationSource, tableName: 'cf_migrations' }));
+    await this.wrap('init', async () => {
+      if (this.schema) await this.db.raw('CREATE SCHEMA IF NOT EXISTS ??', [this.schema]).catch(ignoreConcurrentCreate);
+      // Replicas starting together race for the migrations; knex's lock makes all but one fail
+      // with "already locked" (or a duplicate table), and they retry until the winner is done.
+      const deadline = Date.now() + MIGRATION_RETRY_MS;
+      for (;;) {
+        try {
+          await this.db.migrate.latest({ migrationSource, tableName: 'cf_migrations', schemaName: this.schema });
+          return;
+        } catch (err) {
+          if (Date.now() > deadline || !isMigrationRace(err)) throw err;
+          await sleep(100 + Math.random() * 200);
+        }
+      }
+    });
   }
 
   async getArtifact(id: ArtifactId): Promise<ArtifactRecord | undefined> {
@@ -78,8 +107,11 @@ export class KnexMetadataStore implements MetadataStore {
 
   async recordAccess(batch: readonly AccessCount[]): Promise<void> {
     if (batch.length === 0) return;
+    // NOTE: rows are locked in key order, so two replicas flushing overlapping batches wait for
+    // each other instead of deadlocking.
+    const ordered = [...batch].sort(compareIds);
     await this.wrap('recordAccess', () => this.db.transaction(async (trx) => {
-      for (const a of batch) {
+      for (const a of ordered) {
         await trx(TABLE).where(whereId(a)).update({
           hits: trx.raw('hits + ?', [a.hits]),
           last_access: trx.raw('CASE WHEN last_access > ? THEN last_access ELSE ? END', [a.lastAccess, a.lastAccess]),
@@ -118,6 +150,24 @@ export class KnexMetadataStore implements MetadataStore {
       throw cfError('CF_ERR_METADATA_BACKEND', `${this.name} metadata ${op} failed: ${(err as Error).message}`, { op: `metadata.${op}`, cause: err });
     }
   }
+}
+
+function compareIds(a: ArtifactId, b: ArtifactId): number {
+  return a.remote < b.remote ? -1 : a.remote > b.remote ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : a.variant < b.variant ? -1 : a.variant > b.variant ? 1 : 0;
+}
+
+function isMigrationRace(err: unknown): boolean {
+  const { name, code, message } = err as { name?: string; code?: string; message?: string };
+  // MigrationLocked; unique_violation / duplicate_table from two replicas creating the lock table at once.
+  return name === 'MigrationLocked' || code === '23505' || code === '42P07' || /already locked/i.test(message ?? '');
+}
+
+function ignoreConcurrentCreate(err: unknown): void {
+  if ((err as { code?: string }).code !== '23505') throw err;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function whereId(id: ArtifactId) {

@@ -1,0 +1,113 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Counter, Gauge } from 'prom-client';
+import { hasCode } from '../errors/errors.js';
+import type { HotCache } from '../cache/cache.js';
+import type { Metrics } from '../server/metrics.js';
+import type { Logger } from '../util/logger.js';
+
+/** `cache.lock` settings. */
+export interface ClusterLockOptions {
+  /** How long a lock outlives a holder that stopped renewing it (ms). */
+  readonly ttl: number;
+  /** How long to wait for another replica's fill before fetching anyway (ms). */
+  readonly wait: number;
+}
+
+/** What a fill run under the lock needs from the pipeline. */
+export interface LockedRun<T> {
+  /** Looks again for a stored copy (another replica may have committed one); `undefined` = none. */
+  recheck(): Promise<T | undefined>;
+  /** Fetches from the upstream. */
+  fetch(): Promise<T>;
+  /** Settles when the fetched result is committed (or has failed): the lock is held until then. */
+  holdUntil(result: T): Promise<unknown>;
+}
+
+const POLL_START_MS = 25;
+const POLL_MAX_MS = 500;
+
+/**
+ * One upstream fetch per key across all replicas. The in-process single flight already lets one
+ * caller per process through; this takes the key's lock in the shared hot cache for that caller.
+ * A replica that finds the lock held waits (polling, bounded by `wait`) for the holder to finish,
+ * then serves what it committed; if nothing was committed (the holder failed or died, its lock
+ * expired) it takes the lock and fetches itself.
+ *
+ * A hot cache that fails is never taken for "no lock held": it degrades to per-process locking
+ * (duplicate fetches across replicas become possible, nothing else changes) with a warning and
+ * the `cacheforge_lock_degraded` gauge at 1, and returns to shared locking on the first success.
+ */
+export class ClusterLock {
+  private degraded = false;
+  private readonly degradedGauge: Gauge;
+  private readonly fallbacks: Counter<'reason'>;
+
+  constructor(private readonly cache: HotCache, metrics: Metrics, private readonly log: Logger, private readonly options: ClusterLockOptions) {
+    this.degradedGauge = new Gauge({
+      name: 'cacheforge_lock_degraded', help: '1 while the shared hot cache is unreachable and fills are locked per process only.',
+      registers: [metrics.registry],
+    });
+    this.fallbacks = new Counter({
+      name: 'cacheforge_lock_fallbacks_total', help: 'Fills run without the shared lock, by reason (cache_down, wait_timeout).',
+      labelNames: ['reason'] as const, registers: [metrics.registry],
+    });
+  }
+
+  /** Whether locking is per process right now (the shared cache failed). */
+  get isDegraded(): boolean {
+    return this.degraded;
+  }
+
+  async run<T>(key: string, run: LockedRun<T>): Promise<T> {
+    const deadline = Date.now() + this.options.wait;
+    let pause = POLL_START_MS;
+    for (;;) {
+      const release = await this.tryAcquire(key);
+      if (release) {
+        try {
+          const stored = await run.recheck();
+          if (stored !== undefined) { await release(); return stored; }
+          const result = await run.fetch();
+          void run.holdUntil(result).catch(() => undefined).finally(() => release());
+          return result;
+        } catch (err) {
+          await release();
+          throw err;
+        }
+      }
+      if (Date.now() >= deadline) {
+        this.fallbacks.inc({ reason: 'wait_timeout' });
+        this.log.warn({ key: printable(key), waitedMs: this.options.wait }, 'another replica holds the fill lock too long; fetching without it');
+        return (await run.recheck()) ?? run.fetch();
+      }
+      await sleep(Math.min(pause, Math.max(1, deadline - Date.now())));
+      pause = Math.min(pause * 2, POLL_MAX_MS);
+    }
+  }
+
+  /** The shared lock's release, `undefined` when another replica holds it; a local no-op when degraded. */
+  private async tryAcquire(key: string): Promise<(() => Promise<void>) | undefined> {
+    try {
+      const release = await this.cache.tryLock(`fill:${key}`, this.options.ttl);
+      if (this.degraded) {
+        this.degraded = false;
+        this.degradedGauge.set(0);
+        this.log.info({ cache: this.cache.name }, 'hot cache reachable again; fill locks are shared across replicas again');
+      }
+      return release;
+    } catch (err) {
+      if (!hasCode(err, 'CF_ERR_CACHE_BACKEND')) throw err;
+      if (!this.degraded) {
+        this.degraded = true;
+        this.degradedGauge.set(1);
+        this.log.warn({ cache: this.cache.name, reason: (err as Error).message }, 'hot cache unreachable; fill locks are per process until it is back');
+      }
+      this.fallbacks.inc({ reason: 'cache_down' });
+      return async () => undefined;
+    }
+  }
+}
+
+function printable(key: string): string {
+  return key.replaceAll('\u0000', ' ');
+}

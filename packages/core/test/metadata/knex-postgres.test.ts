@@ -1,0 +1,62 @@
+import { expect } from 'chai';
+import pg from 'pg';
+import { KnexMetadataStore } from '../../src/metadata/knex/knex-metadata-store.js';
+import { metadataSuite } from '../../../conformance/src/index.js';
+import { createPgDatabase, skipMissing, type PgDatabase } from '../support/services.js';
+
+describe('KnexMetadataStore on PostgreSQL', function () {
+  let db: PgDatabase;
+  before(async function () {
+    this.timeout(20_000);
+    const created = await createPgDatabase();
+    if ('error' in created) skipMissing(this, 'PostgreSQL', created.error);
+    db = created;
+  });
+  after(async function () {
+    this.timeout(20_000);
+    await db?.drop();
+  });
+
+  metadataSuite('KnexMetadataStore on PostgreSQL', {
+    create: async () => new KnexMetadataStore({ dialect: 'postgres', connection: db.url, pool: { max: 4 } }),
+    connectAgain: async () => new KnexMetadataStore({ dialect: 'postgres', connection: db.url, pool: { max: 4 } }),
+  });
+
+  describe('PostgreSQL specifics', () => {
+    it('migrates once when several replicas start together, each in its configured schema', async function () {
+      this.timeout(30_000);
+      const replicas = Array.from({ length: 4 }, () => new KnexMetadataStore({ dialect: 'postgres', connection: db.url, schema: 'cf_replicas', pool: { max: 2 } }));
+      try {
+        await Promise.all(replicas.map((r) => r.init()));
+        await replicas[0]!.putArtifact({
+          remote: 'r', key: 'k', variant: '', digest: 'a'.repeat(64), size: 1, headers: {}, class: 'immutable', fetchedAt: 1, checkedAt: 1,
+        });
+        expect((await replicas[3]!.getArtifact({ remote: 'r', key: 'k', variant: '' }))?.digest).to.equal('a'.repeat(64));
+      } finally {
+        await Promise.all(replicas.map((r) => r.close()));
+      }
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      try {
+        const tables = await client.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'cf_replicas' ORDER BY 1");
+        expect(tables.rows.map((r: { table_name: string }) => r.table_name)).to.deep.equal(['cf_artifacts', 'cf_migrations', 'cf_migrations_lock']);
+        const migrations = await client.query('SELECT name FROM cf_replicas.cf_migrations');
+        expect(migrations.rows).to.have.length(1);
+      } finally {
+        await client.end();
+      }
+    });
+
+    it('reports an unreachable database as CF_ERR_METADATA_BACKEND naming the backend', async function () {
+      this.timeout(20_000);
+      const store = new KnexMetadataStore({ dialect: 'postgres', connection: 'postgres://nobody@127.0.0.1:1/none', pool: { max: 1 } });
+      try {
+        const err = await store.ping().then(() => undefined, (e: { code?: string; message: string }) => e);
+        expect(err?.code).to.equal('CF_ERR_METADATA_BACKEND');
+        expect(err?.message).to.match(/^postgres metadata ping failed/);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+});

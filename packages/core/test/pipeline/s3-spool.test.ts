@@ -1,0 +1,104 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as Minio from 'minio';
+import { S3Storage } from '../../src/storage/s3/s3-storage.js';
+import { FakeUpstream, generated, generatedSha256 } from '../support/fake-upstream.js';
+import { startCacheForge, type RunningCacheForge } from '../support/harness.js';
+import { hashGet, request, sha256 } from '../support/http.js';
+import { startS3, runId, type S3Endpoint } from '../support/services.js';
+import { waitFor } from '../support/wait.js';
+
+/**
+ * S3 cannot read an upload back before it completes, so clients of a fill follow a local spool
+ * file while the upload runs; this is that path, end to end.
+ */
+describe('pipeline on S3 storage: clients follow the spool of a fill', function () {
+  this.timeout(120_000);
+  const MiB = 1024 * 1024;
+  const slow = generated(8 * MiB, 21);
+  let slowSha: string;
+  let s3: S3Endpoint;
+  let upstream: FakeUpstream;
+  let cf: RunningCacheForge;
+  let storage: S3Storage;
+  let prefix: string;
+
+  async function objects(under: string): Promise<string[]> {
+    const names: string[] = [];
+    for await (const item of storage.client.listObjectsV2(storage.bucket, `${prefix}${under}`, true) as AsyncIterable<Minio.BucketItem>) if (item.name) names.push(item.name);
+    return names;
+  }
+  const spoolFiles = async () => {
+    const root = path.join(cf.dataDir, 'spool');
+    const out: string[] = [];
+    for (const proc of await readdir(root).catch(() => [] as string[])) out.push(...(await readdir(path.join(root, proc, 'tmp')).catch(() => [] as string[])));
+    return out;
+  };
+
+  before(async () => {
+    slowSha = generatedSha256(slow);
+    s3 = await startS3();
+    prefix = `spool-${runId()}/`;
+    storage = new S3Storage(s3.options(prefix));
+    upstream = await new FakeUpstream().start();
+    // 4 MiB/s: the body takes ~2 s, long enough to see clients get bytes before it is uploaded.
+    upstream.set('/slow.tar.gz', { body: slow, rate: 4 * MiB });
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'cf-s3-spool-'));
+    cf = await startCacheForge({
+      storage: { s3: { ...s3.config(prefix), spool: path.join(dataDir, 'spool') } },
+      remotes: { files: { type: 'generic', upstream: upstream.url } },
+    }, { dataDir });
+  });
+  after(async () => {
+    await cf?.cleanup();
+    await upstream?.stop();
+    await s3?.stop();
+  });
+
+  it('32 clients of an uncached file stream it from the spool before the upload ends, with one upstream request', async () => {
+    const results = await Promise.all(Array.from({ length: 32 }, () => hashGet(`${cf.url}/files/slow.tar.gz`)));
+    const upstreamDone = Math.min(...results.map((r) => r.endAt));
+    const started = Math.min(...results.map((r) => r.firstByteAt ?? Infinity));
+    expect(upstream.count('/slow.tar.gz')).to.equal(1);
+    for (const r of results) {
+      expect(r.status).to.equal(200);
+      expect(r.complete).to.equal(true);
+      expect(r.sha256).to.equal(slowSha);
+      expect(r.firstByteAt!).to.be.below(upstreamDone);
+    }
+    expect(started).to.be.below(upstreamDone);
+    // Clients finish once the bytes are verified; the upload's commit (a server-side copy) follows.
+    await waitFor('the blob to be committed to S3', async () => (await storage.stat(slowSha)) !== undefined, 20_000);
+    expect(await objects(`sha256/${slowSha.slice(0, 2)}/`)).to.deep.equal([`${prefix}sha256/${slowSha.slice(0, 2)}/${slowSha}`]);
+    expect(await objects('tmp/')).to.deep.equal([]);
+    expect(await spoolFiles()).to.deep.equal([]);
+  });
+
+  it('serves a stored object from S3 as a HIT, whole and by range', async () => {
+    const hit = await hashGet(`${cf.url}/files/slow.tar.gz`);
+    expect(hit.headers['x-cache-status']).to.equal('HIT');
+    expect(hit.sha256).to.equal(slowSha);
+    const ranged = await request(`${cf.url}/files/slow.tar.gz`, { headers: { range: 'bytes=5000000-5000099' } });
+    expect(ranged.status).to.equal(206);
+    expect(ranged.body.length).to.equal(100);
+    expect(upstream.count('/slow.tar.gz')).to.equal(1);
+  });
+
+  it('an upstream body cut mid-way leaves nothing in the bucket or the spool, and the next request fetches it whole', async () => {
+    const body = randomBytes(3 * MiB);
+    upstream.set('/cut.tar.gz', { body, cutAfter: 2 * MiB });
+    const broken = await request(`${cf.url}/files/cut.tar.gz`);
+    expect(broken.complete).to.equal(false);
+    expect(await storage.stat(sha256(body))).to.equal(undefined);
+    expect(await objects('tmp/')).to.deep.equal([]);
+    expect(await spoolFiles()).to.deep.equal([]);
+    upstream.set('/cut.tar.gz', { body });
+    const whole = await request(`${cf.url}/files/cut.tar.gz`);
+    expect(whole.complete).to.equal(true);
+    expect(sha256(whole.body)).to.equal(sha256(body));
+    expect(upstream.count('/cut.tar.gz')).to.equal(2);
+  });
+});
