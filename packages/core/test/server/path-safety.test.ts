@@ -94,7 +94,14 @@ describe('server: endpoints and methods', () => {
   it('/-/metrics exposes requests by remote and cache status, bytes, upstream latency and in-flight fetches', async () => {
     await request(`${cf.url}/files/a.tar.gz`);
     await request(`${cf.url}/files/a.tar.gz`);
-    const text = (await request(`${cf.url}/-/metrics`)).body.toString();
+    // The fetched bytes are counted once the fill is recorded, which can finish after both
+    // responses (the second joined the verified fill): read the metrics until it has (bounded).
+    let text = '';
+    for (let i = 0; i < 40; i++) {
+      text = (await request(`${cf.url}/-/metrics`)).body.toString();
+      if (/cacheforge_fetched_bytes_total\{remote="files"\} 1000/.test(text)) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
     expect(text).to.match(/cacheforge_requests_total\{remote="files",cache="MISS",status="200"\} 1/);
     expect(text).to.match(/cacheforge_requests_total\{remote="files",cache="HIT",status="200"\} 1/);
     expect(text).to.match(/cacheforge_served_bytes_total\{remote="files"\} 2000/);
