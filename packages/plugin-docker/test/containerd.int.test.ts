@@ -30,7 +30,7 @@ describe('docker: containerd (ctr) pulls through a hosts.toml mirror routed by ?
     cf = await startCacheForge({
       plugins: ['@cacheforge/plugin-docker'],
       remotes: {
-        hub: { type: 'docker', upstream: `${front.url}/`, aliases: ['docker.io'], libraryPrefix: true },
+        hub: { type: 'docker', upstream: `${front.url}/`, aliases: ['docker.io'], libraryPrefix: true, ttl: { mutable: 0 } },
         // The default remote is another registry: only ?ns= can send docker.io pulls to `hub`.
         elsewhere: { type: 'docker', upstream: 'http://127.0.0.1:9/', default: true },
       },
@@ -69,6 +69,10 @@ describe('docker: containerd (ctr) pulls through a hosts.toml mirror routed by ?
     expect(line, stdout).to.be.a('string');
     expect(line).to.include(images.multi.digest);
     expect(front.count(/^GET \/v2\/library\/multi\/blobs\//)).to.be.greaterThan(0);
+    // containerd resolves the tag with HEAD (filled and stored under its digest too), then GETs by
+    // digest: that GET was a hit, not a second upstream fetch of the index.
+    expect(front.count(/^HEAD \/v2\/library\/multi\/manifests\//)).to.equal(0);
+    expect(front.count(new RegExp(`^GET /v2/library/multi/manifests/${images.multi.digest}$`))).to.equal(0);
   });
 
   it('pulls the single-platform image by digest, and again (all hits: no new upstream blob fetch)', async () => {
@@ -78,5 +82,14 @@ describe('docker: containerd (ctr) pulls through a hosts.toml mirror routed by ?
     await ctr(['content', 'prune', 'references']).catch(() => undefined);
     await ctr(['image', 'pull', '--hosts-dir', hostsDir, `docker.io/fix/app@${images.single.digest}`]);
     expect(front.count(/^GET .*\/blobs\//)).to.equal(fetched);
+  });
+
+  it('pulls by tag with the upstream stopped (the stored tag, served STALE)', async () => {
+    await ctr(['image', 'rm', 'docker.io/library/multi:latest']);
+    await ctr(['content', 'prune', 'references']).catch(() => undefined);
+    await upstream.stop();
+    await ctr(['image', 'pull', '--hosts-dir', hostsDir, 'docker.io/library/multi:latest']);
+    const { stdout } = await ctr(['image', 'ls']);
+    expect(stdout.split('\n').find((l) => l.startsWith('docker.io/library/multi:latest'))).to.include(images.multi.digest);
   });
 });

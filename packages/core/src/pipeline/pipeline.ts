@@ -72,6 +72,12 @@ export class RemotePipeline implements Pipeline {
     const id = this.idOf(route);
     const resolved = await this.resolve(id, cls, upstream, options, req.method === 'HEAD' && !options.fillOnHead ? 'HEAD' : 'GET');
     if (resolved === 'head-miss') return this.headUpstream(id, upstream, options);
+    if (options.fillOnHead && req.method === 'HEAD' && resolved.kind === 'fill') {
+      // A HEAD that fills answers once the object is recorded (with its alias), so the request
+      // that follows it (a GET, often by digest) finds it stored.
+      const status = fillStatus(resolved.fill);
+      return this.respond({ kind: 'stored', entry: await resolved.recorded, status });
+    }
     return this.respond(resolved);
   }
 

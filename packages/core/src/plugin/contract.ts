@@ -208,7 +208,8 @@ export interface ServeOptions {
   readonly digestHeader?: string;
   /**
    * A HEAD for an object not held fetches and stores it like a GET (for small documents whose HEAD
-   * is followed by a GET), instead of being relayed as HEAD.
+   * is followed by a GET), instead of being relayed as HEAD. The HEAD is answered once the object
+   * is stored.
    */
   readonly fillOnHead?: boolean;
   /**
