@@ -187,8 +187,7 @@ describe('plugin-npm: real npm against a local registry that serves a corrupted 
       };
       const bad = await install('corrupt');
       expect(bad.run.code, bad.run.output).to.not.equal(0);
-      // A miss streams while it is verified: a mismatch cuts the connection (or, once known, answers 502).
-      expect(bad.run.output).to.match(/ECONNRESET|aborted|502|CF_ERR_UPSTREAM_DIGEST_MISMATCH/);
+      expect(bad.run.output).to.match(/502 Bad Gateway/);
       expect(bad.installed).to.equal(false);
       registry.corrupt('tampered-lib-1.0.0.tgz', false);
       const good = await install('fixed');

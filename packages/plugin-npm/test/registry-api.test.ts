@@ -169,9 +169,8 @@ describe('plugin-npm: the registry API against a local registry', () => {
     registry.corrupt('badpkg-1.0.0.tgz');
     for (let i = 0; i < 2; i++) {
       const res = await request(`${cf.url}/npm/badpkg/-/badpkg-1.0.0.tgz`);
-      expect(res.status === 502 || !res.complete, `attempt ${i}: ${res.status}, complete ${res.complete}`).to.equal(true);
-      expect(res.body.equals(tarballs.bad)).to.equal(false);
-      if (res.status === 502) expect(res.body.toString()).to.include('CF_ERR_UPSTREAM_DIGEST_MISMATCH');
+      expect(res.status, `attempt ${i}`).to.equal(502);
+      expect(res.body.toString()).to.include('CF_ERR_UPSTREAM_DIGEST_MISMATCH');
     }
     expect(registry.count('/badpkg/-/badpkg-1.0.0.tgz')).to.equal(2);
     registry.corrupt('badpkg-1.0.0.tgz', false);
@@ -188,7 +187,7 @@ describe('plugin-npm: the registry API against a local registry', () => {
     registry.corrupt('legacy-pkg-0.0.1.tgz');
     try {
       const bad = await request(`${cf.url}/npm/legacy-pkg/-/legacy-pkg-0.0.1.tgz`);
-      expect(bad.status === 502 || !bad.complete).to.equal(true);
+      expect(bad.status).to.equal(502);
       registry.corrupt('legacy-pkg-0.0.1.tgz', false);
       const good = await request(`${cf.url}/npm/legacy-pkg/-/legacy-pkg-0.0.1.tgz`);
       expect(good.body.equals(legacy)).to.equal(true);
