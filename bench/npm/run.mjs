@@ -50,7 +50,7 @@ async function npmCi(project, registry, lockTemplate, scratch) {
   rmSync(path.join(scratch, 'npm-cache'), { recursive: true, force: true });
   writeFileSync(path.join(project, 'package-lock.json'), lockTemplate.split(ORIGIN).join(registry));
   const result = await runCommand('npm', ['ci', '--registry', registry, '--cache', path.join(scratch, 'npm-cache'), '--userconfig', path.join(scratch, 'empty.npmrc'),
-    '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-online', '--loglevel', 'error'], { cwd: project, env, timeoutMs: 600_000 });
+    '--ignore-scripts', '--no-audit', '--no-fund', '--update-notifier=false', '--prefer-online', '--loglevel', 'error'], { cwd: project, env, timeoutMs: 600_000 });
   if (result.code !== 0) throw new Error(`npm ci via ${registry} failed:\n${result.stderr.slice(-3000)}`);
   return result.ms;
 }
@@ -103,7 +103,14 @@ async function main(options) {
   const upstreamAfterCold = { ...upstream.counts };
   step(`warm npm ci: ${options.rounds} rounds per peer, interleaved`);
   for (let round = 0; round < options.rounds; round++) {
-    for (const [id, peer] of Object.entries(peers)) results.peers[id].warmCiMs.push(Math.round(await npmCi(project, peer.registry, lockTemplate, tmp)));
+    // Alternating who goes first, so a drift in the machine's load favours neither.
+    const order = Object.entries(peers);
+    if (round % 2 === 1) order.reverse();
+    for (const [id, peer] of order) {
+      const cpu0 = await cpuSeconds(peer.pid);
+      results.peers[id].warmCiMs.push(Math.round(await npmCi(project, peer.registry, lockTemplate, tmp)));
+      results.peers[id].warmCiServerCpuSeconds = +((results.peers[id].warmCiServerCpuSeconds ?? 0) + await cpuSeconds(peer.pid) - cpu0).toFixed(2);
+    }
   }
   for (const r of Object.values(results.peers)) r.warmCiMedianMs = median(r.warmCiMs);
 
@@ -147,11 +154,13 @@ async function main(options) {
     `${''.padEnd(34)}${'Cache Forge'.padStart(16)}${`Verdaccio ${VERDACCIO_VERSION}`.padStart(16)}`,
     line('cold npm ci (s)', (p) => (p.coldCiMs / 1000).toFixed(2)),
     line('warm npm ci, median (s)', (p) => (p.warmCiMedianMs / 1000).toFixed(2)),
+    line('server CPU over warm rounds (s)', (p) => p.warmCiServerCpuSeconds.toFixed(1)),
     line('packument hits (req/s)', (p) => p.documentHits.rps.toFixed(0)),
     line('packument p99 (ms)', (p) => String(p.documentHits.p99)),
     line('tarball hits (req/s)', (p) => p.tarballHits.rps.toFixed(0)),
     line('tarball p99 (ms)', (p) => String(p.tarballHits.p99)),
     '',
+    ...Object.values(results.peers).map((p) => `warm npm ci rounds, ${p.label}: ${p.warmCiMs.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s`),
     `ratios: npm ci ${results.ratios.warmCi}x (Verdaccio time / Cache Forge time), packument hits ${results.ratios.documentHits}x, tarball hits ${results.ratios.tarballHits}x`,
     ...Object.entries(results.goals).map(([goal, met]) => `  ${met ? 'MET ' : 'MISS'} ${goal}`),
     `upstream requests during the warm phase: ${JSON.stringify(upstreamDuringWarm)}`,

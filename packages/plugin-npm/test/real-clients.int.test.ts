@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCacheForge, type RunningCacheForge } from '../../core/test/support/harness.js';
 import { cleanClientEnv, clientVersion, runClient } from './support/clients.js';
+import { FakeRegistry, packTarball } from './support/fake-registry.js';
 
 const PLUGIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -158,6 +159,45 @@ describe('plugin-npm: real npm, pnpm and yarn through the proxy', function () {
       const res = await fetch(`${cf.url}/npm/debug`, { headers: { accept: 'application/json' } });
       expect(res.headers.get('x-cache-status')).to.equal('STALE');
     });
+  });
+});
+
+describe('plugin-npm: real npm against a local registry that serves a corrupted tarball', function () {
+  this.timeout(120_000);
+
+  it('npm install fails (nothing installed, nothing stored), then succeeds once the upstream serves the true bytes', async function () {
+    if (!clientVersion('npm')) {
+      console.log('      npm is not installed (PATH): skipping');
+      this.skip();
+    }
+    const registry = await new FakeRegistry().start();
+    const root = mkdtempSync(path.join(tmpdir(), 'cf-npm-corrupt-'));
+    const cf = await startCacheForge({ plugins: [PLUGIN], remotes: { npm: { type: 'npm', upstream: registry.url, client: { retries: 0 } } } });
+    try {
+      const tarball = packTarball('tampered-lib', '1.0.0');
+      registry.publish('tampered-lib', { version: '1.0.0', tarball });
+      registry.corrupt('tampered-lib-1.0.0.tgz');
+      const install = async (phase: string) => {
+        const dir = path.join(root, phase);
+        mkdirSync(dir);
+        writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'p', version: '1.0.0', dependencies: { 'tampered-lib': '1.0.0' } }));
+        const env = cleanClientEnv(path.join(dir, '.home'));
+        const run = await runClient('npm', ['install', '--registry', `${cf.url}/npm/`, '--cache', path.join(dir, '.client-cache'), '--fetch-retries', '0', '--no-audit', '--no-fund'], { cwd: dir, env });
+        return { run, installed: existsSync(path.join(dir, 'node_modules/tampered-lib/package.json')) };
+      };
+      const bad = await install('corrupt');
+      expect(bad.run.code, bad.run.output).to.not.equal(0);
+      expect(bad.run.output).to.match(/502 Bad Gateway/);
+      expect(bad.installed).to.equal(false);
+      registry.corrupt('tampered-lib-1.0.0.tgz', false);
+      const good = await install('fixed');
+      expect(good.run.code, good.run.output).to.equal(0);
+      expect(good.installed).to.equal(true);
+    } finally {
+      await cf.cleanup();
+      await registry.stop();
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 

@@ -85,6 +85,27 @@ describe('plugin-npm: the registry API against a local registry', () => {
     expect(notModified.status).to.equal(304);
   });
 
+  it('behind a trusted reverse proxy, rewrites for X-Forwarded-Proto and X-Forwarded-Host; a publicUrl wins over both', async () => {
+    const behind = await startCacheForge({
+      server: { host: '127.0.0.1', port: 0, shutdownTimeout: '2s', trustProxy: true },
+      plugins: [PLUGIN], remotes: { npm: { type: 'npm', upstream: registry.url } },
+    });
+    const fixed = await startCacheForge({
+      server: { host: '127.0.0.1', port: 0, shutdownTimeout: '2s', publicUrl: 'https://npm.corp.example/cache/' },
+      plugins: [PLUGIN], remotes: { npm: { type: 'npm', upstream: registry.url } },
+    });
+    try {
+      const forwarded = { ...FULL, 'x-forwarded-proto': 'https', 'x-forwarded-host': 'registry.corp.example' };
+      const res = await request(`${behind.url}/npm/left-pad`, { headers: forwarded });
+      expect(json(res.body).versions['1.3.0'].dist.tarball).to.equal('https://registry.corp.example/npm/left-pad/-/left-pad-1.3.0.tgz');
+      const pinned = await request(`${fixed.url}/npm/left-pad`, { headers: forwarded });
+      expect(json(pinned.body).versions['1.3.0'].dist.tarball).to.equal('https://npm.corp.example/cache/npm/left-pad/-/left-pad-1.3.0.tgz');
+    } finally {
+      await behind.cleanup();
+      await fixed.cleanup();
+    }
+  });
+
   it('answers HEAD on a document with its headers and no body', async () => {
     const head = await request(`${cf.url}/npm/left-pad`, { method: 'HEAD', headers: FULL });
     expect(head.status).to.equal(200);
@@ -148,9 +169,8 @@ describe('plugin-npm: the registry API against a local registry', () => {
     registry.corrupt('badpkg-1.0.0.tgz');
     for (let i = 0; i < 2; i++) {
       const res = await request(`${cf.url}/npm/badpkg/-/badpkg-1.0.0.tgz`);
-      expect(res.status === 502 || !res.complete, `attempt ${i}: ${res.status}, complete ${res.complete}`).to.equal(true);
-      expect(res.body.equals(tarballs.bad)).to.equal(false);
-      if (res.status === 502) expect(res.body.toString()).to.include('CF_ERR_UPSTREAM_DIGEST_MISMATCH');
+      expect(res.status, `attempt ${i}`).to.equal(502);
+      expect(res.body.toString()).to.include('CF_ERR_UPSTREAM_DIGEST_MISMATCH');
     }
     expect(registry.count('/badpkg/-/badpkg-1.0.0.tgz')).to.equal(2);
     registry.corrupt('badpkg-1.0.0.tgz', false);
@@ -167,7 +187,7 @@ describe('plugin-npm: the registry API against a local registry', () => {
     registry.corrupt('legacy-pkg-0.0.1.tgz');
     try {
       const bad = await request(`${cf.url}/npm/legacy-pkg/-/legacy-pkg-0.0.1.tgz`);
-      expect(bad.status === 502 || !bad.complete).to.equal(true);
+      expect(bad.status).to.equal(502);
       registry.corrupt('legacy-pkg-0.0.1.tgz', false);
       const good = await request(`${cf.url}/npm/legacy-pkg/-/legacy-pkg-0.0.1.tgz`);
       expect(good.body.equals(legacy)).to.equal(true);

@@ -1,6 +1,6 @@
 import semver from 'semver';
 import { z } from 'zod';
-import type { FormatPlugin } from './contract.js';
+import type { ExtraMethod, FormatPlugin } from './contract.js';
 import { cfError, isCacheForgeError } from '../errors/errors.js';
 import { CORE_VERSION } from '../version.js';
 import { resolvePlugin } from './resolve.js';
@@ -17,6 +17,7 @@ export interface LoadedPlugin {
 }
 
 const FORMAT_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+const EXTRA_METHODS: ReadonlySet<string> = new Set<ExtraMethod>(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Imports one plugins entry and checks it against the contract and this core's version. */
 export async function loadPlugin(specifier: string, baseDir: string, searchDirs: readonly string[]): Promise<LoadedPlugin> {
@@ -62,6 +63,10 @@ export function checkContract(candidate: unknown, specifier: string): FormatPlug
   if (p.options !== undefined && typeof p.options !== 'function') throw fail('has options that are not a function (zod) => z.object(...)');
   if (p.defaultRemotes !== undefined && typeof p.defaultRemotes !== 'function') throw fail('has defaultRemotes that is not a function');
   if (p.upstreamHosts !== undefined && typeof p.upstreamHosts !== 'function') throw fail('has upstreamHosts that is not a function');
+  if (p.defaultUpstream !== undefined && typeof p.defaultUpstream !== 'function') throw fail('has defaultUpstream that is not a function');
+  if (p.methods !== undefined && (!Array.isArray(p.methods) || p.methods.some((m) => !EXTRA_METHODS.has(m)))) {
+    throw fail(`declares methods ${JSON.stringify(p.methods)}; expected a list of ${[...EXTRA_METHODS].join(', ')}`);
+  }
   if (typeof p.core !== 'string' || semver.validRange(p.core) === null) throw fail(`declares no valid core version range (core: ${JSON.stringify(p.core)})`);
   if (!semver.satisfies(CORE_VERSION, p.core, { includePrerelease: true })) {
     throw cfError('CF_ERR_PLUGIN_VERSION_MISMATCH',

@@ -11,6 +11,7 @@ import { startCacheForge, type RunningCacheForge } from '../support/harness.js';
 import { request } from '../support/http.js';
 import { rejectsWith } from '../support/errors.js';
 import { loadConfig } from '../../src/config/load.js';
+import { checkContract } from '../../src/plugin/loader.js';
 import { pluginModule } from './fixtures.js';
 
 /**
@@ -33,12 +34,15 @@ const RELAY_PLUGIN = pluginModule(`{
         if (req.method === 'POST' && req.segments[0] === 'relay') return { kind: 'passthrough' };
         if (req.method === 'PUT' && req.segments[0] === 'cached') return { kind: 'cached', key: req.path };
         if (req.method === 'PUT') return { kind: 'refused', status: 405, reason: 'publishing to a relay remote is not supported' };
-        if (req.segments[0] === 'sums') return { kind: 'cached', key: req.path, class: 'immutable' };
+        if (req.segments[0] === 'sums' || req.segments[0] === 'moved') return { kind: 'cached', key: req.path, class: 'immutable' };
         return undefined;
       },
       async fetch(req, route, ctx) {
         const url = remote.upstream.href + req.rawPath;
         if (route.kind === 'passthrough') return ctx.pipeline.passthrough(req, { url });
+        if (req.segments[0] === 'moved') {
+          return ctx.pipeline.serve(req, route, { url }, { resolveMiss: async () => ({ url: remote.upstream.href + 'elsewhere/' + req.segments[1] }) });
+        }
         return ctx.pipeline.serve(req, route, { url }, {
           resolveMiss: async () => {
             globalThis.relayLookups = (globalThis.relayLookups ?? 0) + 1;
@@ -177,6 +181,22 @@ describe('plugin contract: extra methods, lazy miss details and default upstream
       expect(bad.body.toString()).not.to.equal('tampered bytes');
     }
     expect(upstream.seen.filter((r) => r.url === '/sums/bad.bin').length).to.equal(2);
+  });
+
+  it('fetches a miss from the location resolveMiss names', async () => {
+    upstream.files.set('/elsewhere/file.bin', Buffer.from('the real location'));
+    const res = await request(`${cf.url}/relay/moved/file.bin`);
+    expect(res.status).to.equal(200);
+    expect(res.body.toString()).to.equal('the real location');
+    expect(upstream.seen.some((r) => r.url === '/moved/file.bin')).to.equal(false);
+  });
+
+  it('refuses a plugin whose methods are not a list of POST, PUT, PATCH, DELETE', () => {
+    const base = { name: 'bad', core: '^0.1.0', createHandler() { return {} as never; } };
+    expect(() => checkContract({ ...base, methods: ['POST', 'TRACE'] }, 'bad')).to.throw(/CF_ERR_PLUGIN_CONTRACT|methods/);
+    expect(() => checkContract({ ...base, methods: 'POST' }, 'bad')).to.throw(/methods/);
+    expect(() => checkContract({ ...base, defaultUpstream: 'http://x/' }, 'bad')).to.throw(/defaultUpstream/);
+    expect(() => checkContract({ ...base, methods: ['POST', 'DELETE'] }, 'good')).to.not.throw();
   });
 
   describe('default upstream', () => {
