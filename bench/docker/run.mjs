@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { freePort, ownTempDir, killAllSync, shutdownAll, startProcess, stopProcess, runCommand, waitFor, cleanEnv } from '../lib/proc.mjs';
 import { httpGet, curl, wrk, median } from '../lib/measure.mjs';
 import { table } from '../lib/report.mjs';
-import { buildWorkspace } from '../lib/cacheforge.mjs';
+import { buildWorkspace, embeddedConfig, startCacheForge } from '../lib/cacheforge.mjs';
 import { buildImage } from './image.mjs';
 import { startFront } from './front.mjs';
 
@@ -45,22 +45,6 @@ async function startRegistry(name, dir, port, proxyOf) {
   const child = startProcess('docker-registry', ['serve', config], { logFile: path.join(dir, 'registry.log') });
   await waitFor(name, async () => (await httpGet(`http://127.0.0.1:${port}/v2/`)).status === 200, 30_000);
   return { child, url: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}`, stop: () => stopProcess(child) };
-}
-
-async function startCacheForge(dir, port, upstream) {
-  mkdirSync(dir, { recursive: true });
-  const configFile = path.join(dir, 'cacheforge.config.json');
-  writeFileSync(configFile, JSON.stringify({
-    server: { host: '127.0.0.1', port, shutdownTimeout: '5s' },
-    log: { level: 'warn', requests: false },
-    storage: { filesystem: { path: path.join(dir, 'blobs') } },
-    metadata: { sqlite: { filename: path.join(dir, 'cacheforge.db') } },
-    plugins: ['@cacheforge/plugin-docker'],
-    remotes: { hub: { type: 'docker', upstream: `${upstream}/` } },
-  }, null, 2));
-  const child = startProcess(process.execPath, [path.join(ROOT, 'packages/core/bin/cacheforge.js'), 'start', '--config', configFile], { cwd: ROOT, logFile: path.join(dir, 'cacheforge.log') });
-  await waitFor('cacheforge', async () => (await httpGet(`http://127.0.0.1:${port}/-/ready`)).status === 200, 30_000);
-  return { child, url: `http://127.0.0.1:${port}`, stop: () => stopProcess(child, 'SIGTERM', 15_000) };
 }
 
 /** skopeo, hermetic (own HOME, accept-anything policy, no registries.conf mirrors). */
@@ -108,7 +92,11 @@ async function main(options) {
 
   const frontCf = await startFront(new URL(upstream.url));
   const frontDr = await startFront(new URL(upstream.url));
-  const cf = await startCacheForge(path.join(dir, 'cacheforge'), await freePort(), frontCf.url);
+  const cfDir = path.join(dir, 'cacheforge');
+  const cfPort = await freePort();
+  const cf = await startCacheForge({ root: ROOT, dir: cfDir, port: cfPort, config: embeddedConfig({
+    dir: cfDir, port: cfPort, plugins: ['@cacheforge/plugin-docker'], remotes: { hub: { type: 'docker', upstream: `${frontCf.url}/` } },
+  }) });
   const dr = await startRegistry('distribution proxy', path.join(dir, 'proxy'), await freePort(), frontDr.url);
   const peers = [
     { name: 'Cache Forge', source: `${new URL(cf.url).host}/hub`, base: `${cf.url}/v2/hub/${REPO}`, front: frontCf },

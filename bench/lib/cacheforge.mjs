@@ -12,32 +12,39 @@ export async function buildWorkspace(root) {
   return ms;
 }
 
-/** The config: one generic remote `files` on the upstream; every file is immutable (fetched once). */
-export function cacheForgeConfig({ dir, port, upstreamPort }) {
+/** A benchmark config on the embedded backends in `dir`, with the given plugins and remotes. */
+export function embeddedConfig({ dir, port, plugins, remotes }) {
   return {
     server: { host: '127.0.0.1', port, shutdownTimeout: '5s' },
     log: { level: 'warn', requests: false },
     storage: { filesystem: { path: path.join(dir, 'blobs') } },
     metadata: { sqlite: { filename: path.join(dir, 'cacheforge.db') } },
-    plugins: ['@cacheforge/plugin-generic'],
-    remotes: {
-      files: { type: 'generic', upstream: `http://127.0.0.1:${upstreamPort}/files/`, immutable: ['.*'] },
-    },
+    plugins,
+    remotes,
   };
+}
+
+/** The config: one generic remote `files` on the upstream; every file is immutable (fetched once). */
+export function cacheForgeConfig({ dir, port, upstreamPort }) {
+  return embeddedConfig({
+    dir, port, plugins: ['@cacheforge/plugin-generic'],
+    remotes: { files: { type: 'generic', upstream: `http://127.0.0.1:${upstreamPort}/files/`, immutable: ['.*'] } },
+  });
 }
 
 /**
  * Starts `node packages/core/bin/cacheforge.js start --config <dir>/cacheforge.config.json`
  * and waits for /-/ready. With `cpuProfDir`, node writes a .cpuprofile there when it exits.
- * `config` replaces the generic remote's config (other benchmarks bring their own remotes).
+ * `config` replaces the generic remote's config (other benchmarks bring their own remotes); `env`
+ * replaces the process environment.
  */
-export async function startCacheForge({ root, dir, port, upstreamPort, cpuProfDir, config }) {
+export async function startCacheForge({ root, dir, port, upstreamPort, cpuProfDir, config, env }) {
   mkdirSync(dir, { recursive: true });
   const configFile = path.join(dir, 'cacheforge.config.json');
   writeFileSync(configFile, `${JSON.stringify(config ?? cacheForgeConfig({ dir, port, upstreamPort }), null, 2)}\n`);
   const logFile = path.join(dir, 'cacheforge.log');
   const nodeArgs = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
-  const child = startProcess(process.execPath, [...nodeArgs, path.join(root, 'packages/core/bin/cacheforge.js'), 'start', '--config', configFile], { cwd: root, logFile });
+  const child = startProcess(process.execPath, [...nodeArgs, path.join(root, 'packages/core/bin/cacheforge.js'), 'start', '--config', configFile], { cwd: root, logFile, env });
   try {
     await waitFor('cacheforge', async () => {
       if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${tail(logFile)}`);
@@ -48,7 +55,7 @@ export async function startCacheForge({ root, dir, port, upstreamPort, cpuProfDi
     throw err;
   }
   return {
-    child, pid: child.pid, logFile, configFile,
+    child, pid: child.pid, logFile, configFile, url: `http://127.0.0.1:${port}`,
     stop: () => stopProcess(child, 'SIGTERM', 15_000),
   };
 }

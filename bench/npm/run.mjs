@@ -7,14 +7,14 @@
 // Options: --no-build   skip `npx tsc -b`
 //          --rounds N   timed `npm ci` rounds per peer (default 5)
 //          --keep       keep the temp dir
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { freePort, ownTempDir, runCommand, startProcess, stopProcess, waitFor, shutdownAll, killAllSync, cleanEnv } from '../lib/proc.mjs';
+import { freePort, ownTempDir, runCommand, shutdownAll, killAllSync, cleanEnv } from '../lib/proc.mjs';
 import { httpGet, wrk, median } from '../lib/measure.mjs';
-import { buildWorkspace } from '../lib/cacheforge.mjs';
+import { buildWorkspace, embeddedConfig, startCacheForge } from '../lib/cacheforge.mjs';
 import { ensureSnapshot, PROJECT, ORIGIN } from './snapshot.mjs';
 import { startSnapshotUpstream } from './upstream.mjs';
 import { ensureVerdaccio, startVerdaccio, VERDACCIO_VERSION } from './verdaccio.mjs';
@@ -26,23 +26,6 @@ const step = (text) => process.stderr.write(`[bench:npm ${new Date().toISOString
 
 /** No npm settings from whoever started us (pnpm passes npm_config_* to scripts). */
 const env = Object.fromEntries(Object.entries(cleanEnv).filter(([k]) => !/^(npm_|pnpm_)/i.test(k)));
-
-async function startCacheForge(dir, port, upstreamBase) {
-  mkdirSync(dir, { recursive: true });
-  const configFile = path.join(dir, 'cacheforge.config.json');
-  writeFileSync(configFile, JSON.stringify({
-    server: { host: '127.0.0.1', port, shutdownTimeout: '5s' },
-    log: { level: 'warn', requests: false },
-    storage: { filesystem: { path: path.join(dir, 'blobs') } },
-    metadata: { sqlite: { filename: path.join(dir, 'cacheforge.db') } },
-    plugins: ['@cacheforge/plugin-npm'],
-    remotes: { npm: { type: 'npm', upstream: upstreamBase } },
-  }, null, 2));
-  const child = startProcess(process.execPath, [path.join(ROOT, 'packages/core/bin/cacheforge.js'), 'start', '--config', configFile],
-    { cwd: ROOT, env, logFile: path.join(dir, 'cacheforge.log') });
-  await waitFor('cacheforge', async () => (await httpGet(`http://127.0.0.1:${port}/-/ready`)).status === 200, 30_000);
-  return { child, pid: child.pid, stop: () => stopProcess(child, 'SIGTERM', 15_000) };
-}
 
 /** One `npm ci` of the project through `registry`, empty npm cache; milliseconds. */
 async function npmCi(project, registry, lockTemplate, scratch) {
@@ -74,7 +57,10 @@ async function main(options) {
   if (!options.keep) ownTempDir(tmp);
   const [upPort, cfPort, vdPort] = [await freePort(), await freePort(), await freePort()];
   const upstream = await startSnapshotUpstream(snapshot.dir, upPort);
-  const cf = await startCacheForge(path.join(tmp, 'cacheforge'), cfPort, upstream.base);
+  const cfDir = path.join(tmp, 'cacheforge');
+  const cf = await startCacheForge({ root: ROOT, dir: cfDir, port: cfPort, env, config: embeddedConfig({
+    dir: cfDir, port: cfPort, plugins: ['@cacheforge/plugin-npm'], remotes: { npm: { type: 'npm', upstream: upstream.base } },
+  }) });
   rmSync(path.join(verdaccio.dir, 'storage'), { recursive: true, force: true });
   const vd = await startVerdaccio({ bin: verdaccio.bin, dir: verdaccio.dir, port: vdPort, upstreamBase: upstream.base, env });
   step(`servers up: upstream :${upPort}, Cache Forge :${cfPort} (pid ${cf.pid}), Verdaccio ${VERDACCIO_VERSION} :${vdPort} (pid ${vd.pid})`);
