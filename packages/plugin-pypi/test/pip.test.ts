@@ -82,14 +82,16 @@ describe('plugin-pypi: real pip through Cache Forge against a local PyPI (index 
     expect(fetched).to.not.include('cf_greet-3.0-py3-none-any.whl');
   });
 
-  it('pip download --only-binary :all: fetches the exact wheels from an index whose file links are relative', async () => {
+  it('pip download --only-binary :all: fetches the exact wheels from an HTML-only index whose file links are relative', async () => {
     const dest = path.join(work, 'dl');
     const r = await pip(['download', '--index-url', `${cf.url}/local/simple/`, '--only-binary', ':all:', '-d', dest, 'wheel==0.38.4', 'setuptools==66.1.1']);
     expect(r.code, r.stderr).to.equal(0);
     for (const name of ['wheel-0.38.4-py3-none-any.whl', 'setuptools-66.1.1-py3-none-any.whl']) {
       expect(sha256(await readFile(path.join(dest, name))), name).to.equal(fixture.file(name).sha256);
     }
-    const page = await request(`${cf.url}/local/simple/wheel/`, { headers: { accept: 'text/html' } });
+    // pip asked for JSON; this index has only HTML, which the proxy stored, rewrote and verified files against.
+    const page = await request(`${cf.url}/local/simple/wheel/`, { headers: { accept: PIP_ACCEPT } });
+    expect(page.headers['content-type']).to.equal('application/vnd.pypi.simple.v1+html');
     expect(page.body.toString()).to.contain(`href="${cf.url}/local/files/wheel/packages/wheel-0.38.4-py3-none-any.whl#sha256=${fixture.file('wheel-0.38.4-py3-none-any.whl').sha256}"`);
   });
 
