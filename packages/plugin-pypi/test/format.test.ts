@@ -120,10 +120,10 @@ describe('plugin-pypi: the format', () => {
     expect(files[3]!.url).to.equal('https://files.pythonhosted.org/packages/x/wheel-0.3.tar.gz?a=1&b=2');
   });
 
-  it('resolves links against <base href> and links the project list (absolute paths, as PyPI gives them) under this remote', () => {
+  it('resolves links against <base href>, which is rewritten too, and maps the project list (absolute paths, as PyPI gives them) under this remote', () => {
     const root = '<html><head><base href="https://pypi.org/simple/"></head><body><a href="/simple/wheel/">wheel</a><a href="pip/">pip</a></body></html>';
     const out = rewriteHtml(root, new URL('https://pypi.org/simple/'), mapFor(undefined));
-    expect(out).to.contain('<a href="http://cache.local/pypi/simple/wheel/">wheel</a><a href="http://cache.local/pypi/simple/pip/">pip</a>');
+    expect(out).to.equal('<html><head><base href="http://cache.local/pypi/simple/"></head><body><a href="http://cache.local/pypi/simple/wheel/">wheel</a><a href="http://cache.local/pypi/simple/pip/">pip</a></body></html>');
   });
 
   it('rewrites the url of each file of a JSON page and keeps every other key', () => {
