@@ -157,6 +157,12 @@ describe('plugin-pypi: real pip through Cache Forge against a local PyPI (index 
     expect(doc.files.find((f) => f.filename === 'cf_greet-2.0-py3-none-any.whl')!.yanked).to.equal('broken release');
     expect(doc.files.find((f) => f.filename === 'cf_greet-3.0-py3-none-any.whl')!['requires-python']).to.equal('>=4');
 
+    // Each serialization was fetched from the index with its own Accept and stored apart.
+    const asked = fixture.requests.filter((q) => q.server === 'index' && q.path === '/simple/cf-greet/').map((q) => q.accept ?? '');
+    expect(asked.some((a) => a.startsWith('application/vnd.pypi.simple.v1+json'))).to.equal(true);
+    expect(asked.some((a) => a.startsWith('application/vnd.pypi.simple.v1+html'))).to.equal(true);
+    expect((await request(`${index}cf-greet/`, { headers: { accept: 'text/html' } })).body.equals(html.body)).to.equal(true);
+
     // `?format=` (PEP 691) picks the serialization too.
     const forced = await request(`${index}cf-greet/?format=application/vnd.pypi.simple.v1+json`, { headers: { accept: 'text/html' } });
     expect(forced.headers['content-type']).to.equal('application/vnd.pypi.simple.v1+json');
