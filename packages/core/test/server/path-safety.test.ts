@@ -95,11 +95,12 @@ describe('server: endpoints and methods', () => {
   it('/-/metrics exposes requests by remote and cache status, bytes, upstream latency and in-flight fetches', async () => {
     await request(`${cf.url}/files/a.tar.gz`);
     await request(`${cf.url}/files/a.tar.gz`);
-    // Fetched bytes are counted once the fill is recorded, which may come just after the response.
+    // Bytes are counted when a response has finished and when the fill is recorded, which may both
+    // come just after the client has read the body: wait for the counts to settle.
     let text = '';
-    await waitFor('the fill to be counted', async () => {
+    await waitFor('both requests to be counted', async () => {
       text = (await request(`${cf.url}/-/metrics`)).body.toString();
-      return /cacheforge_fetched_bytes_total\{remote="files"\} 1000/.test(text);
+      return /cacheforge_fetched_bytes_total\{remote="files"\} 1000/.test(text) && /cacheforge_served_bytes_total\{remote="files"\} 2000/.test(text);
     });
     expect(text).to.match(/cacheforge_requests_total\{remote="files",cache="MISS",status="200"\} 1/);
     expect(text).to.match(/cacheforge_requests_total\{remote="files",cache="HIT",status="200"\} 1/);
