@@ -134,6 +134,8 @@ async function main(options) {
     { id: 'wheelSmall', label: `wheel hit, ${(small.size / 1024).toFixed(1)} KiB`, url: (p) => p.small, headers: {} },
     { id: 'wheelLarge', label: `wheel hit, ${(large.size / 1024 / 1024).toFixed(2)} MiB (setuptools)`, url: (p) => p.large, headers: {}, connections: 8 },
   ];
+  step('wrk warm-up, 3 s per peer (JIT, keep-alive pools)');
+  for (const peer of Object.values(peers)) await wrk(scenarios[0].url(peer), { connections: SETTINGS.connections, seconds: 3, headers: scenarios[0].headers });
   for (const s of scenarios) {
     step(`wrk: ${s.label}`);
     results.wrk[s.id] = { label: s.label };

@@ -74,29 +74,38 @@ export class PypiHandler implements Handler {
     const key = `${route.key}\u0000${format ?? ''}\u0000${doc.etag}\u0000${base}`;
     let entity = this.rewritten.get(key);
     if (!entity) {
-      entity = this.rewrite(doc, url, format, this.mapper(base, project));
+      entity = this.rewrite(doc, url, format, project, base);
       this.rewritten.set(key, entity);
     }
     return { status: 200, cacheStatus: doc.cacheStatus, headers: format ? { vary: 'Accept' } : undefined, entity };
   }
 
-  private rewrite(doc: LoadedDocument, url: URL, format: PageFormat | undefined, map: UrlMapper): Entity {
+  private rewrite(doc: LoadedDocument, url: URL, format: PageFormat | undefined, project: string | undefined, base: string): Entity {
+    const map = this.mapper(base, project);
     const json = format === undefined || isJsonPage(doc.contentType);
-    let body: string;
-    if (format === undefined) body = JSON.stringify(rewriteJsonApi(parseJsonDocument(doc.body, url.href), url, map));
-    else if (json) body = JSON.stringify(rewriteSimpleJson(parseJsonDocument(doc.body, url.href), url, map));
-    else body = rewriteHtml(doc.body.toString('utf8'), url, map);
+    let bytes: Buffer;
+    if (format === undefined) bytes = Buffer.from(JSON.stringify(rewriteJsonApi(parseJsonDocument(doc.body, url.href), url, map)));
+    // The JSON project list holds names only, no links: it goes out as stored.
+    else if (json && project === undefined) bytes = doc.body;
+    else if (json) bytes = Buffer.from(JSON.stringify(rewriteSimpleJson(parseJsonDocument(doc.body, url.href), url, map)));
+    else bytes = Buffer.from(rewriteHtml(doc.body.toString('utf8'), url, map));
     const contentType = doc.contentType ?? (json ? (format ? 'application/vnd.pypi.simple.v1+json' : 'application/json') : 'text/html');
-    return bytesEntity(Buffer.from(body, 'utf8'), { contentType, lastModified: doc.lastModified, extra: format ? { vary: 'Accept' } : {} });
+    return bytesEntity(bytes, { contentType, lastModified: doc.lastModified, extra: format ? { vary: 'Accept' } : {} });
   }
 
-  /** Maps an upstream URL in a page to this remote under `base`, keeping its fragment (the hash). */
+  /**
+   * Maps an upstream URL in a page to this remote under `base`, keeping its fragment (the hash).
+   * The project list links its pages relatively (`<name>/`): PyPI's list has hundreds of
+   * thousands of links, and a relative one is shorter and the same for every base.
+   */
   private mapper(base: string, project: string | undefined): UrlMapper {
     return (url) => {
       const hash = url.hash;
       url.hash = '';
       const path = this.locations.proxyPath(url, project);
-      return path === undefined ? undefined : base + path + hash;
+      if (path === undefined) return undefined;
+      if (project === undefined && path.startsWith('simple/') && path.length > 'simple/'.length) return path.slice('simple/'.length) + hash;
+      return base + path + hash;
     };
   }
 

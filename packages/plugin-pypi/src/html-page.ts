@@ -8,6 +8,8 @@ import { parseHashPair, resolveLink, type IndexFile, type UrlMapper } from './in
  */
 
 const ANCHOR = /<a\s[^>]*>/gi;
+/** Tags whose `href` the rewrite changes: anchors, and `<base>` (relative links resolve against it). */
+const LINKING = /<(?:a|base)\s[^>]*>/gi;
 const ATTRIBUTE = /([^\s"'=<>/]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?/g;
 const BASE = /<base\s[^>]*>/i;
 
@@ -53,14 +55,15 @@ export function filesOfHtml(page: string, pageUrl: URL): IndexFile[] {
 }
 
 /**
- * The page with every anchor's `href` replaced by `map` of its absolute URL (fragment kept).
+ * The page with the `href` of every anchor and of `<base>` replaced by `map` of its absolute URL
+ * (fragment kept).
  * Spliced by offsets, so the rest of the page is untouched and the cost is one pass.
  */
 export function rewriteHtml(page: string, pageUrl: URL, map: UrlMapper): string {
   const base = baseOf(page, pageUrl);
   const parts: string[] = [];
   let last = 0;
-  for (const m of page.matchAll(ANCHOR)) {
+  for (const m of page.matchAll(LINKING)) {
     const href = attributes(m[0], m.index).get('href');
     const url = href ? resolveLink(href.value, base) : undefined;
     const mapped = url ? map(url) : undefined;

@@ -25,7 +25,8 @@ export class RewrittenCache {
 
   set(key: string, entity: Entity): void {
     const size = entity.bytes?.length ?? 0;
-    if (size > this.maxBytes) return;
+    // One huge page (PyPI's project list) is rewritten again when asked rather than evict everything else.
+    if (size > this.maxBytes / 4) return;
     const old = this.entries.get(key);
     if (old) { this.entries.delete(key); this.bytes -= old.bytes?.length ?? 0; }
     this.entries.set(key, entity);

@@ -13,6 +13,12 @@ import { filesOfJson, parseJsonDocument, rewriteSimpleJson } from '../src/json-p
 import { rewriteJsonApi } from '../src/json-api.js';
 import { FileLocations } from '../src/file-locations.js';
 import { expectedDigest } from '../src/index-file.js';
+import { loadConfig, EMBEDDED_DEFAULTS } from '../../core/src/config/load.js';
+import { withPluginHosts } from '../../core/src/plugin/plugin-hosts.js';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const WORKSPACE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 const PIP_ACCEPT = 'application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01';
 
@@ -44,6 +50,17 @@ describe('plugin-pypi: the format', () => {
     const remote = { name: 'pypi', upstream: new URL('https://pypi.org/'), options: { files: 'https://files.pythonhosted.org', indexPath: 'simple/' } };
     expect(plugin.upstreamHosts!(remote)).to.deep.equal(['files.pythonhosted.org']);
     expect(plugin.upstreamHosts!({ ...remote, options: { indexPath: 'simple/' } })).to.deep.equal([]);
+  });
+
+  it('with no config file, the workspace serves PyPI at /pypi/, its file host allowed', async () => {
+    const { config, plugins } = await loadConfig({ cwd: WORKSPACE, env: {} });
+    expect(config.source).to.equal(EMBEDDED_DEFAULTS);
+    const pypi = config.remotes.pypi!;
+    expect(pypi.type).to.equal('pypi');
+    expect(pypi.upstream.href).to.equal('https://pypi.org/');
+    expect(pypi.options).to.deep.equal({ files: 'https://files.pythonhosted.org/', indexPath: 'simple/' });
+    const loaded = plugins.get('pypi')!;
+    expect(withPluginHosts(pypi, loaded.plugin, loaded.specifier).allowedHosts).to.deep.equal(['files.pythonhosted.org']);
   });
 
   it('classes files and metadata as immutable, pages and the JSON API as mutable', () => {
@@ -120,10 +137,10 @@ describe('plugin-pypi: the format', () => {
     expect(files[3]!.url).to.equal('https://files.pythonhosted.org/packages/x/wheel-0.3.tar.gz?a=1&b=2');
   });
 
-  it('resolves links against <base href> and links the project list (absolute paths, as PyPI gives them) under this remote', () => {
+  it('resolves links against <base href>, which is rewritten too, and maps the project list (absolute paths, as PyPI gives them) under this remote', () => {
     const root = '<html><head><base href="https://pypi.org/simple/"></head><body><a href="/simple/wheel/">wheel</a><a href="pip/">pip</a></body></html>';
     const out = rewriteHtml(root, new URL('https://pypi.org/simple/'), mapFor(undefined));
-    expect(out).to.contain('<a href="http://cache.local/pypi/simple/wheel/">wheel</a><a href="http://cache.local/pypi/simple/pip/">pip</a>');
+    expect(out).to.equal('<html><head><base href="http://cache.local/pypi/simple/"></head><body><a href="http://cache.local/pypi/simple/wheel/">wheel</a><a href="http://cache.local/pypi/simple/pip/">pip</a></body></html>');
   });
 
   it('rewrites the url of each file of a JSON page and keeps every other key', () => {

@@ -82,14 +82,16 @@ describe('plugin-pypi: real pip through Cache Forge against a local PyPI (index 
     expect(fetched).to.not.include('cf_greet-3.0-py3-none-any.whl');
   });
 
-  it('pip download --only-binary :all: fetches the exact wheels from an index whose file links are relative', async () => {
+  it('pip download --only-binary :all: fetches the exact wheels from an HTML-only index whose file links are relative', async () => {
     const dest = path.join(work, 'dl');
     const r = await pip(['download', '--index-url', `${cf.url}/local/simple/`, '--only-binary', ':all:', '-d', dest, 'wheel==0.38.4', 'setuptools==66.1.1']);
     expect(r.code, r.stderr).to.equal(0);
     for (const name of ['wheel-0.38.4-py3-none-any.whl', 'setuptools-66.1.1-py3-none-any.whl']) {
       expect(sha256(await readFile(path.join(dest, name))), name).to.equal(fixture.file(name).sha256);
     }
-    const page = await request(`${cf.url}/local/simple/wheel/`, { headers: { accept: 'text/html' } });
+    // pip asked for JSON; this index has only HTML, which the proxy stored, rewrote and verified files against.
+    const page = await request(`${cf.url}/local/simple/wheel/`, { headers: { accept: PIP_ACCEPT } });
+    expect(page.headers['content-type']).to.equal('application/vnd.pypi.simple.v1+html');
     expect(page.body.toString()).to.contain(`href="${cf.url}/local/files/wheel/packages/wheel-0.38.4-py3-none-any.whl#sha256=${fixture.file('wheel-0.38.4-py3-none-any.whl').sha256}"`);
   });
 
@@ -155,15 +157,23 @@ describe('plugin-pypi: real pip through Cache Forge against a local PyPI (index 
     expect(doc.files.find((f) => f.filename === 'cf_greet-2.0-py3-none-any.whl')!.yanked).to.equal('broken release');
     expect(doc.files.find((f) => f.filename === 'cf_greet-3.0-py3-none-any.whl')!['requires-python']).to.equal('>=4');
 
+    // Each serialization was fetched from the index with its own Accept and stored apart.
+    const asked = fixture.requests.filter((q) => q.server === 'index' && q.path === '/simple/cf-greet/').map((q) => q.accept ?? '');
+    expect(asked.some((a) => a.startsWith('application/vnd.pypi.simple.v1+json'))).to.equal(true);
+    expect(asked.some((a) => a.startsWith('application/vnd.pypi.simple.v1+html'))).to.equal(true);
+    expect((await request(`${index}cf-greet/`, { headers: { accept: 'text/html' } })).body.equals(html.body)).to.equal(true);
+
     // `?format=` (PEP 691) picks the serialization too.
     const forced = await request(`${index}cf-greet/?format=application/vnd.pypi.simple.v1+json`, { headers: { accept: 'text/html' } });
     expect(forced.headers['content-type']).to.equal('application/vnd.pypi.simple.v1+json');
   });
 
-  it('the project list links each project under this remote', async () => {
+  it('the project list links each project under this remote (relatively: it is PyPI\'s largest page)', async () => {
     const root = await request(index, { headers: { accept: 'text/html' } });
     expect(root.status).to.equal(200);
-    expect(root.body.toString()).to.contain(`<a href="${cf.url}/pypi/simple/cf-greet/">cf-greet</a>`);
+    // The upstream gives PyPI's absolute paths (`/simple/cf-greet/`), which would leave this remote.
+    expect(root.body.toString()).to.contain('<a href="cf-greet/">cf-greet</a>');
+    expect(root.body.toString()).to.not.contain('href="/simple/');
     const json = JSON.parse((await request(index, { headers: { accept: PIP_ACCEPT } })).body.toString()) as { projects: Array<{ name: string }> };
     expect(json.projects.map((p) => p.name)).to.include('cf-greet');
   });

@@ -1,20 +1,14 @@
 import { expect } from 'chai';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import { FakeUpstream } from '../support/fake-upstream.js';
-import { loadConfig } from '../../src/config/load.js';
-import { createContainer, TOKENS } from '../../src/container.js';
-import { createLogger } from '../../src/util/logger.js';
-import type { RemoteRegistry } from '../../src/plugin/remote-registry.js';
-import type { Storage } from '../../src/storage/storage.js';
+import { genericRemotePipeline, type RemotePipelineHarness } from '../support/remote-pipeline.js';
+import { TOKENS } from '../../src/container.js';
 import type { MetadataStore } from '../../src/metadata/metadata.js';
 import type { ArtifactRequest, Pipeline } from '../../src/plugin/contract.js';
 
 describe('pipeline: load() and passthrough(), as format plugins use them', () => {
   let upstream: FakeUpstream;
-  let dir: string;
+  let harness: RemotePipelineHarness;
   let container: DependencyContainer;
   let pipeline: Pipeline;
   const req = (method: 'GET' | 'HEAD' = 'GET'): ArtifactRequest => ({
@@ -24,22 +18,12 @@ describe('pipeline: load() and passthrough(), as format plugins use them', () =>
 
   before(async () => {
     upstream = await new FakeUpstream().start();
-    dir = await mkdtemp(path.join(tmpdir(), 'cf-load-'));
-    const file = path.join(dir, 'cacheforge.config.json');
-    await writeFile(file, JSON.stringify({
-      storage: { filesystem: { path: path.join(dir, 'blobs') } }, metadata: { sqlite: { filename: path.join(dir, 'cf.db') } },
-      plugins: ['@cacheforge/plugin-generic'], remotes: { docs: { type: 'generic', upstream: upstream.url, client: { retries: 0 } } },
-    }));
-    const { config, plugins } = await loadConfig({ configPath: file });
-    container = createContainer(config, plugins, createLogger('silent'));
-    await container.resolve<Storage>(TOKENS.Storage).init();
-    await container.resolve<MetadataStore>(TOKENS.Metadata).init();
-    pipeline = container.resolve<RemoteRegistry>(TOKENS.Registry).get('docs')!.pipeline;
+    harness = await genericRemotePipeline('docs', upstream.url);
+    ({ container, pipeline } = harness);
   });
   after(async () => {
-    await container.resolve<MetadataStore>(TOKENS.Metadata).close();
+    await harness.close();
     await upstream.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('load() reads a document whole: fetched once, then a hit, with its validators', async () => {

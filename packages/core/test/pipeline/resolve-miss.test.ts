@@ -1,17 +1,8 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type { DependencyContainer } from 'tsyringe';
 import { FakeUpstream } from '../support/fake-upstream.js';
-import { loadConfig } from '../../src/config/load.js';
-import { createContainer, TOKENS } from '../../src/container.js';
-import { createLogger } from '../../src/util/logger.js';
+import { genericRemotePipeline, type RemotePipelineHarness } from '../support/remote-pipeline.js';
 import { cfError } from '../../src/errors/errors.js';
-import type { RemoteRegistry } from '../../src/plugin/remote-registry.js';
-import type { Storage } from '../../src/storage/storage.js';
-import type { MetadataStore } from '../../src/metadata/metadata.js';
 import type { ArtifactRequest, ArtifactResponse, MissDetails, Pipeline } from '../../src/plugin/contract.js';
 
 /** Reads a served response whole; an unverified body fails while it is read. */
@@ -25,8 +16,7 @@ async function drain(response: ArtifactResponse): Promise<Buffer> {
 
 describe('pipeline: a digest resolved only when the upstream must be asked (ServeOptions.resolveMiss)', () => {
   let upstream: FakeUpstream;
-  let dir: string;
-  let container: DependencyContainer;
+  let harness: RemotePipelineHarness;
   let pipeline: Pipeline;
   const body = Buffer.from('the bytes of a package file');
   const sha = createHash('sha256').update(body).digest('hex');
@@ -36,22 +26,12 @@ describe('pipeline: a digest resolved only when the upstream must be asked (Serv
 
   before(async () => {
     upstream = await new FakeUpstream().start();
-    dir = await mkdtemp(path.join(tmpdir(), 'cf-resolve-digest-'));
-    const file = path.join(dir, 'cacheforge.config.json');
-    await writeFile(file, JSON.stringify({
-      storage: { filesystem: { path: path.join(dir, 'blobs') } }, metadata: { sqlite: { filename: path.join(dir, 'cf.db') } },
-      plugins: ['@cacheforge/plugin-generic'], remotes: { pkgs: { type: 'generic', upstream: upstream.url, client: { retries: 0 } } },
-    }));
-    const { config, plugins } = await loadConfig({ configPath: file });
-    container = createContainer(config, plugins, createLogger('silent'));
-    await container.resolve<Storage>(TOKENS.Storage).init();
-    await container.resolve<MetadataStore>(TOKENS.Metadata).init();
-    pipeline = container.resolve<RemoteRegistry>(TOKENS.Registry).get('pkgs')!.pipeline;
+    harness = await genericRemotePipeline('pkgs', upstream.url);
+    pipeline = harness.pipeline;
   });
   after(async () => {
-    await container.resolve<MetadataStore>(TOKENS.Metadata).close();
+    await harness.close();
     await upstream.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('is called on a miss and verifies against what it returns; a hit never calls it', async () => {

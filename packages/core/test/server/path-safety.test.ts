@@ -95,9 +95,13 @@ describe('server: endpoints and methods', () => {
   it('/-/metrics exposes requests by remote and cache status, bytes, upstream latency and in-flight fetches', async () => {
     await request(`${cf.url}/files/a.tar.gz`);
     await request(`${cf.url}/files/a.tar.gz`);
-    // A fill's bytes are counted when it has settled (recorded), which may be just after its client got the last byte.
+    // A fill's bytes are counted when it has settled (recorded), and a response's when its socket
+    // closes: both may come just after the client got the last byte.
     const metrics = async () => (await request(`${cf.url}/-/metrics`)).body.toString();
-    await waitFor('the fill to be counted', async () => /cacheforge_fetched_bytes_total\{remote="files"\} 1000/.test(await metrics()));
+    await waitFor('the bytes to be counted', async () => {
+      const text = await metrics();
+      return /cacheforge_fetched_bytes_total\{remote="files"\} 1000/.test(text) && /cacheforge_served_bytes_total\{remote="files"\} 2000/.test(text);
+    });
     const text = await metrics();
     expect(text).to.match(/cacheforge_requests_total\{remote="files",cache="MISS",status="200"\} 1/);
     expect(text).to.match(/cacheforge_requests_total\{remote="files",cache="HIT",status="200"\} 1/);

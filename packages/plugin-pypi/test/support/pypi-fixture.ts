@@ -91,7 +91,8 @@ export async function missingTools(): Promise<string | undefined> {
  * PEP 691 JSON, negotiated on Accept, with PEP 592 yanked, requires-python and PEP 658/714
  * metadata hashes; `/pypi/<p>/json`) whose file links are absolute URLs on a second server, the
  * file host (`/packages/<aa>/<bb>/<rest-of-sha>/<file>`). The index also serves a self-hosted
- * layout under `/local/` (`/local/simple/<p>/` linking `../../packages/<file>` relatively).
+ * layout under `/local/`: static PEP 503 HTML only, `/local/simple/<p>/` linking
+ * `../../packages/<file>` relatively.
  * Distributions are real: Debian's wheels and setuptools builds.
  */
 export class PypiFixture {
@@ -207,8 +208,9 @@ export class PypiFixture {
   private serveIndex(req: http.IncomingMessage, res: http.ServerResponse): void {
     const pathname = new URL(req.url!, 'http://x').pathname;
     const accept = req.headers.accept ?? '';
-    const json = /application\/vnd\.pypi\.simple\.(v1|latest)\+json/.test(accept) && !/application\/vnd\.pypi\.simple\.(v1|latest)\+json\s*;\s*q=0(\.0+)?\s*(,|$)/.test(accept);
     const local = pathname.startsWith('/local/');
+    // The self-hosted layout is static PEP 503 HTML: it answers HTML whatever the client asks for.
+    const json = !local && /application\/vnd\.pypi\.simple\.(v1|latest)\+json/.test(accept) && !/application\/vnd\.pypi\.simple\.(v1|latest)\+json\s*;\s*q=0(\.0+)?\s*(,|$)/.test(accept);
     const rel = local ? pathname.slice('/local'.length) : pathname;
     if (local) {
       const file = this.files.find((f) => rel === `/packages/${f.filename}` || rel === `/packages/${f.filename}.metadata`);
