@@ -3,6 +3,7 @@
  * `definePlugin`; an embedder can load a config and run a server in-process.
  */
 export * from './plugin/contract.js';
+export { memoryEntity, RewrittenDocuments, type MemoryDocumentMeta } from './plugin/rewritten-documents.js';
 export { CacheForgeError, cfError, isCacheForgeError, hasCode } from './errors/errors.js';
 export { ERROR_CODES, type ErrorCode } from './errors/codes.js';
 export { CORE_VERSION } from './version.js';

@@ -1,11 +1,12 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
-  cfError, type ArtifactRequest, type ArtifactResponse, type CachedRoute, type Entity, type FetchContext, type Handler,
+  cfError, memoryEntity, RewrittenDocuments, type ArtifactRequest, type ArtifactResponse, type CachedRoute, type Entity, type FetchContext, type Handler,
   type MissDetails, type RemoteDefinition, type Route,
 } from '@cacheforge/core';
 import { describeRequest, encodedName, ABBREVIATED, type NpmRequest } from './url-space.js';
 import { expectedDigest, type Dist } from './integrity.js';
-import { proxiedTarballUrl, rewriteTarballUrls, tarballFile, RewrittenDocuments } from './tarball-urls.js';
+import { proxiedTarballUrl, rewriteTarballUrls, tarballFile } from './tarball-urls.js';
 import type { NpmOptions } from './options.js';
 
 /** What npm asks for a full document, and pnpm/yarn for the abbreviated one (with a fallback). */
@@ -67,26 +68,20 @@ export class NpmHandler implements Handler {
     const stored = response.entity;
     if (!stored) throw new Error(`the pipeline served ${name} without a body`);
     const base = req.publicBase.href;
-    const variantKey = route.variant ? `${route.key}\u0000${route.variant}` : route.key;
+    // Mid-fill (a miss) the stored version has no validator yet: that one answer is rewritten and not kept.
+    const key = stored.etag ? `${route.key}\u0000${route.variant ?? ''}\u0000${stored.etag}\u0000${base}` : undefined;
     // A hit on a rewritten copy needs neither the stored bytes nor a rewrite.
-    const document = (stored.etag ? this.rewritten.find(variantKey, stored.etag, base) : undefined) ?? await this.rewrite(stored, name, variantKey, base);
-    const { bytes } = document;
-    const entity: Entity = {
-      size: bytes.length, contentType: stored.contentType ?? 'application/json', etag: document.etag, lastModified: stored.lastModified, bytes,
-      headerBlock: document.headerBlock, open: async () => Readable.from([bytes]),
-    };
+    let entity = key ? this.rewritten.get(key) : undefined;
+    if (!entity) {
+      const body = stored.bytes ?? await readAll(stored, MAX_DOCUMENT_BYTES, name);
+      entity = memoryEntity(Buffer.from(rewriteTarballUrls(body.toString('utf8'), name, base)), {
+        contentType: stored.contentType ?? 'application/json', lastModified: stored.lastModified, headers: { vary: 'Accept' },
+        // The stored version's validator and the base: two bases never share one.
+        etag: stored.etag && `"${stored.etag.replace(/^W\/|"/g, '')}.${createHash('sha1').update(base).digest('hex').slice(0, 10)}"`,
+      });
+      if (key) this.rewritten.set(key, entity);
+    }
     return { status: 200, cacheStatus: response.cacheStatus, headers: { vary: 'Accept' }, entity };
-  }
-
-  private async rewrite(stored: Entity, name: string, variantKey: string, base: string): Promise<{ bytes: Buffer; etag?: string; headerBlock?: Readonly<Record<string, string>> }> {
-    const body = stored.bytes ?? await readAll(stored, MAX_DOCUMENT_BYTES, name);
-    const bytes = Buffer.from(rewriteTarballUrls(body.toString('utf8'), name, base));
-    // Mid-fill (a miss) the stored version has no validator yet: that one answer is not kept.
-    if (!stored.etag) return { bytes };
-    return this.rewritten.add(variantKey, stored.etag, base, bytes, {
-      'content-type': stored.contentType ?? 'application/json', vary: 'Accept',
-      ...(stored.lastModified ? { 'last-modified': stored.lastModified.toUTCString() } : {}),
-    });
   }
 
   /**

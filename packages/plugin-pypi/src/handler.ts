@@ -1,5 +1,5 @@
 import {
-  cfError, type ArtifactRequest, type ArtifactResponse, type CachedRoute, type Entity, type ExpectedDigest, type FetchContext,
+  cfError, memoryEntity, RewrittenDocuments, type ArtifactRequest, type ArtifactResponse, type CachedRoute, type Entity, type ExpectedDigest, type FetchContext,
   type Handler, type LoadedDocument, type Logger, type PassthroughRoute, type Route,
 } from '@cacheforge/core';
 import { FileLocations, type ProxyPaths } from './file-locations.js';
@@ -9,7 +9,6 @@ import { rewriteJsonApi } from './json-api.js';
 import { filesOfJson, parseJsonDocument, rewriteSimpleJson } from './json-page.js';
 import { isJsonPage, negotiateFormat, UPSTREAM_ACCEPT, type PageFormat } from './negotiate.js';
 import { parsePath, type PypiPath } from './paths.js';
-import { bytesEntity, RewrittenCache } from './rewritten-cache.js';
 
 /** Rewritten pages kept in memory per remote (bytes). */
 const REWRITTEN_BYTES = 64 * 1024 * 1024;
@@ -26,7 +25,7 @@ type FilePath = Extract<PypiPath, { kind: 'file' }>;
  */
 export class PypiHandler implements Handler {
   private readonly locations: FileLocations;
-  private readonly rewritten = new RewrittenCache(REWRITTEN_BYTES);
+  private readonly rewritten = new RewrittenDocuments(REWRITTEN_BYTES);
   private readonly listings = new Map<string, ReadonlyMap<string, IndexFile>>();
 
   constructor(private readonly bases: ProxyPaths, private readonly log: Logger) {
@@ -90,7 +89,7 @@ export class PypiHandler implements Handler {
     else if (json) bytes = Buffer.from(JSON.stringify(rewriteSimpleJson(parseJsonDocument(doc.body, url.href), url, map)));
     else bytes = Buffer.from(rewriteHtml(doc.body.toString('utf8'), url, map));
     const contentType = doc.contentType ?? (json ? (format ? 'application/vnd.pypi.simple.v1+json' : 'application/json') : 'text/html');
-    return bytesEntity(bytes, { contentType, lastModified: doc.lastModified, extra: format ? { vary: 'Accept' } : {} });
+    return memoryEntity(bytes, { contentType, lastModified: doc.lastModified, headers: format ? { vary: 'Accept' } : undefined });
   }
 
   /**
