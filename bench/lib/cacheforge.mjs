@@ -29,14 +29,15 @@ export function cacheForgeConfig({ dir, port, upstreamPort }) {
 /**
  * Starts `node packages/core/bin/cacheforge.js start --config <dir>/cacheforge.config.json`
  * and waits for /-/ready. With `cpuProfDir`, node writes a .cpuprofile there when it exits.
+ * `config` replaces the embedded-style config (filesystem + SQLite) of {@link cacheForgeConfig}.
  */
-export async function startCacheForge({ root, dir, port, upstreamPort, cpuProfDir }) {
+export async function startCacheForge({ root, dir, port, upstreamPort, cpuProfDir, config, env }) {
   mkdirSync(dir, { recursive: true });
   const configFile = path.join(dir, 'cacheforge.config.json');
-  writeFileSync(configFile, `${JSON.stringify(cacheForgeConfig({ dir, port, upstreamPort }), null, 2)}\n`);
+  writeFileSync(configFile, `${JSON.stringify(config ?? cacheForgeConfig({ dir, port, upstreamPort }), null, 2)}\n`);
   const logFile = path.join(dir, 'cacheforge.log');
   const nodeArgs = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
-  const child = startProcess(process.execPath, [...nodeArgs, path.join(root, 'packages/core/bin/cacheforge.js'), 'start', '--config', configFile], { cwd: root, logFile });
+  const child = startProcess(process.execPath, [...nodeArgs, path.join(root, 'packages/core/bin/cacheforge.js'), 'start', '--config', configFile], { cwd: root, logFile, env });
   try {
     await waitFor('cacheforge', async () => {
       if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${tail(logFile)}`);

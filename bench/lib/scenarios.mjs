@@ -77,12 +77,13 @@ export async function coldMiss(peer, file, name, { scratch, log, upstreamPath })
 /**
  * `clients` concurrent curl downloads of one uncached file. The first `hashed` clients save the
  * body and are sha256-checked afterwards (hashing all of them would be CPU bound on 2 cores).
+ * `urlFor(i)` spreads the clients over several servers (replicas); default: all on `peer`.
  */
-export async function concurrentMisses(peer, file, name, { clients, hashed, scratch, log, upstreamPath }) {
+export async function concurrentMisses(peer, file, name, { clients, hashed, scratch, log, upstreamPath, urlFor = () => peer.base + name }) {
   const mark = log.mark();
   const outs = Array.from({ length: clients }, (_, i) => (i < hashed ? path.join(scratch, `conc-${i}-${name}`) : '/dev/null'));
   const started = Date.now();
-  const results = await Promise.all(outs.map((out) => curl(peer.base + name, { out, maxTime: 180 })));
+  const results = await Promise.all(outs.map((out, i) => curl(urlFor(i), { out, maxTime: 180 })));
   const wallSeconds = (Date.now() - started) / 1000;
   let hashOk = 0;
   for (const out of outs.slice(0, hashed)) {

@@ -108,7 +108,7 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
 function createStorage(config: CacheForgeConfig): Storage {
   if (config.storage.filesystem) return new FilesystemStorage({ root: config.storage.filesystem.path });
   const s3 = config.storage.s3;
-  if (s3) return new S3Storage({ ...s3, staleTemporaryAfter: 24 * 3600_000 });
+  if (s3) return new S3Storage({ ...s3, staleTemporaryAfter: 24 * 3600_000, redirectExpiry: s3.redirect ? s3.redirectExpiry : undefined });
   throw cfError('CF_ERR_CONFIG_INVALID', 'no storage backend configured');
 }
 

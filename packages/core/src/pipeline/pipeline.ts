@@ -357,6 +357,7 @@ export class RemotePipeline implements Pipeline {
         } : undefined,
         open: (range) => storage.open(record.digest, range).catch(forget),
         openReader: () => storage.openReader(record.digest).catch(forget),
+        locate: storage.locate && !entry.body ? () => storage.locate!(record.digest) : undefined,
       };
       return { status: 200, cacheStatus: status, headers: record.headers, entity };
     }

@@ -74,7 +74,8 @@ describe('pipeline on S3 storage: clients follow the spool of a fill', function 
     await waitFor('the blob to be committed to S3', async () => (await storage.stat(slowSha)) !== undefined, 20_000);
     expect(await objects(`sha256/${slowSha.slice(0, 2)}/`)).to.deep.equal([`${prefix}sha256/${slowSha.slice(0, 2)}/${slowSha}`]);
     expect(await objects('tmp/')).to.deep.equal([]);
-    expect(await spoolFiles()).to.deep.equal([]);
+    // The spool file goes right after the commit.
+    await waitFor('the spool to be emptied', async () => (await spoolFiles()).length === 0, 5000);
   });
 
   it('serves a stored object from S3 as a HIT, whole and by range', async () => {
@@ -100,5 +101,60 @@ describe('pipeline on S3 storage: clients follow the spool of a fill', function 
     expect(whole.complete).to.equal(true);
     expect(sha256(whole.body)).to.equal(sha256(body));
     expect(upstream.count('/cut.tar.gz')).to.equal(2);
+  });
+});
+
+describe('S3 storage with redirect: true', function () {
+  this.timeout(60_000);
+  let s3: S3Endpoint;
+  let upstream: FakeUpstream;
+  let cf: RunningCacheForge;
+  const body = randomBytes(600_000); // larger than hot.maxObjectBytes: served from storage
+
+  before(async () => {
+    s3 = await startS3();
+    upstream = await new FakeUpstream().start();
+    upstream.set('/pkg.tar.gz', { body });
+    upstream.set('/small.txt', { body: Buffer.from('kept in memory') });
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'cf-s3-redirect-'));
+    cf = await startCacheForge({
+      storage: { s3: { ...s3.config(`redirect-${runId()}/`), spool: path.join(dataDir, 'spool'), redirect: true, redirectExpiry: '2m' } },
+      remotes: { files: { type: 'generic', upstream: upstream.url } },
+    }, { dataDir });
+  });
+  after(async () => {
+    await cf?.cleanup();
+    await upstream?.stop();
+    await s3?.stop();
+  });
+
+  it('streams the miss, then answers hits with a 302 to a presigned URL that serves the exact bytes, ranges included', async () => {
+    const miss = await request(`${cf.url}/files/pkg.tar.gz`);
+    expect(miss.status).to.equal(200);
+    expect(sha256(miss.body)).to.equal(sha256(body));
+    await waitFor('the blob to be committed', async () => (await request(`${cf.url}/files/pkg.tar.gz`)).status === 302, 20_000);
+    const hit = await request(`${cf.url}/files/pkg.tar.gz`);
+    expect(hit.status).to.equal(302);
+    expect(hit.headers['x-cache-status']).to.equal('HIT');
+    expect(hit.headers['cache-control']).to.equal('no-store');
+    const location = new URL(hit.headers.location!);
+    expect(location.searchParams.get('X-Amz-Expires')).to.equal('120');
+    const direct = await request(location.toString());
+    expect(direct.status).to.equal(200);
+    expect(sha256(direct.body)).to.equal(sha256(body));
+    const forged = new URL(location);
+    forged.searchParams.set('X-Amz-Signature', '0'.repeat(64));
+    expect((await request(forged.toString())).status).to.equal(403); // the URL is signed, not open
+    const ranged = await request(location.toString(), { headers: { range: 'bytes=100-199' } });
+    expect(ranged.status).to.equal(206);
+    expect(ranged.body.equals(body.subarray(100, 200))).to.equal(true);
+    // HEAD and conditional requests are still answered here; small hot bodies are not redirected.
+    expect((await request(`${cf.url}/files/pkg.tar.gz`, { method: 'HEAD' })).status).to.equal(200);
+    expect((await request(`${cf.url}/files/pkg.tar.gz`, { headers: { 'if-none-match': `"${sha256(body)}"` } })).status).to.equal(304);
+    await request(`${cf.url}/files/small.txt`);
+    const small = await request(`${cf.url}/files/small.txt`);
+    expect(small.status).to.equal(200);
+    expect(small.body.toString()).to.equal('kept in memory');
+    expect(upstream.count('/pkg.tar.gz')).to.equal(1);
   });
 });

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { waitFor } from '../support/wait.js';
 import { mkdtemp, readdir, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -94,7 +95,9 @@ describe('server: endpoints and methods', () => {
   it('/-/metrics exposes requests by remote and cache status, bytes, upstream latency and in-flight fetches', async () => {
     await request(`${cf.url}/files/a.tar.gz`);
     await request(`${cf.url}/files/a.tar.gz`);
-    const text = (await request(`${cf.url}/-/metrics`)).body.toString();
+    // Clients finish once the bytes are verified; the fill's counters move when it is recorded, just after.
+    let text = '';
+    await waitFor('the fill to be counted', async () => /cacheforge_fetched_bytes_total\{remote="files"\} 1000/.test(text = (await request(`${cf.url}/-/metrics`)).body.toString()));
     expect(text).to.match(/cacheforge_requests_total\{remote="files",cache="MISS",status="200"\} 1/);
     expect(text).to.match(/cacheforge_requests_total\{remote="files",cache="HIT",status="200"\} 1/);
     expect(text).to.match(/cacheforge_served_bytes_total\{remote="files"\} 2000/);

@@ -24,6 +24,8 @@ export interface S3StorageOptions {
   readonly partSize: number;
   /** Temporaries older than this (ms) are leftovers of a crashed writer and removed by `init`. */
   readonly staleTemporaryAfter: number;
+  /** Serve hits by redirecting clients to presigned URLs valid this long (ms); absent = stream them. */
+  readonly redirectExpiry?: number;
 }
 
 /** S3 refuses a single-request copy above 5 GiB; larger blobs are copied part by part. */
@@ -42,6 +44,7 @@ export class S3Storage implements Storage {
   readonly capabilities = { readWhileWriting: false } as const;
   readonly client: Minio.Client;
   readonly bucket: string;
+  readonly locate?: (digest: string) => Promise<string | undefined>;
   private readonly prefix: string;
 
   constructor(private readonly options: S3StorageOptions) {
@@ -52,6 +55,11 @@ export class S3Storage implements Storage {
     });
     this.bucket = options.bucket;
     this.prefix = options.prefix;
+    const expiry = options.redirectExpiry;
+    if (expiry) {
+      this.locate = (digest) => this.client.presignedGetObject(this.bucket, this.blobKey(digest), Math.ceil(expiry / 1000))
+        .catch((err: unknown) => { throw this.backendError('presign', err); });
+    }
   }
 
   async init(): Promise<void> {
@@ -149,11 +157,6 @@ export class S3Storage implements Storage {
   }
 
   async close(): Promise<void> {}
-
-  /** A time-limited URL a client can GET the blob from directly (for `redirect: true`). */
-  presignedUrl(digest: string, expirySeconds: number): Promise<string> {
-    return this.client.presignedGetObject(this.bucket, this.blobKey(digest), expirySeconds);
-  }
 
   /** Makes a complete temporary visible under its digest (server-side copy), then drops it. */
   async publish(tempKey: string, blob: BlobInfo): Promise<void> {
