@@ -11,7 +11,7 @@ export function renderScaleOut(r) {
   out.push(`Cache Forge scale-out benchmark, ${r.meta.date} (node ${r.meta.node}, ${r.meta.nginx}, ${r.meta.cpus} cores, load ${r.meta.loadavg.map((x) => x.toFixed(2)).join(' ')}; S3: ${r.s3})`);
   out.push('Ratios within this one run matter; absolute numbers are noisy on a shared 2-core machine.\n');
   for (const [title, set] of [
-    [`1 KiB warm hits (wrk -c${r.settings.small.connections} -t2 -d${r.settings.small.seconds}s)`, r.hits1k],
+    [`1 KiB warm hits (wrk -c${r.settings.small.connections} -t2 -d${r.settings.small.seconds}s; small bodies are served from memory on every peer)`, r.hits1k],
     [`1 MiB warm hits (wrk -c${r.settings.medium.connections} -t2 -d${r.settings.medium.seconds}s; req/s = MiB/s)`, r.hits1m],
   ]) {
     out.push(title);
@@ -20,10 +20,12 @@ export function renderScaleOut(r) {
         f(x.p50), f(x.p99), x.non2xx + x.socketErrors, x.cacheStatus ?? '', x.upstreamGets])));
     out.push('');
   }
+  if (r.hits1m.s3) out.push(`  scale-out / S3 itself: ${f(ratio(r.hits1m.scaleout.rps, r.hits1m.s3.rps))}x (hits larger than hot.maxObjectBytes are read from S3)\n`);
   out.push(`${r.bigMiB} MiB warm hits (${r.settings.bigRounds} sequential curl downloads per peer, interleaved; decimal MB/s)`);
   out.push(table(['peer', 'median MB/s', 'min', 'max', 'x nginx', 'x embedded', 'cache'],
     Object.entries(r.hitsBig).map(([id, x]) => [peers[id], int(x.median), int(x.min), int(x.max), f(ratio(x.median, r.hitsBig.nginx.median)),
       f(ratio(x.median, r.hitsBig.embedded.median)), x.cacheStatus ?? ''])));
+  if (r.hitsBig.s3) out.push(`  scale-out / S3 itself: ${f(ratio(r.hitsBig.scaleout.median, r.hitsBig.s3.median))}x`);
   out.push('');
   out.push(`Cold miss, ${r.bigMiB} MiB, one client, upstream unthrottled`);
   out.push(table(['peer', 'TTFB s', 'total s', 'x nginx', 'x embedded', 'sha256', 'cache', 'upstream GETs', 'next request'],

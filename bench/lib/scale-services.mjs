@@ -79,3 +79,13 @@ export async function redisPrefix({ root }) {
     },
   };
 }
+
+/** A presigned GET URL of a blob in the bench's S3 (what the storage itself serves, for a baseline). */
+export async function presignedBlobUrl({ root, config, sha256 }) {
+  const Minio = createRequire(path.join(root, 'packages/core/package.json'))('minio');
+  const client = new Minio.Client({
+    endPoint: config.endPoint, port: config.port, useSSL: config.useSSL, region: config.region ?? 'us-east-1',
+    accessKey: config.accessKey, secretKey: config.secretKey, pathStyle: config.pathStyle ?? true,
+  });
+  return client.presignedGetObject(config.bucket, `${config.prefix}sha256/${sha256.slice(0, 2)}/${sha256}`, 3600);
+}

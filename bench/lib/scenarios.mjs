@@ -5,6 +5,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { curl, wrk, sha256File, median, min, max } from './measure.mjs';
 
+/** A peer's URL of `name`: under its base, or its fixed `url` (a baseline that serves one object). */
+const urlOf = (peer, name) => peer.url ?? peer.base + name;
+
 const cacheStatus = (peer, result) => (peer.statusHeader ? result.headers[peer.statusHeader] ?? '-' : undefined);
 
 /** Loads `name` into a caching peer: first GET (expect MISS, bytes checked), second GET (expect HIT). */
@@ -25,10 +28,10 @@ export async function prime(peer, file, name, scratch) {
 export async function smallHits(peers, name, { connections, seconds, log }) {
   const out = {};
   for (const [id, peer] of Object.entries(peers)) {
-    const check = await curl(peer.base + name, { maxTime: 10 });
+    const check = await curl(urlOf(peer, name), { maxTime: 10 });
     if (check.code !== 200) throw new Error(`${peer.label}: GET ${name} gave ${check.code}`);
     const mark = log.mark();
-    const r = await wrk(peer.base + name, { connections, threads: 2, seconds });
+    const r = await wrk(urlOf(peer, name), { connections, threads: 2, seconds });
     out[id] = { ...r, cacheStatus: cacheStatus(peer, check), upstreamGets: log.allGetsSince(mark) };
     await sleep(1000);
   }
@@ -42,7 +45,7 @@ export async function bigHits(peers, name, { rounds, log }) {
   const mark = log.mark();
   for (let i = 0; i < rounds; i++) {
     for (const [id, peer] of Object.entries(peers)) {
-      const r = await curl(peer.base + name, { maxTime: 60 });
+      const r = await curl(urlOf(peer, name), { maxTime: 60 });
       if (r.code !== 200) throw new Error(`${peer.label}: GET ${name} gave ${r.code}`);
       speeds[id].push(r.speed / 1e6);
       const status = cacheStatus(peer, r);

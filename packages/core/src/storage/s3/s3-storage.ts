@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import * as Minio from 'minio';
 import { cfError } from '../../errors/errors.js';
 import { SHA256_HEX, type BlobInfo, type BlobWriter, type ByteRange, type PartialReader, type Storage } from '../storage.js';
@@ -107,10 +107,15 @@ export class S3Storage implements Storage {
   }
 
   async openReader(digest: string): Promise<PartialReader> {
-    const info = await this.stat(digest);
-    if (!info) throw cfError('CF_ERR_STORAGE_NOT_FOUND', `blob ${digest} not in storage`, { op: 'storage.openReader' });
-    return new SequentialObjectReader(info.size, (start, length) => this.client.getPartialObject(this.bucket, this.blobKey(digest), start, length)
-      .catch((err: unknown) => { throw this.readError('openReader', digest, err); }));
+    const key = this.blobKey(digest);
+    const openAt = (start: number) => this.client.getPartialObject(this.bucket, key, start).catch((err: unknown) => {
+      // Reading at (or past) the end is a short read of nothing, as on a file, not an error.
+      if (start > 0 && s3Code(err) === 'InvalidRange') return Readable.from([]);
+      throw this.readError('openReader', digest, err);
+    });
+    // The first GET (from byte 0, open-ended) answers whether the blob exists and is usually the
+    // one the whole response is read from: no separate HEAD per hit.
+    return new SequentialObjectReader(await openAt(0), openAt);
   }
 
   async read(digest: string): Promise<Buffer> {
