@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { freePort, ownTempDir, killAllSync, shutdownAll } from './lib/proc.mjs';
 import { generateFiles, KiB, MiB } from './lib/fixtures.mjs';
-import { startNginx, upstreamConfig, proxyCacheConfig, nginxVersion, AccessLog, Throttle } from './lib/nginx.mjs';
+import { startNginx, startFixtureUpstream, proxyCacheConfig, nginxVersion } from './lib/nginx.mjs';
 import { buildWorkspace, cacheForgeConfig, startCacheForge } from './lib/cacheforge.mjs';
 import { startS3, createDatabase, redisPrefix, presignedBlobUrl } from './lib/scale-services.mjs';
 import { prime, smallHits, bigHits, coldMiss, concurrentMisses } from './lib/scenarios.mjs';
@@ -44,14 +44,8 @@ async function main(options) {
   const cleanups = [];
   try {
     const [directPort, upPort, ngxPort, embPort, aPort, bPort] = await Promise.all(Array.from({ length: 6 }, () => freePort()));
-    const throttle = new Throttle(path.join(tmp, 'THROTTLE'));
-    throttle.off();
-    const upDir = path.join(tmp, 'upstream');
-    const upstream = await startNginx('upstream', upDir,
-      ({ dir, user }) => upstreamConfig({ dir, www: path.join(tmp, 'www'), upPort, directPort, throttleFlag: throttle.flag, user }),
-      `http://127.0.0.1:${directPort}/files/k1.bin`);
+    const { upstream, log, throttle } = await startFixtureUpstream({ tmp, upPort, directPort });
     cleanups.push(() => upstream.stop());
-    const log = new AccessLog(path.join(upDir, 'upstream.log'));
     const ngx = await startNginx('proxy_cache', path.join(tmp, 'nginx-cache'),
       ({ dir, user }) => proxyCacheConfig({ dir, port: ngxPort, upPort, user }), `http://127.0.0.1:${ngxPort}/files/k1.bin`);
     cleanups.push(() => ngx.stop());

@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { startProcess, stopProcess, waitFor } from './proc.mjs';
 
 const runId = () => `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
@@ -64,18 +65,14 @@ export async function createDatabase({ root }) {
 export async function redisPrefix({ root }) {
   const url = process.env.CF_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const prefix = `cf-bench-${runId()}`;
-  const { createClient } = createRequire(path.join(root, 'packages/core/package.json'))('@keyv/redis');
   return {
     url, prefix,
     async clear() {
-      const client = createClient({ url });
-      client.on('error', () => undefined);
-      await client.connect();
-      try {
-        for await (const keys of client.scanIterator({ MATCH: `${prefix}:*`, COUNT: 500 })) if (keys.length) await client.del(keys);
-      } finally {
-        await client.close();
-      }
+      // The built core (the bench builds it first): the same reset the tests use.
+      const { RedisCache } = await import(pathToFileURL(path.join(root, 'packages/core/dist/index.js')).href);
+      const cache = new RedisCache({ url, prefix, commandTimeout: 2000 });
+      await cache.ready();
+      try { await cache.clear(); } finally { await cache.close(); }
     },
   };
 }

@@ -11,6 +11,22 @@ import { hashGet, request, sha256 } from '../support/http.js';
 import { startS3, runId, type S3Endpoint } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
 
+/** Cache Forge in this process on S3 (spool in its data folder), one generic remote on `upstream`. */
+async function startOnS3(s3: S3Endpoint, upstream: FakeUpstream, s3options: { prefix: string } & Record<string, unknown>): Promise<RunningCacheForge> {
+  const { prefix, ...rest } = s3options;
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'cf-s3-pipeline-'));
+  return startCacheForge({
+    storage: { s3: { ...s3.config(prefix), spool: path.join(dataDir, 'spool'), ...rest } },
+    remotes: { files: { type: 'generic', upstream: upstream.url } },
+  }, { dataDir });
+}
+
+async function stopAll(cf?: RunningCacheForge, upstream?: FakeUpstream, s3?: S3Endpoint): Promise<void> {
+  await cf?.cleanup();
+  await upstream?.stop();
+  await s3?.stop();
+}
+
 /**
  * S3 cannot read an upload back before it completes, so clients of a fill follow a local spool
  * file while the upload runs; this is that path, end to end.
@@ -46,17 +62,9 @@ describe('pipeline on S3 storage: clients follow the spool of a fill', function 
     upstream = await new FakeUpstream().start();
     // 4 MiB/s: the body takes ~2 s, long enough to see clients get bytes before it is uploaded.
     upstream.set('/slow.tar.gz', { body: slow, rate: 4 * MiB });
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'cf-s3-spool-'));
-    cf = await startCacheForge({
-      storage: { s3: { ...s3.config(prefix), spool: path.join(dataDir, 'spool') } },
-      remotes: { files: { type: 'generic', upstream: upstream.url } },
-    }, { dataDir });
+    cf = await startOnS3(s3, upstream, { prefix });
   });
-  after(async () => {
-    await cf?.cleanup();
-    await upstream?.stop();
-    await s3?.stop();
-  });
+  after(async () => { await stopAll(cf, upstream, s3); });
 
   it('32 clients of an uncached file stream it from the spool before the upload ends, with one upstream request', async () => {
     const results = await Promise.all(Array.from({ length: 32 }, () => hashGet(`${cf.url}/files/slow.tar.gz`)));
@@ -116,17 +124,9 @@ describe('S3 storage with redirect: true', function () {
     upstream = await new FakeUpstream().start();
     upstream.set('/pkg.tar.gz', { body });
     upstream.set('/small.txt', { body: Buffer.from('kept in memory') });
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'cf-s3-redirect-'));
-    cf = await startCacheForge({
-      storage: { s3: { ...s3.config(`redirect-${runId()}/`), spool: path.join(dataDir, 'spool'), redirect: true, redirectExpiry: '2m' } },
-      remotes: { files: { type: 'generic', upstream: upstream.url } },
-    }, { dataDir });
+    cf = await startOnS3(s3, upstream, { prefix: `redirect-${runId()}/`, redirect: true, redirectExpiry: '2m' });
   });
-  after(async () => {
-    await cf?.cleanup();
-    await upstream?.stop();
-    await s3?.stop();
-  });
+  after(async () => { await stopAll(cf, upstream, s3); });
 
   it('streams the miss, then answers hits with a 302 to a presigned URL that serves the exact bytes, ranges included', async () => {
     const miss = await request(`${cf.url}/files/pkg.tar.gz`);

@@ -10,6 +10,7 @@ import S3rver from '@20minutes/s3rver';
 import pg from 'pg';
 import { createClient } from '@keyv/redis';
 import type { S3StorageOptions } from '../../src/storage/s3/s3-storage.js';
+import { RedisCache } from '../../src/cache/redis/redis-cache.js';
 
 /**
  * The real services the scale-out tests run against. PostgreSQL and Redis are the machine's
@@ -153,13 +154,12 @@ export async function redisUnavailable(url = REDIS_URL): Promise<string | undefi
 
 /** Deletes every key under `prefix` (what a test run wrote). */
 export async function clearRedisPrefix(prefix: string, url = REDIS_URL): Promise<void> {
-  const client = createClient({ url });
-  client.on('error', () => undefined);
-  await client.connect();
+  const cache = new RedisCache({ url, prefix, commandTimeout: 2000 });
+  await cache.ready();
   try {
-    for await (const keys of client.scanIterator({ MATCH: `${prefix}:*`, COUNT: 500 })) if (keys.length) await client.del(keys);
+    await cache.clear();
   } finally {
-    await client.close();
+    await cache.close();
   }
 }
 

@@ -103,6 +103,14 @@ export class RedisCache implements HotCache {
     else this.client.destroy();
   }
 
+  /** Deletes every key under this cache's prefix (values and locks): a reset, for tests and operators. */
+  async clear(): Promise<void> {
+    this.checkReady('clear');
+    await this.command('clear', async () => {
+      for await (const keys of this.client.scanIterator({ MATCH: `${this.options.prefix}:*`, COUNT: 500 })) if (keys.length) await this.client.del(keys);
+    });
+  }
+
   /** Every key this cache holds (values and locks), for tests and operators. */
   async keys(): Promise<string[]> {
     const found: string[] = [];
