@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import KeyvRedis, { createClient, type RedisClientType } from '@keyv/redis';
 import { cfError } from '../../errors/errors.js';
 import type { HotCache } from '../cache.js';
@@ -85,22 +86,24 @@ export class RedisCache implements HotCache {
   }
 
   async ping(): Promise<void> {
-    await this.connecting;
+    await this.ready();
     this.checkReady('ping');
     await this.command('ping', () => this.client.ping());
   }
 
-  /** Resolves once the first connection attempt has settled (connected or not). */
+  /**
+   * Resolves once connected, or after the timeout: NOTE the client's first `connect()` keeps
+   * retrying while Redis is down and never settles, so nothing may wait for it unbounded.
+   */
   async ready(): Promise<void> {
-    await this.connecting;
+    await Promise.race([this.connecting, sleep(this.options.commandTimeout, undefined, { ref: false })]);
   }
 
   async close(): Promise<void> {
     for (const renewal of this.renewals) clearInterval(renewal);
     this.renewals.clear();
-    await this.connecting;
-    if (this.client.isOpen) await this.client.close().catch(() => undefined);
-    else this.client.destroy();
+    if (this.client.isReady) await this.client.close().catch(() => undefined);
+    else if (this.client.isOpen) this.client.destroy();
   }
 
   /** Deletes every key under this cache's prefix (values and locks): a reset, for tests and operators. */
