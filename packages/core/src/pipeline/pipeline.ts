@@ -149,6 +149,7 @@ export class RemotePipeline implements Pipeline {
     return this.services.lock.run<Resolved>(key, {
       fetch, holdUntil,
       recheck: async () => {
+        await this.checkNegative(key); // the lock's last holder may have learnt the upstream has none
         const record = await this.services.metadata.getArtifact(id);
         if (!record || !await this.services.storage.stat(record.digest)) return undefined;
         const entry: HotEntry = { record, checkedAt: record.checkedAt };

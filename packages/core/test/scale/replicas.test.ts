@@ -115,6 +115,12 @@ describe('scale-out: two replicas on S3 + PostgreSQL + Redis', function () {
     expect(upstream.count('/small.txt')).to.equal(1);
   });
 
+  it('a file the upstream does not have, asked of both replicas at once, reaches the upstream once', async () => {
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => hashGet(`${replicas[i % 2]!.url}/files/missing.tgz`)));
+    for (const r of results) expect(r.status).to.equal(404);
+    expect(upstream.count('/missing.tgz')).to.equal(1);
+  });
+
   it('SIGKILL of a replica mid-download leaves no partial object, and the other serves the artifact on the next request', async () => {
     const slowSha = generatedSha256(slow);
     const before = await blobObjects();
