@@ -59,6 +59,7 @@ describe('pipeline on S3 storage: clients follow the spool of a fill', function 
     s3 = await startS3();
     prefix = `spool-${runId()}/`;
     storage = new S3Storage(s3.options(prefix));
+    await storage.init();
     upstream = await new FakeUpstream().start();
     // 4 MiB/s: the body takes ~2 s, long enough to see clients get bytes before it is uploaded.
     upstream.set('/slow.tar.gz', { body: slow, rate: 4 * MiB });

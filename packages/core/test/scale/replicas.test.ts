@@ -55,6 +55,7 @@ describe('scale-out: two replicas on S3 + PostgreSQL + Redis', function () {
     db = created;
     s3 = await startS3();
     storage = new S3Storage(s3.options(prefix));
+    await storage.init();
     upstream = await new FakeUpstream().start();
     upstream.set('/big.tar.gz', { body: big });
     upstream.set('/small.txt', { body: Buffer.from('fetched once, shared by both replicas\n') });
