@@ -50,7 +50,10 @@ describe('pipeline on S3 storage: clients follow the spool of a fill', function 
   const spoolFiles = async () => {
     const root = path.join(cf.dataDir, 'spool');
     const out: string[] = [];
-    for (const proc of await readdir(root).catch(() => [] as string[])) out.push(...(await readdir(path.join(root, proc, 'tmp')).catch(() => [] as string[])));
+    // The spool of fills (tmp/) and the staged uploads to S3 (upload/), of every process.
+    for (const proc of await readdir(root).catch(() => [] as string[])) {
+      for (const sub of ['tmp', 'upload']) out.push(...(await readdir(path.join(root, proc, sub)).catch(() => [] as string[])));
+    }
     return out;
   };
 

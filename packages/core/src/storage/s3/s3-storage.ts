@@ -5,6 +5,10 @@ import { cfError } from '../../errors/errors.js';
 import { SHA256_HEX, type BlobInfo, type BlobWriter, type ByteRange, type PartialReader, type Storage } from '../storage.js';
 import { S3Upload } from './s3-upload.js';
 import { SequentialObjectReader } from './sequential-reader.js';
+import { StagedUpload } from './staged-upload.js';
+
+/** What a writer feeds: the upload itself, or a staged one in front of it. */
+type Upload = Pick<S3Upload, 'bytesWritten' | 'write' | 'finish' | 'cancel'>;
 
 /** Options of {@link S3Storage} (the `storage.s3` config block). */
 export interface S3StorageOptions {
@@ -24,6 +28,11 @@ export interface S3StorageOptions {
   readonly partSize: number;
   /** Temporaries older than this (ms) are leftovers of a crashed writer and removed by `init`. */
   readonly staleTemporaryAfter: number;
+  /**
+   * A local folder uploads are staged in, so a write returns at disk speed and the upload to S3
+   * lags behind (see {@link StagedUpload}); absent = writes wait for the upload.
+   */
+  readonly staging?: string;
   /** Serve hits by redirecting clients to presigned URLs valid this long (ms); absent = stream them. */
   readonly redirectExpiry?: number;
 }
@@ -104,7 +113,8 @@ export class S3Storage implements Storage {
 
   async writer(): Promise<BlobWriter> {
     const tempKey = `${this.prefix}tmp/${randomUUID()}`;
-    return new S3Writer(this, new S3Upload(await this.connected(), this.bucket, tempKey), tempKey);
+    const upload = new S3Upload(await this.connected(), this.bucket, tempKey);
+    return new S3Writer(this, this.options.staging ? await StagedUpload.create(this.options.staging, upload) : upload, tempKey);
   }
 
   async stat(digest: string): Promise<BlobInfo | undefined> {
@@ -256,7 +266,7 @@ export class S3Storage implements Storage {
 class S3Writer implements BlobWriter {
   private done = false;
 
-  constructor(private readonly storage: S3Storage, private readonly upload: S3Upload, private readonly tempKey: string) {}
+  constructor(private readonly storage: S3Storage, private readonly upload: Upload, private readonly tempKey: string) {}
 
   get bytesWritten(): number {
     return this.upload.bytesWritten;
