@@ -42,9 +42,10 @@ const MAX_SINGLE_COPY = 5 * 1024 ** 3;
 
 /**
  * Blobs as S3 objects under `<prefix>sha256/<2 hex>/<64 hex>`. A write streams to a temporary
- * object `<prefix>tmp/<uuid>` (multipart, one part in memory at a time) and becomes visible under
- * its digest only through a server-side copy after the size check: a reader never sees a partial
- * object, and a writer that dies leaves at most a temporary that a later `init` sweeps.
+ * object `<prefix>tmp/<uuid>` (multipart, about two parts in memory; through a local staging file
+ * when `staging` is set) and becomes visible under its digest only through a server-side copy
+ * after the size check: a reader never sees a partial object, and a writer that dies leaves at
+ * most a temporary that a later `init` sweeps.
  * S3 cannot read an upload back before it completes, so `readWhileWriting` is false and the
  * pipeline lets concurrent clients follow a local spool file instead.
  */
