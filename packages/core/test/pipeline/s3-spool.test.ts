@@ -8,7 +8,7 @@ import { S3Storage } from '../../src/storage/s3/s3-storage.js';
 import { FakeUpstream, generated, generatedSha256 } from '../support/fake-upstream.js';
 import { startCacheForge, type RunningCacheForge } from '../support/harness.js';
 import { hashGet, request, sha256 } from '../support/http.js';
-import { startS3, runId, type S3Endpoint } from '../support/services.js';
+import { startS3, startS3rver, runId, UploadGate, type S3Endpoint } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
 
 /** Cache Forge in this process on S3 (spool in its data folder), one generic remote on `upstream`. */
@@ -160,5 +160,49 @@ describe('S3 storage with redirect: true', function () {
     expect(small.status).to.equal(200);
     expect(small.body.toString()).to.equal('kept in memory');
     expect(upstream.count('/pkg.tar.gz')).to.equal(1);
+  });
+});
+
+describe('S3 storage with a slow upload', function () {
+  this.timeout(60_000);
+  const gate = new UploadGate();
+  let s3: S3Endpoint;
+  let upstream: FakeUpstream;
+  let cf: RunningCacheForge;
+  let storage: S3Storage;
+  const body = generated(24 * 1024 * 1024, 33); // several 5 MiB parts: a multipart upload
+
+  before(async () => {
+    s3 = await startS3rver({ gate });
+    const prefix = `gated-${runId()}/`;
+    storage = new S3Storage(s3.options(prefix));
+    await storage.init();
+    upstream = await new FakeUpstream().start();
+    upstream.set('/big.iso', { body });
+    cf = await startOnS3(s3, upstream, { prefix });
+  });
+  after(async () => {
+    gate.open();
+    await stopAll(cf, upstream, s3);
+  });
+
+  it('serves a miss whole while S3 still holds back the upload, and commits it once S3 takes it', async () => {
+    const sha = generatedSha256(body);
+    // The upload is staged on local disk: the client is not held back by S3, which takes no part yet.
+    const miss = await hashGet(`${cf.url}/files/big.iso`);
+    expect(miss.complete).to.equal(true);
+    expect(miss.sha256).to.equal(sha);
+    expect(gate.held).to.be.at.least(1);
+    expect(await storage.stat(sha)).to.equal(undefined);
+    // Meanwhile the fill is still the one for this key: a second client joins it, no second fetch.
+    const joined = await hashGet(`${cf.url}/files/big.iso`);
+    expect(joined.sha256).to.equal(sha);
+    expect(upstream.count('/big.iso')).to.equal(1);
+    gate.open();
+    await waitFor('the upload to be committed', async () => (await storage.stat(sha)) !== undefined, 30_000);
+    const hit = await hashGet(`${cf.url}/files/big.iso`);
+    expect(hit.headers['x-cache-status']).to.equal('HIT');
+    expect(hit.sha256).to.equal(sha);
+    expect(upstream.count('/big.iso')).to.equal(1);
   });
 });
