@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { freePort, ownTempDir, killAllSync, shutdownAll } from './lib/proc.mjs';
 import { generateFiles, KiB, MiB } from './lib/fixtures.mjs';
-import { startNginx, upstreamConfig, proxyCacheConfig, nginxVersion, AccessLog, Throttle, NGINX } from './lib/nginx.mjs';
+import { startNginx, startFixtureUpstream, proxyCacheConfig, nginxVersion, NGINX } from './lib/nginx.mjs';
 import { buildWorkspace, startCacheForge } from './lib/cacheforge.mjs';
 import { startBareKoa } from './lib/koa.mjs';
 import { RssSampler } from './lib/measure.mjs';
@@ -68,13 +68,7 @@ async function main(options) {
   const files = generateFiles(path.join(tmp, 'www/files'), FILES);
 
   const [directPort, upPort, ngxPort, cfPort, koaPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-  const throttle = new Throttle(path.join(tmp, 'THROTTLE'));
-  throttle.off();
-  const upDir = path.join(tmp, 'upstream');
-  const upstream = await startNginx('upstream', upDir,
-    ({ dir, user }) => upstreamConfig({ dir, www: path.join(tmp, 'www'), upPort, directPort, throttleFlag: throttle.flag, user }),
-    `http://127.0.0.1:${directPort}/files/k1.bin`);
-  const log = new AccessLog(path.join(upDir, 'upstream.log'));
+  const { upstream, log, throttle } = await startFixtureUpstream({ tmp, upPort, directPort });
   const ngx = await startNginx('proxy_cache', path.join(tmp, 'nginx-cache'),
     ({ dir, user }) => proxyCacheConfig({ dir, port: ngxPort, upPort, user }), `http://127.0.0.1:${ngxPort}/files/k1.bin`);
   const cf = await startCacheForge({ root: ROOT, dir: path.join(tmp, 'cacheforge'), port: cfPort, upstreamPort: upPort, cpuProfDir: options.cpuProf });

@@ -151,3 +151,17 @@ export class Throttle {
 function tail(file, lines = 5) {
   try { return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join(' | '); } catch { return '(no error log)'; }
 }
+
+/**
+ * The fixture upstream over `<tmp>/www` (see {@link upstreamConfig}), unthrottled to begin with,
+ * with its access log and throttle flag. Returns { upstream, log, throttle }.
+ */
+export async function startFixtureUpstream({ tmp, upPort, directPort }) {
+  const throttle = new Throttle(path.join(tmp, 'THROTTLE'));
+  throttle.off();
+  const upDir = path.join(tmp, 'upstream');
+  const upstream = await startNginx('upstream', upDir,
+    ({ dir, user }) => upstreamConfig({ dir, www: path.join(tmp, 'www'), upPort, directPort, throttleFlag: throttle.flag, user }),
+    `http://127.0.0.1:${directPort}/files/k1.bin`);
+  return { upstream, log: new AccessLog(path.join(upDir, 'upstream.log')), throttle };
+}

@@ -5,6 +5,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { curl, wrk, sha256File, median, min, max } from './measure.mjs';
 
+/** A peer's URL of `name`: under its base, or its fixed `url` (a baseline that serves one object). */
+const urlOf = (peer, name) => peer.url ?? peer.base + name;
+
 const cacheStatus = (peer, result) => (peer.statusHeader ? result.headers[peer.statusHeader] ?? '-' : undefined);
 
 /** Loads `name` into a caching peer: first GET (expect MISS, bytes checked), second GET (expect HIT). */
@@ -25,10 +28,10 @@ export async function prime(peer, file, name, scratch) {
 export async function smallHits(peers, name, { connections, seconds, log }) {
   const out = {};
   for (const [id, peer] of Object.entries(peers)) {
-    const check = await curl(peer.base + name, { maxTime: 10 });
+    const check = await curl(urlOf(peer, name), { maxTime: 10 });
     if (check.code !== 200) throw new Error(`${peer.label}: GET ${name} gave ${check.code}`);
     const mark = log.mark();
-    const r = await wrk(peer.base + name, { connections, threads: 2, seconds });
+    const r = await wrk(urlOf(peer, name), { connections, threads: 2, seconds });
     out[id] = { ...r, cacheStatus: cacheStatus(peer, check), upstreamGets: log.allGetsSince(mark) };
     await sleep(1000);
   }
@@ -42,7 +45,7 @@ export async function bigHits(peers, name, { rounds, log }) {
   const mark = log.mark();
   for (let i = 0; i < rounds; i++) {
     for (const [id, peer] of Object.entries(peers)) {
-      const r = await curl(peer.base + name, { maxTime: 60 });
+      const r = await curl(urlOf(peer, name), { maxTime: 60 });
       if (r.code !== 200) throw new Error(`${peer.label}: GET ${name} gave ${r.code}`);
       speeds[id].push(r.speed / 1e6);
       const status = cacheStatus(peer, r);
@@ -77,12 +80,13 @@ export async function coldMiss(peer, file, name, { scratch, log, upstreamPath })
 /**
  * `clients` concurrent curl downloads of one uncached file. The first `hashed` clients save the
  * body and are sha256-checked afterwards (hashing all of them would be CPU bound on 2 cores).
+ * `urlFor(i)` spreads the clients over several servers (replicas); default: all on `peer`.
  */
-export async function concurrentMisses(peer, file, name, { clients, hashed, scratch, log, upstreamPath }) {
+export async function concurrentMisses(peer, file, name, { clients, hashed, scratch, log, upstreamPath, urlFor = () => peer.base + name }) {
   const mark = log.mark();
   const outs = Array.from({ length: clients }, (_, i) => (i < hashed ? path.join(scratch, `conc-${i}-${name}`) : '/dev/null'));
   const started = Date.now();
-  const results = await Promise.all(outs.map((out) => curl(peer.base + name, { out, maxTime: 180 })));
+  const results = await Promise.all(outs.map((out, i) => curl(urlFor(i), { out, maxTime: 180 })));
   const wallSeconds = (Date.now() - started) / 1000;
   let hashOk = 0;
   for (const out of outs.slice(0, hashed)) {

@@ -9,4 +9,5 @@
 export { storageSuite, type StorageSuiteOptions } from './storage-suite.js';
 export { metadataSuite, type MetadataSuiteOptions } from './metadata-suite.js';
 export { cacheSuite, type CacheSuiteOptions } from './cache-suite.js';
+export { pluginSuite } from './plugin-suite.js';
 export { GeneratedBytes } from './generated-bytes.js';

@@ -127,6 +127,12 @@ export function storageSuite(name: string, options: StorageSuiteOptions): void {
       } finally {
         await reader.close();
       }
+      const fresh = await storage.openReader(sha(body));
+      try {
+        expect((await fresh.read(body.length, 10)).length, 'a first read at the end').to.equal(0);
+      } finally {
+        await fresh.close();
+      }
       expect(await residue()).to.deep.equal([]);
     });
 

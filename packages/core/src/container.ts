@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import path from 'node:path';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import type { CacheForgeConfig } from './config/config.js';
 import type { LoadedPlugin } from './plugin/loader.js';
@@ -112,7 +113,13 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
 function createStorage(config: CacheForgeConfig): Storage {
   if (config.storage.filesystem) return new FilesystemStorage({ root: config.storage.filesystem.path });
   const s3 = config.storage.s3;
-  if (s3) return new S3Storage({ ...s3, staleTemporaryAfter: 24 * 3600_000 });
+  if (s3) {
+    return new S3Storage({
+      ...s3, staleTemporaryAfter: 24 * 3600_000, redirectExpiry: s3.redirect ? s3.redirectExpiry : undefined,
+      // Beside the process's spool, so a crashed process's staging files are swept with it.
+      staging: path.resolve(s3.spool, String(process.pid), 'upload'),
+    });
+  }
   throw cfError('CF_ERR_CONFIG_INVALID', 'no storage backend configured');
 }
 

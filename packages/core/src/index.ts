@@ -22,3 +22,4 @@ export { S3Storage, type S3StorageOptions } from './storage/s3/s3-storage.js';
 export { KnexMetadataStore, type KnexMetadataOptions } from './metadata/knex/knex-metadata-store.js';
 export { KeyvCache } from './cache/keyv/keyv-cache.js';
 export { RedisCache, type RedisCacheOptions } from './cache/redis/redis-cache.js';
+export { verifyPlugin, PLUGIN_CHECKS, type PluginVerification, type PluginCheck, type VerifyOptions } from './plugin/verify.js';

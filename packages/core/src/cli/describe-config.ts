@@ -20,6 +20,8 @@ export function describeConfig(config: CacheForgeConfig, plugins: ReadonlyMap<st
       shown.password = '***';
       return shown.href;
     }
+    // Connection strings (`postgres://user:pw@db/`, `redis://:pw@host`) carry their password inline.
+    if (typeof value === 'string' && /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i.test(value)) return value.replace(/^([^:]+:\/\/[^/:@]*:)[^/@]*@/, '$1***@');
     if (Array.isArray(value)) return value.map((v, i) => masked(`${path}.${i}`, v));
     if (value && typeof value === 'object' && !(value instanceof Set)) {
       return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, masked(path ? `${path}.${k}` : k, v)]));

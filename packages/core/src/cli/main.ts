@@ -6,10 +6,13 @@ import { createContainer } from '../container.js';
 import { CacheForgeServer } from '../server/server.js';
 import { describeConfig } from './describe-config.js';
 import { CORE_VERSION } from '../version.js';
+import { verifyPlugin } from '../plugin/verify.js';
+import { formatVerification } from './format-verification.js';
 
 const USAGE = `Usage:
   cacheforge start [--config FILE] [--port N]   start the proxy (no config: the embedded defaults)
   cacheforge config check [--config FILE]       validate the config and print it, secrets masked
+  cacheforge verify-plugin <name|path>          check a format plugin against the plugin contract
   cacheforge --version
 
 The config is FILE, else $CACHEFORGE_CONFIG, else cacheforge.config.{yaml,yml,json,js,mjs},
@@ -38,11 +41,21 @@ export async function main(argv: string[]): Promise<number> {
     port = Number(values.port);
     if (!/^\d+$/.test(values.port) || port > 65535) { process.stderr.write(`cacheforge: --port expects 0-65535, got ${values.port}\n`); return 2; }
   }
+  if (positionals[0] === 'verify-plugin') {
+    if (positionals.length !== 2) { process.stderr.write(`cacheforge: verify-plugin takes one plugin name or path\n\n${USAGE}\n`); return 2; }
+    return verify(positionals[1]!);
+  }
   const command = positionals.join(' ');
   if (command === 'start') return start(values.config, port);
   if (command === 'config check') return check(values.config);
   process.stderr.write(`cacheforge: unknown command "${command}"\n\n${USAGE}\n`);
   return 2;
+}
+
+async function verify(specifier: string): Promise<number> {
+  const report = await verifyPlugin(specifier, { cwd: process.cwd() });
+  process.stdout.write(`${formatVerification(specifier, report)}\n`);
+  return report.ok ? 0 : 1;
 }
 
 async function check(configPath: string | undefined): Promise<number> {

@@ -174,9 +174,9 @@ export const s3Schema = z.strictObject({
   partSize: size.refine((n) => n >= 5 * 1024 * 1024, { message: 'expected at least 5MiB (the S3 minimum part size)' }).default(16 * 1024 * 1024),
   /** Where concurrent clients of a fill read its bytes from while the upload runs. Default ./data/spool. */
   spool: z.string().min(1).default('./data/spool'),
-  /** Serve hits by redirecting clients to a presigned URL of the object (302). Default false. */
+  /** Answer hits with a 302 to a presigned URL of the object, so clients download from S3 directly. Default false. */
   redirect: z.boolean().default(false),
-  /** Lifetime of a presigned URL. Default 5m. */
+  /** How long a presigned URL stays valid. Default 5m; at most 7d (the S3 limit). */
   redirectExpiry: duration.refine((ms) => ms >= 1000 && ms <= 7 * 24 * 3600_000, { message: 'expected between 1s and 7d' }).default(300_000),
 });
 

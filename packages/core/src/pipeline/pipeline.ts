@@ -157,6 +157,7 @@ export class RemotePipeline implements Pipeline {
     return this.services.lock.run<Resolved>(key, {
       fetch, holdUntil,
       recheck: async () => {
+        await this.checkNegative(key); // the lock's last holder may have learnt the upstream has none
         const record = await this.services.metadata.getArtifact(id);
         if (!record || !await this.services.storage.stat(record.digest)) return undefined;
         const entry: HotEntry = { record, checkedAt: record.checkedAt };
@@ -405,6 +406,7 @@ export class RemotePipeline implements Pipeline {
         } : undefined,
         open: (range) => storage.open(record.digest, range).catch(forget),
         openReader: () => storage.openReader(record.digest).catch(forget),
+        locate: storage.locate && !entry.body ? () => storage.locate!(record.digest) : undefined,
       };
       return { status: 200, cacheStatus: status, headers: record.headers, entity };
     }

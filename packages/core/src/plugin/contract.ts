@@ -262,6 +262,11 @@ export interface Entity {
    * then sends large bodies through two reused buffers instead of a stream of fresh ones.
    */
   openReader?(): Promise<PartialReader>;
+  /**
+   * A URL the client may fetch these exact bytes from itself (a storage configured to redirect,
+   * e.g. a presigned S3 URL); when it gives one, a GET is answered 302 to it.
+   */
+  locate?(): Promise<string | undefined>;
 }
 
 /** What a handler returns; the server turns it into the HTTP response. */

@@ -15,6 +15,19 @@ function covers(block: Readonly<Record<string, string>>, extra: Readonly<Record<
   return true;
 }
 
+/** Answers 302 to where the storage serves the bytes itself, when it gives a URL (ranges are the storage's job then). */
+async function redirected(ctx: Context, locate: () => Promise<string | undefined>): Promise<boolean> {
+  const url = await locate();
+  if (!url) return false;
+  for (const name of ['ETag', 'Last-Modified', 'Accept-Ranges', 'Content-Type']) ctx.remove(name);
+  ctx.status = 302;
+  ctx.set('Location', url);
+  // The URL expires: neither clients nor proxies may keep the redirect.
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = '';
+  return true;
+}
+
 /** Bodies at least this large go through {@link sendFile} instead of a stream. */
 const SEND_FILE_MIN = 256 * 1024;
 
@@ -59,6 +72,7 @@ export async function sendArtifact(ctx: Context, response: ArtifactResponse): Pr
     ctx.status = 304;
     return;
   }
+  if (ctx.method === 'GET' && entity.locate && await redirected(ctx, entity.locate)) return;
 
   let start = 0;
   let end = entity.size === undefined ? undefined : entity.size - 1;

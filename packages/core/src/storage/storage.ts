@@ -33,6 +33,11 @@ export interface Storage {
   delete(digest: string): Promise<boolean>;
   /** Every committed blob, in no particular order. */
   list(): AsyncIterable<BlobInfo>;
+  /**
+   * A time-limited URL clients can fetch a committed blob from directly, defined only when the
+   * backend is configured to redirect hits there.
+   */
+  locate?(digest: string): Promise<string | undefined>;
   /** Resolves when the backend is reachable and writable (for `/-/ready`). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -82,4 +82,22 @@ describe('RedisCache when Redis goes away and comes back', function () {
     await cache.set('after', 2);
     expect(await cache.get('after')).to.equal(2);
   });
+
+  it('starts while Redis is down (answering CF_ERR_CACHE_BACKEND within its timeout, never hanging) and connects once Redis is up', async () => {
+    await redis.stop();
+    const late = new RedisCache({ url: redis.url, prefix: 'cf-late', commandTimeout: 500 });
+    try {
+      const started = Date.now();
+      expect((await late.ping().then(() => undefined, (e: { code?: string }) => e))?.code).to.equal('CF_ERR_CACHE_BACKEND');
+      expect((await late.get('k').then(() => undefined, (e: { code?: string }) => e))?.code).to.equal('CF_ERR_CACHE_BACKEND');
+      expect(Date.now() - started).to.be.below(2000);
+      await redis.start();
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && (await late.ping().then(() => false, () => true))) await new Promise((r) => setTimeout(r, 100));
+      await late.set('k', 'v');
+      expect(await late.get('k')).to.equal('v');
+    } finally {
+      await late.close();
+    }
+  });
 });

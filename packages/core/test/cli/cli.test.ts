@@ -110,6 +110,9 @@ describe('cli: cacheforge', () => {
         'punctuation: z.string().default(\'!\')', 'punctuation: z.string().default(\'!\'), apiToken: z.string().optional(), password: z.string().optional()'));
       const file = await dir.write('secrets/cacheforge.config.yaml', [
         'server: { host: 127.0.0.1, port: 0 }',
+        'storage: { s3: { endPoint: s3.example, bucket: cacheforge, accessKey: AKIDEXAMPLE, secretKey: literal-s3-secret-333 } }',
+        'metadata: { postgres: { connection: "postgres://cf:literal-pg-password-111@db.example:5432/cf" } }',
+        'cache: { redis: { url: "redis://:literal-redis-password-222@redis.example:6379/0" } }',
         'plugins: [./greet.mjs]',
         'remotes:',
         '  hi:',
@@ -134,7 +137,8 @@ describe('cli: cacheforge', () => {
       const result = await runCli(['config', 'check', '--config', file], { cwd: dir.join('secrets'), env: secrets });
       expect(result.code, result.stderr).to.equal(0);
       const output = result.stdout + result.stderr;
-      for (const secret of [...Object.values(secrets), 'literal-api-token-123', 'literal-password-456', 'literal-header-key-789', 'literal-url-password-000']) {
+      for (const secret of [...Object.values(secrets), 'literal-api-token-123', 'literal-password-456', 'literal-header-key-789', 'literal-url-password-000',
+        'literal-s3-secret-333', 'literal-pg-password-111', 'literal-redis-password-222']) {
         expect(output, secret).not.to.include(secret);
       }
       const shown = JSON.parse(result.stdout) as Record<string, any>;
@@ -145,6 +149,9 @@ describe('cli: cacheforge', () => {
       expect(shown.remotes.plain).to.deep.include({ upstream: 'https://reader:***@other.example/', greeting: 'Hello' });
       expect(shown.plugins).to.deep.equal(['./greet.mjs (format greet)']);
       expect(shown.server).to.deep.include({ host: '127.0.0.1', port: 0 });
+      expect(shown.metadata.postgres.connection).to.equal('postgres://cf:***@db.example:5432/cf');
+      expect(shown.cache.redis.url).to.equal('redis://:***@redis.example:6379/0');
+      expect(shown.storage.s3).to.deep.include({ endPoint: 's3.example', accessKey: '***', secretKey: '***' });
     });
 
     it('exits 2 with the problems when the config is wrong, like start', async () => {

@@ -47,6 +47,21 @@ describe('KnexMetadataStore on PostgreSQL', function () {
       }
     });
 
+    it('connects with the connection given as fields instead of a URL', async () => {
+      const url = new URL(db.url);
+      const store = new KnexMetadataStore({
+        dialect: 'postgres', pool: { max: 1 },
+        connection: { host: url.hostname, port: Number(url.port || 5432), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) || undefined, database: url.pathname.slice(1) },
+      });
+      try {
+        await store.init();
+        await store.ping();
+        expect(await store.getArtifact({ remote: 'r', key: 'nothing', variant: '' })).to.equal(undefined);
+      } finally {
+        await store.close();
+      }
+    });
+
     it('reports an unreachable database as CF_ERR_METADATA_BACKEND naming the backend', async function () {
       this.timeout(20_000);
       const store = new KnexMetadataStore({ dialect: 'postgres', connection: 'postgres://nobody@127.0.0.1:1/none', pool: { max: 1 } });

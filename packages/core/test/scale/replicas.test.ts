@@ -55,6 +55,7 @@ describe('scale-out: two replicas on S3 + PostgreSQL + Redis', function () {
     db = created;
     s3 = await startS3();
     storage = new S3Storage(s3.options(prefix));
+    await storage.init();
     upstream = await new FakeUpstream().start();
     upstream.set('/big.tar.gz', { body: big });
     upstream.set('/small.txt', { body: Buffer.from('fetched once, shared by both replicas\n') });
@@ -113,6 +114,12 @@ describe('scale-out: two replicas on S3 + PostgreSQL + Redis', function () {
     expect(second.headers['x-cache-status']).to.equal('HIT');
     expect(second.sha256).to.equal(first.sha256);
     expect(upstream.count('/small.txt')).to.equal(1);
+  });
+
+  it('a file the upstream does not have, asked of both replicas at once, reaches the upstream once', async () => {
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => hashGet(`${replicas[i % 2]!.url}/files/missing.tgz`)));
+    for (const r of results) expect(r.status).to.equal(404);
+    expect(upstream.count('/missing.tgz')).to.equal(1);
   });
 
   it('SIGKILL of a replica mid-download leaves no partial object, and the other serves the artifact on the next request', async () => {

@@ -10,6 +10,7 @@ import S3rver from '@20minutes/s3rver';
 import pg from 'pg';
 import { createClient } from '@keyv/redis';
 import type { S3StorageOptions } from '../../src/storage/s3/s3-storage.js';
+import { RedisCache } from '../../src/cache/redis/redis-cache.js';
 
 /**
  * The real services the scale-out tests run against. PostgreSQL and Redis are the machine's
@@ -51,6 +52,31 @@ export async function startS3(): Promise<S3Endpoint> {
     };
     return endpoint(base, `cf-test-${run}/`, async () => undefined);
   }
+  return startS3rver();
+}
+
+/** Holds multipart part uploads (`PUT ...?partNumber=`) while closed: an S3 as slow as a test needs. */
+export class UploadGate {
+  private closed = true;
+  private readonly waiting: (() => void)[] = [];
+  /** Part uploads that arrived while closed. */
+  held = 0;
+
+  async pass(): Promise<void> {
+    if (!this.closed) return;
+    this.held += 1;
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  open(): void {
+    this.closed = false;
+    for (const resolve of this.waiting.splice(0)) resolve();
+  }
+}
+
+/** An s3rver on 127.0.0.1 with a fresh directory (optionally holding part uploads at `gate`). */
+export async function startS3rver(options: { gate?: UploadGate } = {}): Promise<S3Endpoint> {
+  const run = runId();
   const directory = await mkdtemp(path.join(tmpdir(), 'cf-s3rver-'));
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, resetOnClose: true });
   // NOTE: s3rver lacks ListMultipartUploads, which minio calls before every multipart upload.
@@ -72,6 +98,13 @@ export async function startS3(): Promise<S3Endpoint> {
     ctx.body = first;
     ctx.set('Content-Range', `bytes 0-0/${total}`);
   });
+  const gate = options.gate;
+  if (gate) {
+    server.middleware.unshift(async (ctx, next) => {
+      if (ctx.method === 'PUT' && 'partNumber' in ctx.query) await gate.pass();
+      return next();
+    });
+  }
   const { port } = await server.run();
   const base = { endPoint: '127.0.0.1', port, useSSL: false, region: 'us-east-1', bucket: `cf-${run}`, accessKey: 'S3RVER', secretKey: 'S3RVER', pathStyle: true };
   return endpoint(base, '', async () => {
@@ -153,13 +186,12 @@ export async function redisUnavailable(url = REDIS_URL): Promise<string | undefi
 
 /** Deletes every key under `prefix` (what a test run wrote). */
 export async function clearRedisPrefix(prefix: string, url = REDIS_URL): Promise<void> {
-  const client = createClient({ url });
-  client.on('error', () => undefined);
-  await client.connect();
+  const cache = new RedisCache({ url, prefix, commandTimeout: 2000 });
+  await cache.ready();
   try {
-    for await (const keys of client.scanIterator({ MATCH: `${prefix}:*`, COUNT: 500 })) if (keys.length) await client.del(keys);
+    await cache.clear();
   } finally {
-    await client.close();
+    await cache.close();
   }
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import KeyvRedis, { createClient, type RedisClientType } from '@keyv/redis';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RedisClientType } from '@keyv/redis';
 import { cfError } from '../../errors/errors.js';
 import type { HotCache } from '../cache.js';
 import { KeyvCache } from '../keyv/keyv-cache.js';
@@ -28,48 +29,34 @@ const EXTEND = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call(
  */
 export class RedisCache implements HotCache {
   readonly name = 'redis';
-  private readonly client: RedisClientType;
-  private readonly values: KeyvCache;
-  private readonly connecting: Promise<unknown>;
+  private readonly connection: Promise<Connection>;
   private readonly renewals = new Set<NodeJS.Timeout>();
 
   constructor(private readonly options: RedisCacheOptions) {
-    this.client = createClient({
-      url: options.url,
-      disableOfflineQueue: true,
-      socket: { connectTimeout: options.commandTimeout, reconnectStrategy: (attempt: number) => Math.min(100 * 2 ** attempt, 2000) },
-    }) as RedisClientType;
-    // Connection errors surface on the commands that fail; the event must still be handled.
-    this.client.on('error', () => undefined);
-    this.connecting = this.client.connect().catch(() => undefined);
-    const store = new KeyvRedis(this.client, { throwOnErrors: true, throwOnConnectError: true, noNamespaceAffectsAll: false });
-    this.values = new KeyvCache({ name: 'redis', store, namespace: options.prefix });
+    this.connection = this.open();
   }
 
   async get<T>(key: string): Promise<T | undefined> {
-    this.checkReady('get');
-    return this.values.get<T>(key);
+    return (await this.live('get')).values.get<T>(key);
   }
 
   async set<T>(key: string, value: T, ttlMs?: number): Promise<void> {
-    this.checkReady('set');
-    await this.values.set(key, value, ttlMs);
+    await (await this.live('set')).values.set(key, value, ttlMs);
   }
 
   async delete(key: string): Promise<boolean> {
-    this.checkReady('delete');
-    return this.values.delete(key);
+    return (await this.live('delete')).values.delete(key);
   }
 
   async tryLock(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
-    this.checkReady('tryLock');
+    const { client } = await this.live('tryLock');
     const lockKey = this.lockKey(key);
     const token = randomUUID();
-    const taken = await this.command('tryLock', () => this.client.set(lockKey, token, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } }));
+    const taken = await this.command('tryLock', () => client.set(lockKey, token, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } }));
     if (taken !== 'OK') return undefined;
     // Renewed while held, so a long fill keeps its lock; only a dead holder's lock runs out.
     const renewal = setInterval(() => {
-      if (this.client.isReady) void this.client.eval(EXTEND, { keys: [lockKey], arguments: [token, String(ttlMs)] }).catch(() => undefined);
+      if (client.isReady) void client.eval(EXTEND, { keys: [lockKey], arguments: [token, String(ttlMs)] }).catch(() => undefined);
     }, Math.max(50, Math.floor(ttlMs / 3)));
     renewal.unref();
     this.renewals.add(renewal);
@@ -80,42 +67,75 @@ export class RedisCache implements HotCache {
       clearInterval(renewal);
       this.renewals.delete(renewal);
       // A release that cannot reach Redis is harmless: the lock expires by itself.
-      if (this.client.isReady) await this.client.eval(RELEASE, { keys: [lockKey], arguments: [token] }).catch(() => undefined);
+      if (client.isReady) await client.eval(RELEASE, { keys: [lockKey], arguments: [token] }).catch(() => undefined);
     };
   }
 
   async ping(): Promise<void> {
-    await this.connecting;
-    this.checkReady('ping');
-    await this.command('ping', () => this.client.ping());
+    await this.ready();
+    const { client } = await this.live('ping');
+    await this.command('ping', () => client.ping());
   }
 
-  /** Resolves once the first connection attempt has settled (connected or not). */
+  /**
+   * Resolves once connected, or after the timeout: NOTE the client's first `connect()` keeps
+   * retrying while Redis is down and never settles, so nothing may wait for it unbounded.
+   */
   async ready(): Promise<void> {
-    await this.connecting;
+    await Promise.race([this.connection.then((c) => c.connected), sleep(this.options.commandTimeout, undefined, { ref: false })]);
   }
 
   async close(): Promise<void> {
     for (const renewal of this.renewals) clearInterval(renewal);
     this.renewals.clear();
-    await this.connecting;
-    if (this.client.isOpen) await this.client.close().catch(() => undefined);
-    else this.client.destroy();
+    const { client } = await this.connection;
+    if (client.isReady) await client.close().catch(() => undefined);
+    else if (client.isOpen) client.destroy();
+  }
+
+  /** Deletes every key under this cache's prefix (values and locks): a reset, for tests and operators. */
+  async clear(): Promise<void> {
+    const { client } = await this.live('clear');
+    await this.command('clear', async () => {
+      for await (const keys of client.scanIterator({ MATCH: `${this.options.prefix}:*`, COUNT: 500 })) if (keys.length) await client.del(keys);
+    });
   }
 
   /** Every key this cache holds (values and locks), for tests and operators. */
   async keys(): Promise<string[]> {
+    const { client } = await this.live('keys');
     const found: string[] = [];
-    for await (const batch of this.client.scanIterator({ MATCH: `${this.options.prefix}:*`, COUNT: 500 })) found.push(...batch);
+    for await (const batch of client.scanIterator({ MATCH: `${this.options.prefix}:*`, COUNT: 500 })) found.push(...batch);
     return found;
+  }
+
+  /**
+   * Creates the client and starts connecting. NOTE: the Redis client is loaded on first use, so
+   * installations on the memory cache do not carry it (~20 MB of a process's memory).
+   */
+  private async open(): Promise<Connection> {
+    const { default: KeyvRedis, createClient } = await import('@keyv/redis');
+    const client = createClient({
+      url: this.options.url,
+      disableOfflineQueue: true,
+      socket: { connectTimeout: this.options.commandTimeout, reconnectStrategy: (attempt: number) => Math.min(100 * 2 ** attempt, 2000) },
+    }) as RedisClientType;
+    // Connection errors surface on the commands that fail; the event must still be handled.
+    client.on('error', () => undefined);
+    const connected = client.connect().catch(() => undefined);
+    const store = new KeyvRedis(client, { throwOnErrors: true, throwOnConnectError: true, noNamespaceAffectsAll: false });
+    return { client, connected, values: new KeyvCache({ name: 'redis', store, namespace: this.options.prefix }) };
+  }
+
+  /** The connection when Redis answers; CF_ERR_CACHE_BACKEND at once when it does not. */
+  private async live(op: string): Promise<Connection> {
+    const connection = await this.connection;
+    if (!connection.client.isReady) throw cfError('CF_ERR_CACHE_BACKEND', `redis cache ${op} failed: not connected to ${redactUrl(this.options.url)}`, { op: `cache.${op}` });
+    return connection;
   }
 
   private lockKey(key: string): string {
     return `${this.options.prefix}:lock:${key}`;
-  }
-
-  private checkReady(op: string): void {
-    if (!this.client.isReady) throw cfError('CF_ERR_CACHE_BACKEND', `redis cache ${op} failed: not connected to ${redactUrl(this.options.url)}`, { op: `cache.${op}` });
   }
 
   private async command<T>(op: string, fn: () => Promise<T>): Promise<T> {
@@ -125,6 +145,13 @@ export class RedisCache implements HotCache {
       throw cfError('CF_ERR_CACHE_BACKEND', `redis cache ${op} failed: ${(err as Error).message}`, { op: `cache.${op}`, cause: err });
     }
   }
+}
+
+/** A client, its first connection attempt, and keyv over it. */
+interface Connection {
+  readonly client: RedisClientType;
+  readonly connected: Promise<unknown>;
+  readonly values: KeyvCache;
 }
 
 function redactUrl(url: string): string {

@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import * as Minio from 'minio';
+import { Readable } from 'node:stream';
+import type * as Minio from 'minio';
 import { cfError } from '../../errors/errors.js';
 import { SHA256_HEX, type BlobInfo, type BlobWriter, type ByteRange, type PartialReader, type Storage } from '../storage.js';
 import { S3Upload } from './s3-upload.js';
 import { SequentialObjectReader } from './sequential-reader.js';
+import { StagedUpload } from './staged-upload.js';
+
+/** What a writer feeds: the upload itself, or a staged one in front of it. */
+type Upload = Pick<S3Upload, 'bytesWritten' | 'write' | 'finish' | 'cancel'>;
 
 /** Options of {@link S3Storage} (the `storage.s3` config block). */
 export interface S3StorageOptions {
@@ -24,6 +28,13 @@ export interface S3StorageOptions {
   readonly partSize: number;
   /** Temporaries older than this (ms) are leftovers of a crashed writer and removed by `init`. */
   readonly staleTemporaryAfter: number;
+  /**
+   * A local folder uploads are staged in, so a write returns at disk speed and the upload to S3
+   * lags behind (see {@link StagedUpload}); absent = writes wait for the upload.
+   */
+  readonly staging?: string;
+  /** Serve hits by redirecting clients to presigned URLs valid this long (ms); absent = stream them. */
+  readonly redirectExpiry?: number;
 }
 
 /** S3 refuses a single-request copy above 5 GiB; larger blobs are copied part by part. */
@@ -31,39 +42,67 @@ const MAX_SINGLE_COPY = 5 * 1024 ** 3;
 
 /**
  * Blobs as S3 objects under `<prefix>sha256/<2 hex>/<64 hex>`. A write streams to a temporary
- * object `<prefix>tmp/<uuid>` (multipart, one part in memory at a time) and becomes visible under
- * its digest only through a server-side copy after the size check: a reader never sees a partial
- * object, and a writer that dies leaves at most a temporary that a later `init` sweeps.
+ * object `<prefix>tmp/<uuid>` (multipart, about two parts in memory; through a local staging file
+ * when `staging` is set) and becomes visible under its digest only through a server-side copy
+ * after the size check: a reader never sees a partial object, and a writer that dies leaves at
+ * most a temporary that a later `init` sweeps.
  * S3 cannot read an upload back before it completes, so `readWhileWriting` is false and the
  * pipeline lets concurrent clients follow a local spool file instead.
  */
 export class S3Storage implements Storage {
   readonly name = 's3';
   readonly capabilities = { readWhileWriting: false } as const;
-  readonly client: Minio.Client;
+  private sdk?: typeof Minio;
+  private connecting?: Promise<Minio.Client>;
+  private connectedClient?: Minio.Client;
   readonly bucket: string;
+  readonly locate?: (digest: string) => Promise<string | undefined>;
   private readonly prefix: string;
 
   constructor(private readonly options: S3StorageOptions) {
-    this.client = new Minio.Client({
-      endPoint: options.endPoint, port: options.port, useSSL: options.useSSL, region: options.region,
-      accessKey: options.accessKey, secretKey: options.secretKey, sessionToken: options.sessionToken,
-      pathStyle: options.pathStyle, partSize: options.partSize,
-    });
     this.bucket = options.bucket;
     this.prefix = options.prefix;
+    const expiry = options.redirectExpiry;
+    if (expiry) {
+      this.locate = async (digest) => (await this.connected()).presignedGetObject(this.bucket, this.blobKey(digest), Math.ceil(expiry / 1000))
+        .catch((err: unknown) => { throw this.backendError('presign', err); });
+    }
+  }
+
+  /** The minio client, once `init` (or any other call) has loaded it. */
+  get client(): Minio.Client {
+    if (!this.connectedClient) throw new Error('S3Storage: call init() first');
+    return this.connectedClient;
+  }
+
+  /**
+   * The minio client, created on first use. NOTE: loaded lazily because minio alone adds ~40 MB
+   * to a process's memory, which installations on the filesystem backend should not pay.
+   */
+  private connected(): Promise<Minio.Client> {
+    this.connecting ??= import('minio').then((sdk) => {
+      this.sdk = sdk;
+      const o = this.options;
+      this.connectedClient = new sdk.Client({
+        endPoint: o.endPoint, port: o.port, useSSL: o.useSSL, region: o.region, accessKey: o.accessKey, secretKey: o.secretKey,
+        sessionToken: o.sessionToken, pathStyle: o.pathStyle, partSize: o.partSize,
+      });
+      return this.connectedClient;
+    });
+    return this.connecting;
   }
 
   async init(): Promise<void> {
+    const s3 = await this.connected();
     let exists: boolean;
     try {
-      exists = await this.client.bucketExists(this.bucket);
+      exists = await s3.bucketExists(this.bucket);
     } catch (err) {
       throw this.backendError('init', err, `cannot reach bucket ${this.bucket} at ${this.describeEndpoint()}`);
     }
     if (!exists) {
       try {
-        await this.client.makeBucket(this.bucket, this.options.region);
+        await s3.makeBucket(this.bucket, this.options.region);
       } catch (err) {
         if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes(s3Code(err) ?? '')) {
           throw this.backendError('init', err, `bucket ${this.bucket} does not exist at ${this.describeEndpoint()} and could not be created (create it, or give the credentials s3:CreateBucket)`);
@@ -75,12 +114,14 @@ export class S3Storage implements Storage {
 
   async writer(): Promise<BlobWriter> {
     const tempKey = `${this.prefix}tmp/${randomUUID()}`;
-    return new S3Writer(this, new S3Upload(this.client, this.bucket, tempKey), tempKey);
+    const upload = new S3Upload(await this.connected(), this.bucket, tempKey);
+    return new S3Writer(this, this.options.staging ? await StagedUpload.create(this.options.staging, upload) : upload, tempKey);
   }
 
   async stat(digest: string): Promise<BlobInfo | undefined> {
+    const s3 = await this.connected();
     try {
-      const info = await this.client.statObject(this.bucket, this.blobKey(digest));
+      const info = await s3.statObject(this.bucket, this.blobKey(digest));
       return { digest, size: info.size };
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -89,20 +130,27 @@ export class S3Storage implements Storage {
   }
 
   async open(digest: string, range?: ByteRange): Promise<Readable> {
+    const s3 = await this.connected();
     const key = this.blobKey(digest);
     try {
-      if (!range) return await this.client.getObject(this.bucket, key);
-      return await this.client.getPartialObject(this.bucket, key, range.start, range.end - range.start + 1);
+      if (!range) return await s3.getObject(this.bucket, key);
+      return await s3.getPartialObject(this.bucket, key, range.start, range.end - range.start + 1);
     } catch (err) {
       throw this.readError('open', digest, err);
     }
   }
 
   async openReader(digest: string): Promise<PartialReader> {
-    const info = await this.stat(digest);
-    if (!info) throw cfError('CF_ERR_STORAGE_NOT_FOUND', `blob ${digest} not in storage`, { op: 'storage.openReader' });
-    return new SequentialObjectReader(info.size, (start, length) => this.client.getPartialObject(this.bucket, this.blobKey(digest), start, length)
-      .catch((err: unknown) => { throw this.readError('openReader', digest, err); }));
+    const key = this.blobKey(digest);
+    const s3 = await this.connected();
+    const openAt = (start: number) => s3.getPartialObject(this.bucket, key, start).catch((err: unknown) => {
+      // Reading at (or past) the end is a short read of nothing, as on a file, not an error.
+      if (start > 0 && s3Code(err) === 'InvalidRange') return Readable.from([]);
+      throw this.readError('openReader', digest, err);
+    });
+    // The first GET (from byte 0, open-ended) answers whether the blob exists and is usually the
+    // one the whole response is read from: no separate HEAD per hit.
+    return new SequentialObjectReader(await openAt(0), openAt);
   }
 
   async read(digest: string): Promise<Buffer> {
@@ -117,9 +165,10 @@ export class S3Storage implements Storage {
   }
 
   async delete(digest: string): Promise<boolean> {
+    const s3 = await this.connected();
     const existed = (await this.stat(digest)) !== undefined;
     try {
-      await this.client.removeObject(this.bucket, this.blobKey(digest));
+      await s3.removeObject(this.bucket, this.blobKey(digest));
     } catch (err) {
       if (!isNotFound(err)) throw this.backendError('delete', err);
     }
@@ -127,9 +176,10 @@ export class S3Storage implements Storage {
   }
 
   async *list(): AsyncIterable<BlobInfo> {
+    const s3 = await this.connected();
     const base = `${this.prefix}sha256/`;
     try {
-      for await (const item of this.client.listObjectsV2(this.bucket, base, true) as AsyncIterable<Minio.BucketItem>) {
+      for await (const item of s3.listObjectsV2(this.bucket, base, true) as AsyncIterable<Minio.BucketItem>) {
         const digest = item.name?.slice(base.length + 3);
         if (digest && SHA256_HEX.test(digest) && item.name === this.blobKey(digest)) yield { digest, size: item.size };
       }
@@ -139,10 +189,11 @@ export class S3Storage implements Storage {
   }
 
   async ping(): Promise<void> {
+    const s3 = await this.connected();
     const probe = `${this.prefix}tmp/.ping-${randomUUID()}`;
     try {
-      await this.client.putObject(this.bucket, probe, Buffer.alloc(0), 0);
-      await this.client.removeObject(this.bucket, probe);
+      await s3.putObject(this.bucket, probe, Buffer.alloc(0), 0);
+      await s3.removeObject(this.bucket, probe);
     } catch (err) {
       throw this.backendError('ping', err);
     }
@@ -150,22 +201,18 @@ export class S3Storage implements Storage {
 
   async close(): Promise<void> {}
 
-  /** A time-limited URL a client can GET the blob from directly (for `redirect: true`). */
-  presignedUrl(digest: string, expirySeconds: number): Promise<string> {
-    return this.client.presignedGetObject(this.bucket, this.blobKey(digest), expirySeconds);
-  }
-
   /** Makes a complete temporary visible under its digest (server-side copy), then drops it. */
   async publish(tempKey: string, blob: BlobInfo): Promise<void> {
+    const s3 = await this.connected();
     const target = this.blobKey(blob.digest);
     // Same digest = same bytes: another writer (or replica) already published them.
     if (!await this.stat(blob.digest)) {
       if (blob.size <= MAX_SINGLE_COPY) {
-        await this.client.copyObject(this.bucket, target, `/${this.bucket}/${tempKey}`);
+        await s3.copyObject(this.bucket, target, `/${this.bucket}/${tempKey}`);
       } else {
-        await this.client.composeObject(
-          new Minio.CopyDestinationOptions({ Bucket: this.bucket, Object: target }),
-          [new Minio.CopySourceOptions({ Bucket: this.bucket, Object: tempKey })],
+        await s3.composeObject(
+          new this.sdk!.CopyDestinationOptions({ Bucket: this.bucket, Object: target }),
+          [new this.sdk!.CopySourceOptions({ Bucket: this.bucket, Object: tempKey })],
         );
       }
     }
@@ -174,8 +221,9 @@ export class S3Storage implements Storage {
 
   /** Removes a temporary object and any unfinished multipart upload of it. Never throws. */
   async removeTemporary(tempKey: string): Promise<void> {
-    await this.client.removeObject(this.bucket, tempKey).catch(() => undefined);
-    await this.client.removeIncompleteUpload(this.bucket, tempKey).catch(() => undefined);
+    const s3 = await this.connected();
+    await s3.removeObject(this.bucket, tempKey).catch(() => undefined);
+    await s3.removeIncompleteUpload(this.bucket, tempKey).catch(() => undefined);
   }
 
   blobKey(digest: string): string {
@@ -193,10 +241,11 @@ export class S3Storage implements Storage {
    * bucket may be writing theirs right now.
    */
   private async sweepTemporaries(): Promise<void> {
+    const s3 = await this.connected();
     const cutoff = Date.now() - this.options.staleTemporaryAfter;
     const stale: string[] = [];
     try {
-      for await (const item of this.client.listObjectsV2(this.bucket, `${this.prefix}tmp/`, true) as AsyncIterable<Minio.BucketItem>) {
+      for await (const item of s3.listObjectsV2(this.bucket, `${this.prefix}tmp/`, true) as AsyncIterable<Minio.BucketItem>) {
         if (item.name && item.lastModified && item.lastModified.getTime() < cutoff) stale.push(item.name);
       }
     } catch (err) {
@@ -218,7 +267,7 @@ export class S3Storage implements Storage {
 class S3Writer implements BlobWriter {
   private done = false;
 
-  constructor(private readonly storage: S3Storage, private readonly upload: S3Upload, private readonly tempKey: string) {}
+  constructor(private readonly storage: S3Storage, private readonly upload: Upload, private readonly tempKey: string) {}
 
   get bytesWritten(): number {
     return this.upload.bytesWritten;

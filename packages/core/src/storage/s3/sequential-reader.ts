@@ -2,31 +2,33 @@ import type { Readable } from 'node:stream';
 import type { PartialReader } from '../storage.js';
 
 /**
- * Positional reads over a remote object, served from one ranged GET that stays open while the
- * reads are sequential (the way responses are sent) and is reopened at the new position otherwise.
- * One request per response instead of one per chunk.
+ * Positional reads over a remote object, served from one open-ended ranged GET that stays open
+ * while the reads are sequential (the way responses are sent) and is reopened at the new position
+ * otherwise. One request per response instead of one per chunk.
  */
 export class SequentialObjectReader implements PartialReader {
   private stream?: Readable;
   private iterator?: AsyncIterator<Buffer>;
   private position = 0;
   private pending: Buffer = Buffer.alloc(0);
+  private ended = false;
 
-  constructor(private readonly size: number, private readonly openAt: (start: number, length: number) => Promise<Readable>) {}
+  /** `first` is a stream from byte 0; `openAt(start)` opens one from `start` to the end. */
+  constructor(first: Readable, private readonly openAt: (start: number) => Promise<Readable>) {
+    this.use(first, 0);
+  }
 
   async read(position: number, length: number, into?: Buffer): Promise<Buffer> {
-    const want = Math.max(0, Math.min(length, this.size - position));
-    if (want === 0) return (into ?? Buffer.alloc(0)).subarray(0, 0);
-    if (!this.iterator || position !== this.position) await this.reopen(position);
-    const out = into ?? Buffer.allocUnsafe(want);
+    if (position !== this.position || !this.iterator) this.use(await this.openAt(position), position);
+    const out = into ?? Buffer.allocUnsafe(length);
     let filled = 0;
-    while (filled < want) {
+    while (filled < length && !this.ended) {
       if (this.pending.length === 0) {
         const next = await this.iterator!.next();
-        if (next.done) break;
+        if (next.done) { this.ended = true; break; }
         this.pending = next.value;
       }
-      const n = Math.min(this.pending.length, want - filled);
+      const n = Math.min(this.pending.length, length - filled);
       this.pending.copy(out, filled, 0, n);
       this.pending = this.pending.subarray(n);
       filled += n;
@@ -41,11 +43,12 @@ export class SequentialObjectReader implements PartialReader {
     this.iterator = undefined;
   }
 
-  private async reopen(position: number): Promise<void> {
-    await this.close();
-    this.stream = await this.openAt(position, this.size - position);
-    this.iterator = this.stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  private use(stream: Readable, position: number): void {
+    this.stream?.destroy();
+    this.stream = stream;
+    this.iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     this.position = position;
     this.pending = Buffer.alloc(0);
+    this.ended = false;
   }
 }

@@ -1,0 +1,72 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pluginSuite } from '../../../conformance/src/index.js';
+import { runCli } from '../cli/run-cli.js';
+import { GREET_PLUGIN } from './fixtures.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+// Written at load time: a suite's specifier is fixed when mocha collects the tests.
+const DIR = mkdtempSync(path.join(tmpdir(), 'cf-verify-'));
+writeFileSync(path.join(DIR, 'greet.mjs'), GREET_PLUGIN);
+writeFileSync(path.join(DIR, 'sloppy.mjs'), `export default {
+  name: 'sloppy',
+  core: '^0.1.0',
+  createHandler() {
+    let calls = 0;
+    return {
+      canHandle(req) {
+        calls += 1;
+        if (req.segments.length > 20) throw new Error('too deep for me');
+        if (req.path.endsWith('.sha256')) return { kind: 'refused', status: 500, reason: 'no' };
+        if (req.path === 'index.html') return { kind: 'cached', key: 'index.html', variant: String(calls) };
+        if (req.path.startsWith('a/b/c')) return { kind: 'cached', key: 'a/b/c' };
+        return undefined;
+      },
+      async fetch() { throw new Error('unreachable'); },
+    };
+  },
+};
+`);
+
+describe('plugin conformance (verify-plugin)', () => {
+  after(() => rmSync(DIR, { recursive: true, force: true }));
+
+  pluginSuite('@cacheforge/plugin-generic', { cwd: ROOT });
+  pluginSuite(path.join(DIR, 'greet.mjs'), { cwd: DIR, remote: { upstream: 'http://127.0.0.1:9/', greeting: 'hi' }, samples: ['hello/you', 'files/x/y.tgz'] });
+
+  it('cacheforge verify-plugin passes a conforming plugin (exit 0)', async function () {
+    this.timeout(30_000);
+    const result = await runCli(['verify-plugin', '@cacheforge/plugin-generic'], { cwd: ROOT });
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.include('plugin @cacheforge/plugin-generic (format generic)');
+    expect(result.stdout).to.include('ok    canHandle is pure: the same answer twice, the request untouched');
+    expect(result.stdout.trim().split('\n').at(-1)).to.equal('plugin conforms');
+  });
+
+  it('cacheforge verify-plugin names every broken rule of a sloppy plugin (exit 1)', async function () {
+    this.timeout(30_000);
+    const result = await runCli(['verify-plugin', './sloppy.mjs'], { cwd: DIR });
+    expect(result.code, result.stderr).to.equal(1);
+    const lines = result.stdout.split('\n');
+    const failed = (name: string) => lines.find((l) => l.includes(`FAIL  ${name}`));
+    expect(failed('canHandle never throws on a valid path')).to.include('too deep for me');
+    expect(failed('canHandle answers a valid route or nothing')).to.include('status 500');
+    expect(failed('canHandle is pure: the same answer twice, the request untouched')).to.include('/index.html');
+    expect(failed('different paths get different cache keys')).to.include('both cache as "a/b/c"');
+    expect(lines.find((l) => l.includes('loads and satisfies the plugin contract'))).to.match(/^\s+ok /);
+    expect(result.stdout).to.include('plugin does not conform: 4 of 7 checks failed');
+  });
+
+  it('cacheforge verify-plugin reports a plugin that does not load, and a missing argument', async function () {
+    this.timeout(30_000);
+    const missing = await runCli(['verify-plugin', './nope.mjs'], { cwd: DIR });
+    expect(missing.code).to.equal(1);
+    expect(missing.stdout).to.match(/FAIL  loads and satisfies the plugin contract: CF_ERR_PLUGIN_NOT_FOUND/);
+    const usage = await runCli(['verify-plugin'], { cwd: DIR });
+    expect(usage.code).to.equal(2);
+    expect(usage.stderr).to.include('verify-plugin takes one plugin name or path');
+  });
+});
