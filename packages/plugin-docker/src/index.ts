@@ -25,6 +25,11 @@ export default definePlugin<DockerOptions>({
   },
   defaultRemotes: () => defaultRegistries(),
   mount: registryMount,
+  // The root `/v2/<name>` can serve only one registry: the Docker daemon's mirror.
+  checkRemotes: (remotes) => remotes.filter((r) => r.options.default).slice(1).map((r) => ({
+    remote: r.name, key: 'default',
+    message: `only one docker remote may be the default (served at /v2/<name>); ${remotes.find((d) => d.options.default)!.name} already is`,
+  })),
   errorBody: ociErrorBody,
   createHandler: createDockerHandler,
 });

@@ -112,4 +112,26 @@ describe('plugin-docker: unit', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('refuses a second remote marked default, naming its key and the file (the root /v2/ serves one registry)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'cf-docker-config-'));
+    try {
+      const file = path.join(dir, 'cacheforge.config.json');
+      await writeFile(file, JSON.stringify({
+        plugins: ['@cacheforge/plugin-docker'],
+        remotes: {
+          hub: { type: 'docker', upstream: 'https://registry-1.docker.io/', default: true },
+          ghcr: { type: 'docker', upstream: 'https://ghcr.io/', default: true },
+          quay: { type: 'docker', upstream: 'https://quay.io/' },
+        },
+      }));
+      const error = await loadConfig({ configPath: file, env: {} }).then(() => undefined, (err: Error & { code?: string }) => err);
+      expect(error?.code).to.equal('CF_ERR_CONFIG_INVALID');
+      expect(error?.message).to.contain(file);
+      expect(error?.message).to.match(/remotes\.ghcr\.default: only one docker remote may be the default .*hub already is/);
+      expect(error?.message).to.not.match(/remotes\.(hub|quay)\./);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

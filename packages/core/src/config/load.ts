@@ -11,6 +11,7 @@ import { loadPlugin, type LoadedPlugin } from '../plugin/loader.js';
 import type { CacheForgeConfig, RemoteConfig } from './config.js';
 import { DefaultUpstreams } from './default-upstream.js';
 import type { Logger } from '../util/logger.js';
+import type { RemoteProblem } from '../plugin/contract.js';
 
 /** Where to look for a config and what to override on top of it. */
 export interface LoadOptions {
@@ -139,6 +140,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     const data = result.data as RemoteBaseConfig & Record<string, unknown>;
     remotes[name] = toRemoteConfig(name, { ...data, upstream: (data.upstream ?? upstream)! }, core?.upstream, pluginOptions);
   }
+  problems.push(...crossRemoteProblems(plugins, remotes));
 
   if (problems.length > 0) throw invalid(source, redactProblems(problems, interpolated.substitutions));
   if (!core) throw new Error('unreachable: core config without problems');
@@ -247,4 +249,23 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** What each format's `checkRemotes` finds across its (individually valid) remotes. */
+function crossRemoteProblems(plugins: ReadonlyMap<string, LoadedPlugin>, remotes: Readonly<Record<string, RemoteConfig>>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const [format, loaded] of plugins) {
+    if (!loaded.plugin.checkRemotes) continue;
+    const own = Object.values(remotes).filter((r) => r.type === format).map((r) => ({ name: r.name, upstream: r.upstream, options: r.options }));
+    if (own.length === 0) continue;
+    let found: readonly RemoteProblem[];
+    try {
+      found = loaded.plugin.checkRemotes(own);
+    } catch (err) {
+      problems.push({ path: 'remotes', message: `CF_ERR_PLUGIN_FAILED: plugin "${format}": checkRemotes() threw: ${(err as Error)?.message ?? String(err)}` });
+      continue;
+    }
+    for (const p of found) problems.push({ path: formatPath(['remotes', p.remote, ...p.key.split('.')]), message: p.message });
+  }
+  return problems;
 }

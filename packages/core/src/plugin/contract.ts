@@ -72,8 +72,21 @@ export interface FormatPlugin<O extends object = Record<string, unknown>> {
    * once per remote at start; exact names, or `*.example.com`.
    */
   readonly upstreamHosts?: (remote: RemoteDefinition<O>) => readonly string[];
+  /**
+   * Checks rules that span all of this format's remotes (at most one marked as the default, say),
+   * once their own options are valid. Each problem is reported at `remotes.<remote>.<key>` with
+   * the config file's other problems, and the start stops. Pure: no I/O.
+   */
+  readonly checkRemotes?: (remotes: readonly RemoteDefinition<O>[]) => readonly RemoteProblem[];
   /** Makes the handler of one configured remote. Called once per remote at start. */
   createHandler(remote: RemoteDefinition<O>, context: PluginContext): Handler;
+}
+
+/** A config problem {@link FormatPlugin.checkRemotes} found: the remote, the key under it, and why. */
+export interface RemoteProblem {
+  readonly remote: string;
+  readonly key: string;
+  readonly message: string;
 }
 
 /** Methods a plugin may opt into (see {@link FormatPlugin.methods}). */

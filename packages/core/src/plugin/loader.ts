@@ -64,6 +64,7 @@ export function checkContract(candidate: unknown, specifier: string): FormatPlug
   if (p.defaultRemotes !== undefined && typeof p.defaultRemotes !== 'function') throw fail('has defaultRemotes that is not a function');
   if (p.upstreamHosts !== undefined && typeof p.upstreamHosts !== 'function') throw fail('has upstreamHosts that is not a function');
   if (p.defaultUpstream !== undefined && typeof p.defaultUpstream !== 'function') throw fail('has defaultUpstream that is not a function');
+  if (p.checkRemotes !== undefined && typeof p.checkRemotes !== 'function') throw fail('has checkRemotes that is not a function');
   if (p.methods !== undefined && (!Array.isArray(p.methods) || p.methods.some((m) => !EXTRA_METHODS.has(m)))) {
     throw fail(`declares methods ${JSON.stringify(p.methods)}; expected a list of ${[...EXTRA_METHODS].join(', ')}`);
   }
