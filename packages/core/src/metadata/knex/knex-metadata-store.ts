@@ -33,6 +33,7 @@ export class KnexMetadataStore implements MetadataStore {
   readonly name: string;
   private readonly db: Knex;
   private readonly schema?: string;
+  private readonly pgConnection?: string | Knex.PgConnectionConfig;
 
   constructor(options: KnexMetadataOptions) {
     this.name = options.dialect;
@@ -57,6 +58,7 @@ export class KnexMetadataStore implements MetadataStore {
       });
     } else {
       this.schema = options.schema ?? 'public';
+      this.pgConnection = options.connection;
       this.db = knexFactory({
         client: 'pg', connection: options.connection, searchPath: [this.schema], log: QUIET,
         pool: { min: 0, max: options.pool?.max ?? 10 },
@@ -65,21 +67,43 @@ export class KnexMetadataStore implements MetadataStore {
   }
 
   async init(): Promise<void> {
-    await this.wrap('init', async () => {
-      if (this.schema) await this.db.raw('CREATE SCHEMA IF NOT EXISTS ??', [this.schema]).catch(ignoreConcurrentCreate);
-      // Replicas starting together race for the migrations; knex's lock makes all but one fail
-      // with "already locked" (or a duplicate table), and they retry until the winner is done.
-      const deadline = Date.now() + MIGRATION_RETRY_MS;
-      for (;;) {
-        try {
-          await this.db.migrate.latest({ migrationSource, tableName: 'cf_migrations', schemaName: this.schema });
-          return;
-        } catch (err) {
-          if (Date.now() > deadline || !isMigrationRace(err)) throw err;
-          await sleep(100 + Math.random() * 200);
-        }
+    await this.wrap('init', () => this.pgConnection === undefined ? this.migrate() : this.migrateAlone(this.pgConnection));
+  }
+
+  /**
+   * Runs the migrations while holding a PostgreSQL advisory lock of this schema, on a connection
+   * of its own (so even a pool of one cannot deadlock). knex's own lock is not enough: replicas
+   * starting together can each create the lock table's row, after which knex sees the table as
+   * locked forever.
+   */
+  private async migrateAlone(connection: string | Knex.PgConnectionConfig): Promise<void> {
+    const { default: pg } = await import('pg');
+    const client = new pg.Client(typeof connection === 'string' ? { connectionString: connection } : connection as object);
+    await client.connect();
+    const key = `cacheforge:migrations:${this.schema}`;
+    try {
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [key]);
+      await this.db.raw('CREATE SCHEMA IF NOT EXISTS ??', [this.schema ?? 'public']).catch(ignoreConcurrentCreate);
+      await this.migrate();
+    } finally {
+      // Ending the session releases the lock too; the explicit unlock just makes it prompt.
+      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]).catch(() => undefined);
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  private async migrate(): Promise<void> {
+    // A replica of an older version (without the advisory lock) may still hold knex's lock: wait for it.
+    const deadline = Date.now() + MIGRATION_RETRY_MS;
+    for (;;) {
+      try {
+        await this.db.migrate.latest({ migrationSource, tableName: 'cf_migrations', schemaName: this.schema });
+        return;
+      } catch (err) {
+        if (Date.now() > deadline || !isMigrationRace(err)) throw err;
+        await sleep(100 + Math.random() * 200);
       }
-    });
+    }
   }
 
   async getArtifact(id: ArtifactId): Promise<ArtifactRecord | undefined> {
@@ -158,12 +182,15 @@ function compareIds(a: ArtifactId, b: ArtifactId): number {
 
 function isMigrationRace(err: unknown): boolean {
   const { name, code, message } = err as { name?: string; code?: string; message?: string };
-  // MigrationLocked; unique_violation / duplicate_table from two replicas creating the lock table at once.
-  return name === 'MigrationLocked' || code === '23505' || code === '42P07' || /already locked/i.test(message ?? '');
+  // MigrationLocked; unique_violation / duplicate_table / duplicate_object (the table's row type)
+  // from two replicas creating the migrations or lock table at once.
+  return name === 'MigrationLocked' || code === '23505' || code === '42P07' || code === '42710' || /already locked/i.test(message ?? '');
 }
 
 function ignoreConcurrentCreate(err: unknown): void {
-  if ((err as { code?: string }).code !== '23505') throw err;
+  // unique_violation or duplicate_schema: another replica created it first.
+  const code = (err as { code?: string }).code;
+  if (code !== '23505' && code !== '42P06') throw err;
 }
 
 function sleep(ms: number): Promise<void> {
