@@ -25,13 +25,14 @@ describe('KnexMetadataStore on PostgreSQL', function () {
   describe('PostgreSQL specifics', () => {
     it('migrates once when several replicas start together, each in its configured schema', async function () {
       this.timeout(30_000);
-      const replicas = Array.from({ length: 4 }, () => new KnexMetadataStore({ dialect: 'postgres', connection: db.url, schema: 'cf_replicas', pool: { max: 2 } }));
+      // Eight at once, each with a pool of one: the migration lock must not need a second pooled connection.
+      const replicas = Array.from({ length: 8 }, () => new KnexMetadataStore({ dialect: 'postgres', connection: db.url, schema: 'cf_replicas', pool: { max: 1 } }));
       try {
         await Promise.all(replicas.map((r) => r.init()));
         await replicas[0]!.putArtifact({
           remote: 'r', key: 'k', variant: '', digest: 'a'.repeat(64), size: 1, headers: {}, class: 'immutable', fetchedAt: 1, checkedAt: 1,
         });
-        expect((await replicas[3]!.getArtifact({ remote: 'r', key: 'k', variant: '' }))?.digest).to.equal('a'.repeat(64));
+        expect((await replicas[7]!.getArtifact({ remote: 'r', key: 'k', variant: '' }))?.digest).to.equal('a'.repeat(64));
       } finally {
         await Promise.all(replicas.map((r) => r.close()));
       }
