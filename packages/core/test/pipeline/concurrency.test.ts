@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { FakeUpstream, generated, generatedSha256 } from '../support/fake-upstream.js';
 import { startCacheForge, type RunningCacheForge } from '../support/harness.js';
-import { hashGet } from '../support/http.js';
+import { expectCompleteBodies, hashGet } from '../support/http.js';
 import { waitFor } from '../support/wait.js';
 import { existsSync } from 'node:fs';
 
@@ -31,12 +31,7 @@ describe('pipeline: concurrent misses of one key', function () {
   it('32 clients of an uncached 50 MiB file cause exactly one upstream request and get identical bodies', async () => {
     const results = await Promise.all(Array.from({ length: 32 }, () => hashGet(`${cf.url}/files/big.tar.gz`)));
     expect(upstream.count('/big.tar.gz')).to.equal(1);
-    for (const r of results) {
-      expect(r.status).to.equal(200);
-      expect(r.complete).to.equal(true);
-      expect(r.size).to.equal(big.size);
-      expect(r.sha256).to.equal(bigSha);
-    }
+    expectCompleteBodies(results, { size: big.size, sha256: bigSha });
     const statuses = results.map((r) => r.headers['x-cache-status']);
     expect(statuses).to.include('MISS');
     // The object is now stored once, under its digest, with no temporary left behind.

@@ -8,7 +8,7 @@ import * as Minio from 'minio';
 import { S3Storage } from '../../src/storage/s3/s3-storage.js';
 import { spawnCacheForge, type CliProcess } from '../support/cli-process.js';
 import { FakeUpstream, generated, generatedSha256 } from '../support/fake-upstream.js';
-import { hashGet } from '../support/http.js';
+import { expectCompleteBodies, hashGet } from '../support/http.js';
 import {
   clearRedisPrefix, createPgDatabase, redisUnavailable, REDIS_URL, runId, skipMissing, startS3, type PgDatabase, type S3Endpoint,
 } from '../support/services.js';
@@ -92,12 +92,7 @@ describe('scale-out: two replicas on S3 + PostgreSQL + Redis', function () {
     const bigSha = generatedSha256(big);
     const results = await Promise.all(Array.from({ length: 32 }, (_, i) => hashGet(`${replicas[i % 2]!.url}/files/big.tar.gz`)));
     expect(upstream.count('/big.tar.gz')).to.equal(1);
-    for (const r of results) {
-      expect(r.status).to.equal(200);
-      expect(r.complete).to.equal(true);
-      expect(r.size).to.equal(big.size);
-      expect(r.sha256).to.equal(bigSha);
-    }
+    expectCompleteBodies(results, { size: big.size, sha256: bigSha });
     // Both replicas answered (one filled, the other waited for its commit and served from S3).
     const byReplica = [0, 1].map((n) => results.filter((_, i) => i % 2 === n).map((r) => r.headers['x-cache-status']));
     expect(byReplica.flat()).to.include('MISS');

@@ -1,3 +1,4 @@
+import { expect } from 'chai';
 import http from 'node:http';
 import { createHash } from 'node:crypto';
 
@@ -33,8 +34,19 @@ export function request(url: string, options: { method?: string; headers?: Recor
   });
 }
 
+export interface HashedResponse {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly sha256: string;
+  readonly size: number;
+  /** Whether the body ended cleanly (not cut short). */
+  readonly complete: boolean;
+  readonly firstByteAt?: number;
+  readonly endAt: number;
+}
+
 /** Streams a response into a sha256 without keeping it, noting when the first byte came. */
-export function hashGet(url: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; sha256: string; size: number; complete: boolean; firstByteAt?: number; endAt: number }> {
+export function hashGet(url: string): Promise<HashedResponse> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { agent: false }, (res) => {
       const hash = createHash('sha256');
@@ -47,6 +59,16 @@ export function hashGet(url: string): Promise<{ status: number; headers: http.In
     });
     req.on('error', reject);
   });
+}
+
+/** Asserts that every response is a complete 200 carrying exactly `expected` (size and sha256). */
+export function expectCompleteBodies(results: readonly HashedResponse[], expected: { size: number; sha256: string }): void {
+  for (const r of results) {
+    expect(r.status).to.equal(200);
+    expect(r.complete).to.equal(true);
+    expect(r.size).to.equal(expected.size);
+    expect(r.sha256).to.equal(expected.sha256);
+  }
 }
 
 export function sha256(data: Buffer): string {
