@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
 import {
   cfError, memoryEntity, RewrittenDocuments, type ArtifactRequest, type ArtifactResponse, type CachedRoute, type Entity, type FetchContext, type Handler,
   type MissDetails, type RemoteDefinition, type Route,
@@ -12,8 +11,6 @@ import type { NpmOptions } from './options.js';
 /** What npm asks for a full document, and pnpm/yarn for the abbreviated one (with a fallback). */
 const ACCEPT_FULL = 'application/json';
 const ACCEPT_ABBREVIATED = `${ABBREVIATED}; q=1.0, application/json; q=0.8, */*`;
-/** Tarballs up to this size are verified whole before a miss is answered (almost all of them). */
-const VERIFIED_MISS_BYTES = 16 * 1024 * 1024;
 /** The largest package document read whole (the biggest public ones are tens of MiB). */
 const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
 
@@ -91,16 +88,11 @@ export class NpmHandler implements Handler {
   private async tarball(req: ArtifactRequest, route: CachedRoute, name: string, file: string, ctx: FetchContext): Promise<ArtifactResponse> {
     const url = `${this.remote.upstream.href}${name}/-/${encodeURIComponent(file)}`;
     const abbreviated = req.headers.accept?.includes(ABBREVIATED) ?? false;
-    const response = await ctx.pipeline.serve(req, route, { url, headers: this.auth }, {
+    // A small miss reaches npm once verified (the core holds it), so a mismatch is a 502 naming it.
+    return ctx.pipeline.serve(req, route, { url, headers: this.auth }, {
       keepHeaders: ['content-type'],
       resolveMiss: () => this.tarballDetails(name, file, abbreviated, ctx),
     });
-    const arriving = response.entity;
-    if (response.cacheStatus !== 'MISS' || !arriving || arriving.bytes || arriving.size === undefined || arriving.size > VERIFIED_MISS_BYTES) return response;
-    // A tarball still arriving is answered once verified, so a mismatch reaches npm as a 502
-    // naming it rather than a reset connection (the core would never end the body cleanly either).
-    const bytes = await readAll(arriving, arriving.size, `${name}/-/${file}`);
-    return { ...response, entity: { ...arriving, size: bytes.length, bytes, open: async (range) => Readable.from([range ? bytes.subarray(range.start, range.end + 1) : bytes]) } };
   }
 
   private async tarballDetails(name: string, file: string, abbreviated: boolean, ctx: FetchContext): Promise<MissDetails> {

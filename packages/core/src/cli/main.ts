@@ -3,6 +3,7 @@ import { isCacheForgeError } from '../errors/errors.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../util/logger.js';
 import { createContainer } from '../container.js';
+import { installEscapeGuard } from './escape-guard.js';
 import { CacheForgeServer } from '../server/server.js';
 import { describeConfig } from './describe-config.js';
 import { CORE_VERSION } from '../version.js';
@@ -76,6 +77,7 @@ async function start(configPath: string | undefined, port: number | undefined): 
     const { config, plugins } = await loadConfig({ configPath, port, log: bootLog });
     const log = createLogger(config.log.level);
     server = new CacheForgeServer(createContainer(config, plugins, log));
+    installEscapeGuard(log, () => server.metrics.uncaughtErrors.inc());
     await server.start();
   } catch (err) {
     return reportStartupError(err);

@@ -82,12 +82,18 @@ export const upstreamSettings = z.strictObject({
   retries: z.number().int().min(0).max(10).optional(),
   /** Open sockets per upstream host. Default 64. */
   maxSockets: z.number().int().min(1).optional(),
+  /**
+   * A miss of at most this size is verified (length and digest) before its first byte is sent,
+   * so a bad download is a clean 502 rather than a body cut off at the end. Larger ones stream at
+   * once, their last byte held back until verified. Default 16MiB; 0 = always stream.
+   */
+  verifyBeforeSend: size.optional(),
 });
 
 export type UpstreamSettings = Required<z.output<typeof upstreamSettings>>;
 
 export const UPSTREAM_DEFAULTS: UpstreamSettings = {
-  connectTimeout: 10_000, responseTimeout: 30_000, idleTimeout: 60_000, retries: 2, maxSockets: 64,
+  connectTimeout: 10_000, responseTimeout: 30_000, idleTimeout: 60_000, retries: 2, maxSockets: 64, verifyBeforeSend: 16 * 1024 * 1024,
 };
 
 /** The name of a remote: the first path segment. `-` is reserved for our own endpoints. */

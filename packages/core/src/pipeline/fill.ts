@@ -86,6 +86,24 @@ export class Fill extends EventEmitter {
     return known !== undefined && this.flushed >= known ? Math.max(0, known - 1) : this.flushed;
   }
 
+  /**
+   * Resolves once the bytes are verified, or as soon as more than `limit` of them have arrived
+   * (a large body streams on unverified, its last byte held back); rejects when the fill fails
+   * first. A small body is thereby answered whole or with a clean error, never cut off.
+   */
+  verifiedOrPast(limit: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        if (this.state === 'failed') { reject(this.error); return true; }
+        if (this.state !== 'filling' || this.flushed > limit) { resolve(); return true; }
+        return false;
+      };
+      if (check()) return;
+      const onProgress = () => { if (check()) this.off('progress', onProgress); };
+      this.on('progress', onProgress);
+    });
+  }
+
   /** Opens positional reads over the bytes written so far. */
   openPartial(): Promise<PartialReader> {
     if (this.spool && this.state === 'committed' && this.expect.openCommitted) return this.expect.openCommitted(this.blob!.digest);

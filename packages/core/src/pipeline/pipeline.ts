@@ -9,7 +9,7 @@ import type { Storage } from '../storage/storage.js';
 import type { HotCache } from '../cache/cache.js';
 import type { RemotePolicy, Classification } from '../policy/policy.js';
 import type { UpstreamClient, UpstreamResponse } from '../upstream/client.js';
-import { redact } from '../upstream/client.js';
+import { discardBody, redact } from '../upstream/client.js';
 import { upstreamStatusError } from '../upstream/outcome.js';
 import { SingleFlight } from '../upstream/single-flight.js';
 import type { Metrics } from '../server/metrics.js';
@@ -78,7 +78,24 @@ export class RemotePipeline implements Pipeline {
       const status = fillStatus(resolved.fill);
       return this.respond({ kind: 'stored', entry: await resolved.recorded, status });
     }
-    return this.respond(resolved);
+    const cacheStatus = resolved.kind === 'fill' ? fillStatus(resolved.fill) : resolved.status;
+    if (resolved.kind === 'fill' && req.method === 'GET') await this.verifiedIfSmall(resolved.fill);
+    return this.respond(resolved, cacheStatus);
+  }
+
+  /**
+   * Holds a small miss until its bytes are verified, so a digest or length mismatch is a clean
+   * 502 even for clients that do not check Content-Length (pip with urllib3 1.26 takes a body cut
+   * one byte short as whole). A body larger than `verifyBeforeSend` streams at once.
+   */
+  private async verifiedIfSmall(fill: Fill): Promise<void> {
+    const limit = this.remote.client.verifyBeforeSend;
+    if (limit <= 0 || (fill.expect.size !== undefined && fill.expect.size > limit)) return;
+    try {
+      await fill.verifiedOrPast(limit);
+    } catch (err) {
+      throw withCacheStatus(isCacheForgeError(err) ? err : cfError('CF_ERR_UPSTREAM_UNAVAILABLE', String(err), { cause: err }), 'MISS');
+    }
   }
 
   async load(route: CachedRoute, upstream: UpstreamRequest, options: ServeOptions & { maxBytes?: number } = {}): Promise<LoadedDocument> {
@@ -110,7 +127,7 @@ export class RemotePipeline implements Pipeline {
     const url = toUrl(upstream.url);
     const response = await this.client.request({ url, method: req.method, headers: { ...forwarded, ...upstream.headers }, body: req.body });
     if (response.status >= 400) {
-      response.body.resume();
+      discardBody(response);
       throw upstreamStatusError(response.status, response.headers, `${req.method} ${redact(url)}`, this.remote.name);
     }
     return { status: response.status, cacheStatus: 'BYPASS', headers: relayHeaders(response.headers), body: req.method === 'HEAD' ? undefined : response.body };
@@ -129,7 +146,12 @@ export class RemotePipeline implements Pipeline {
     const key = flightKey(id);
     const { flights, access } = this.services;
     const running = flights.get(key);
-    if (running) return this.joined(await running);
+    if (running) {
+      const result = await running;
+      // A fill that already failed is over for a caller arriving now: it asks the upstream again.
+      if (result.kind !== 'fill' || result.fill.state !== 'failed') return this.joined(result);
+      flights.drop(key, running);
+    }
 
     let entry = await this.lookup(id, key);
     if (entry && !entry.body && entry.record.size > this.services.hot.maxObjectBytes && !await this.services.storage.stat(entry.record.digest)) {
@@ -264,7 +286,7 @@ export class RemotePipeline implements Pipeline {
       } catch (err) {
         return this.failed(err, id, stale);
       }
-      head.body.resume();
+      discardBody(head);
       if (head.status === 200 && head.headers[validator] === known) return this.refreshed(id, key, cls, stale);
       // Changed (or gone: the GET below forgets it); any other answer is a fault.
       if (head.status !== 200 && head.status !== 404 && head.status !== 410) {
@@ -278,11 +300,11 @@ export class RemotePipeline implements Pipeline {
       return this.failed(err, id, stale);
     }
     if (response.status === 304 && stale) {
-      response.body.resume();
+      discardBody(response);
       return this.refreshed(id, key, cls, stale);
     }
     if (response.status !== 200) {
-      response.body.resume();
+      discardBody(response);
       const error = upstreamStatusError(response.status, response.headers, where, this.remote.name);
       if (error.code === 'CF_ERR_UPSTREAM_NOT_FOUND') {
         if (this.policy.negativeTtl > 0) await this.services.cache.set(`neg:${key}`, Date.now(), this.policy.negativeTtl).catch(() => undefined);
@@ -317,7 +339,7 @@ export class RemotePipeline implements Pipeline {
     const lengthHeader = response.headers['content-length'];
     const size = lengthHeader !== undefined && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
     if (size !== undefined) {
-      try { this.policy.checkSize(size, id.key); } catch (err) { response.body.destroy(); throw err; }
+      try { this.policy.checkSize(size, id.key); } catch (err) { discardBody(response); throw err; }
     }
     const digest = options.digest ?? digestFromHeader(response.headers, options.digestHeader);
     const writer = await storage.writer();
@@ -371,7 +393,7 @@ export class RemotePipeline implements Pipeline {
     } catch (err) {
       return this.failed(err, id) as never;
     }
-    response.body.resume();
+    discardBody(response);
     if (response.status !== 200) {
       const error = upstreamStatusError(response.status, response.headers, `HEAD ${redact(url)}`, this.remote.name);
       if (error.code === 'CF_ERR_UPSTREAM_NOT_FOUND' && this.policy.negativeTtl > 0) {
@@ -386,7 +408,7 @@ export class RemotePipeline implements Pipeline {
     return { status: 200, cacheStatus: 'MISS', headers };
   }
 
-  private respond(resolved: Resolved): ArtifactResponse {
+  private respond(resolved: Resolved, fillCacheStatus?: CacheStatus): ArtifactResponse {
     if (resolved.kind === 'stored') {
       const { entry, status } = resolved;
       const record = entry.record;
@@ -416,7 +438,7 @@ export class RemotePipeline implements Pipeline {
       lastModified: meta.lastModified ? new Date(meta.lastModified) : undefined,
       open: (range) => fill.open(range),
     };
-    const cacheStatus = fillStatus(fill);
+    const cacheStatus = fillCacheStatus ?? fillStatus(fill);
     if (cacheStatus === 'HIT') resolved.recorded.then((entry) => this.services.access.record(entry.record, flightKey(entry.record)), () => undefined);
     return { status: 200, cacheStatus, headers: meta.headers, entity };
   }

@@ -25,6 +25,10 @@ export class Metrics implements UpstreamObserver {
     name: 'cacheforge_inflight_fetches', help: 'Upstream fills in progress, by remote.', labelNames: ['remote'] as const, registers: [this.registry],
   });
 
+  readonly uncaughtErrors = new Counter({
+    name: 'cacheforge_uncaught_errors_total', help: 'Errors that escaped a request and were stopped by the last line of defence (always a bug).', registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'cacheforge_' });
   }

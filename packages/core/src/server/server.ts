@@ -30,6 +30,11 @@ export class CacheForgeServer {
     this.config = container.resolve<CacheForgeConfig>(TOKENS.Config);
   }
 
+  /** The process's metrics (also served at `/-/metrics`). */
+  get metrics(): Metrics {
+    return this.container.resolve<Metrics>(TOKENS.Metrics);
+  }
+
   /** The address it listens on, once started. */
   get address(): AddressInfo {
     return this.server!.address() as AddressInfo;

@@ -87,7 +87,7 @@ export class UpstreamClient {
     const challenge = response.headers['www-authenticate'];
     // A body already sent cannot be sent again: the 401 goes back to the client as it is.
     if (response.status !== 401 || !challenge || call.body) return response;
-    response.body.resume();
+    discardBody(response);
     const fresh = await auth.challenge(call.url, challenge, this.authFetch);
     if (!fresh) return response;
     return this.attempt({ ...call, headers: { ...call.headers, ...fresh } });
@@ -132,12 +132,12 @@ export class UpstreamClient {
         const response = await this.once(call);
         this.observer?.onResponse(this.remote.name, response.status, Number(process.hrtime.bigint() - started) / 1e9);
         if (RETRYABLE_STATUS.has(response.status) && attempt < attempts) {
-          response.body.destroy();
+          discardBody(response);
           await sleep(backoff(attempt), undefined, { signal: call.signal });
           continue;
         }
         if (response.status >= 300 && response.status < 400 && response.status !== 304) {
-          response.body.destroy();
+          discardBody(response);
           const location = response.headers.location ?? '(none)';
           throw cfError('CF_ERR_UPSTREAM_REDIRECT', `upstream redirected ${call.url.href} to ${location}, a host remote ${this.remote.name} does not allow (add it to allowedHosts)`,
             { remote: this.remote.name, op: 'upstream.redirect', detail: { location } });
@@ -168,12 +168,16 @@ export class UpstreamClient {
         signal: call.signal,
         ...(call.body ? { body: call.body } : {}),
       });
-      const onError = (err: Error) => reject(err);
-      stream.once('error', onError);
+      // NOTE: the stream has an error listener from its creation to its end. A body error that
+      // finds no listener (a reset between the headers and the consumer attaching, or on a body
+      // that is only drained) is an uncaught 'error' event: it would end the process.
+      let settled = false;
+      stream.on('error', (err: Error) => { if (!settled) { settled = true; reject(err); } });
       stream.once('response', (response: PlainResponse) => {
-        stream.off('error', onError);
-        // NOTE: errors on the body after this point (a cut connection, a stall) are re-coded so
-        // the pipeline can tell a truncated upstream from a local fault.
+        settled = true;
+        // Errors on the body after this point (a cut connection, a stall) are re-coded so the
+        // pipeline can tell a truncated upstream from a local fault. The consumer hears them
+        // through its own listeners, or through `errored` when it attaches after the fact.
         const body = this.wrapBody(stream as unknown as Readable, call);
         resolve({ status: response.statusCode, headers: response.headers, url: new URL(response.url), body });
       });
@@ -204,6 +208,20 @@ export class UpstreamClient {
     }
     return cfError('CF_ERR_UPSTREAM_UNAVAILABLE', `${where} failed: ${e.code ?? ''} ${e.message ?? ''}`.trim(), context);
   }
+}
+
+/** Bodies up to this size are read to their end when unwanted, so the connection can be reused. */
+const DRAIN_MAX = 64 * 1024;
+
+/**
+ * Gets rid of a body nobody will read (an error status, a 304, a retried attempt, a HEAD): a small
+ * one is drained so its keep-alive connection goes back to the pool, anything larger or of unknown
+ * length is destroyed. Its errors are the client's own business (the body always has a listener).
+ */
+export function discardBody(response: UpstreamResponse): void {
+  const length = Number(response.headers['content-length'] ?? NaN);
+  if (Number.isFinite(length) && length <= DRAIN_MAX) response.body.resume();
+  else response.body.destroy();
 }
 
 function retryable(err: unknown): boolean {

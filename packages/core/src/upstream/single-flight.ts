@@ -24,6 +24,11 @@ export class SingleFlight<T> {
     return promise;
   }
 
+  /** Forgets `promise` as the run for `key` (it is over for new callers, e.g. its fill failed). */
+  drop(key: string, promise: Promise<T>): void {
+    if (this.running.get(key) === promise) this.running.delete(key);
+  }
+
   /** Runs under way. */
   get size(): number {
     return this.running.size;

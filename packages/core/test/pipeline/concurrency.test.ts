@@ -24,7 +24,8 @@ describe('pipeline: concurrent misses of one key', function () {
     upstream.set('/big.tar.gz', { body: big });
     // 4 MiB/s: the whole body takes ~2 s to send, long enough to see who got bytes when.
     upstream.set('/slow.tar.gz', { body: slow, rate: 4 * MiB });
-    cf = await startCacheForge({ remotes: { files: { type: 'generic', upstream: upstream.url } } });
+    // Streamed as they arrive (a small miss would be held until verified).
+    cf = await startCacheForge({ remotes: { files: { type: 'generic', upstream: upstream.url, client: { verifyBeforeSend: 0 } } } });
   });
   after(async () => { await cf.cleanup(); await upstream.stop(); });
 

@@ -17,7 +17,8 @@ async function startOnS3(s3: S3Endpoint, upstream: FakeUpstream, s3options: { pr
   const dataDir = await mkdtemp(path.join(tmpdir(), 'cf-s3-pipeline-'));
   return startCacheForge({
     storage: { s3: { ...s3.config(prefix), spool: path.join(dataDir, 'spool'), ...rest } },
-    remotes: { files: { type: 'generic', upstream: upstream.url } },
+    // Streamed as they arrive: clients follow the spool mid-fill.
+    remotes: { files: { type: 'generic', upstream: upstream.url, client: { verifyBeforeSend: 0 } } },
   }, { dataDir });
 }
 

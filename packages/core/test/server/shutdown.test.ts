@@ -11,7 +11,7 @@ describe('server: shutdown', function () {
   it('aborts a download that outlives shutdownTimeout: the client sees an error, nothing partial stays', async () => {
     const upstream = await new FakeUpstream().start();
     upstream.set('/slow.iso', { body: generated(8 * 1024 * 1024, 3), rate: 1024 * 1024 });
-    const cf = await startCacheForge({ server: { host: '127.0.0.1', port: 0, shutdownTimeout: '300ms' }, remotes: { files: { type: 'generic', upstream: upstream.url } } });
+    const cf = await startCacheForge({ server: { host: '127.0.0.1', port: 0, shutdownTimeout: '300ms' }, remotes: { files: { type: 'generic', upstream: upstream.url, client: { verifyBeforeSend: 0 } } } });
     try {
       const download = hashGet(`${cf.url}/files/slow.iso`);
       await new Promise((r) => setTimeout(r, 500));
