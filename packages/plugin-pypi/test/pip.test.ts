@@ -111,12 +111,16 @@ describe('plugin-pypi: real pip through Cache Forge against a local PyPI (index 
   it('a file whose bytes differ from the sha256 of its index page is never stored nor served whole', async () => {
     const r = await pip(['install', '--index-url', index, '--target', path.join(work, 'site-broken'), 'cf-broken']);
     expect(r.code).to.not.equal(0);
+    // pip hears a clean 502 for a small file, not a body cut one byte short that it would take
+    // as whole (urllib3 1.26 does not check Content-Length) and then call a hash mismatch.
+    expect(r.stderr).to.match(/502/);
+    expect(r.stderr).to.not.contain('DO NOT MATCH THE HASHES');
     const broken = fixture.file('cf_broken-1.0-py3-none-any.whl');
     const url = `${cf.url}/pypi/files/cf-broken/${fixture.filePath(broken)}`;
     const before = fixture.count('files', (q) => q.path.endsWith(broken.filename));
     for (let i = 0; i < 2; i++) {
       const got = await request(url).catch((err: Error) => ({ status: 0, complete: false, body: Buffer.alloc(0), error: err }));
-      expect(got.status === 502 || !got.complete, `attempt ${i + 1}: a clean 200`).to.equal(true);
+      expect(got.status, `attempt ${i + 1}`).to.equal(502);
       expect(got.body.equals(broken.bytes)).to.equal(false);
     }
     // Nothing was stored: each attempt asked the file host again.

@@ -24,9 +24,15 @@ describe('plugin-pypi: upstream faults and configuration errors', function () {
     index.set('/simple/garbled/', { body: Buffer.from('{"meta": {"api-version": "1.0"}, "files": ['), headers: { 'content-type': 'application/vnd.pypi.simple.v1+json' } });
     files.set('/packages/demo-1.0-py3-none-any.whl', { body: wheel, cutAfter: 10 });
     files.set('/packages/nohash-1.0.tar.gz', { body: Buffer.from('an sdist the index gives no hash for') });
+    // A page whose hash does not match its file: what a tampered or half-synced mirror serves.
+    index.set('/simple/tampered/', { body: page(`${files.url}packages/tampered-1.0-py3-none-any.whl`), headers: { 'content-type': 'text/html' } });
+    files.set('/packages/tampered-1.0-py3-none-any.whl', { body: Buffer.from('PK\u0003\u0004 other bytes than the page promised') });
     cf = await startCacheForge({
       plugins: ['@cacheforge/plugin-pypi'],
-      remotes: { pypi: { type: 'pypi', upstream: index.url, files: files.url, client: { retries: 0 } } },
+      remotes: {
+        pypi: { type: 'pypi', upstream: index.url, files: files.url, client: { retries: 0 } },
+        streaming: { type: 'pypi', upstream: index.url, files: files.url, client: { retries: 0, verifyBeforeSend: 0 } },
+      },
     });
   });
   after(async () => { await cf.cleanup(); await index.stop(); await files.stop(); });
@@ -55,6 +61,18 @@ describe('plugin-pypi: upstream faults and configuration errors', function () {
     const ok = await request(url);
     expect(ok.status).to.equal(200);
     expect(ok.body.equals(wheel)).to.equal(true);
+  });
+
+  it('a small file whose bytes differ from the page\'s hash is a clean 502 before any byte (pip does not check lengths)', async () => {
+    const r = await request(`${cf.url}/pypi/files/tampered/packages/tampered-1.0-py3-none-any.whl`);
+    expect(r.status).to.equal(502);
+    expect(r.complete).to.equal(true);
+    expect(codeOf(r.body).code).to.equal('CF_ERR_UPSTREAM_DIGEST_MISMATCH');
+    expect(codeOf(r.body).message).to.contain('tampered-1.0-py3-none-any.whl');
+    // With verification before the first byte turned off, the same file streams and is cut at its last byte.
+    const streamed = await request(`${cf.url}/streaming/files/tampered/packages/tampered-1.0-py3-none-any.whl`);
+    expect(streamed.status).to.equal(200);
+    expect(streamed.complete).to.equal(false);
   });
 
   it('a file the index gives no hash for is served with its length checked', async () => {
