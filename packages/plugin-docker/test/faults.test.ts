@@ -25,7 +25,7 @@ describeFaultMatrix({
     upstream.set(manifestPath, { body: manifest, headers: { 'content-type': OCI_MANIFEST, 'docker-content-digest': sha256(manifest) } });
     return [
       { path: `/v2/dock/${id}/blobs/${sha256(blob)}`, body: blob, faulty: [blobPath] },
-      { path: `/v2/dock/${id}/manifests/latest`, body: manifest, headers: { accept: OCI_MANIFEST }, faulty: [manifestPath] },
+      { path: `/v2/dock/${id}/manifests/latest`, body: manifest, headers: { accept: OCI_MANIFEST }, faulty: [manifestPath], mutable: true },
     ];
   },
 });

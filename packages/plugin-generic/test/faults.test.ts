@@ -14,7 +14,7 @@ describeFaultMatrix({
     return ['release.tar.gz', 'SHA256SUMS'].map((name) => {
       const body = bytesFor(`${id}/${name}`, size);
       upstream.set(`/${id}/${name}`, { body });
-      return { path: `/files/${id}/${name}`, body, faulty: [`/${id}/${name}`] };
+      return { path: `/files/${id}/${name}`, body, faulty: [`/${id}/${name}`], mutable: name === 'SHA256SUMS' };
     });
   },
 });

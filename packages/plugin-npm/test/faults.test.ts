@@ -33,7 +33,7 @@ describeFaultMatrix({
     return [
       { path: `/npm/${tarballName}/-/${tarballName}-1.0.0.tgz`, body: tarball, faulty: [`/${tarballName}/-/${tarballName}-1.0.0.tgz`] },
       {
-        path: `/npm/${docName}`, body: doc, headers: { accept: 'application/json' }, faulty: [`/${docName}`],
+        path: `/npm/${docName}`, body: doc, headers: { accept: 'application/json' }, faulty: [`/${docName}`], mutable: true,
         // The document comes back with its tarball URLs pointing here: whole means every field is.
         check(received) {
           let parsed: { readme?: string; versions?: Record<string, { dist?: { tarball?: string } }> };

@@ -30,7 +30,7 @@ describeFaultMatrix({
     return [
       { path: `/pypi/files/${project}/packages/${project}-1.0-py3-none-any.whl`, body: wheel, faulty: [`/packages/${project}-1.0-py3-none-any.whl`] },
       {
-        path: `/pypi/simple/${listed}/`, body: listedPage, headers: { accept: 'text/html' }, faulty: [`/simple/${listed}/`],
+        path: `/pypi/simple/${listed}/`, body: listedPage, headers: { accept: 'text/html' }, faulty: [`/simple/${listed}/`], mutable: true,
         // The page comes back with its links pointing here: whole means the padding and the link are all there.
         check(received) {
           const text = received.toString();

@@ -43,7 +43,11 @@ export interface PipelineServices {
 /** The state of a key once the pipeline has done what it must: a stored copy, or a fill under way. */
 export type Resolved =
   | { readonly kind: 'stored'; readonly entry: HotEntry; readonly status: CacheStatus }
-  | { readonly kind: 'fill'; readonly fill: Fill; readonly meta: UpstreamMeta; readonly recorded: Promise<HotEntry> };
+  | {
+    readonly kind: 'fill'; readonly fill: Fill; readonly meta: UpstreamMeta; readonly recorded: Promise<HotEntry>;
+    /** The copy this fill is replacing (a revalidation that got a new body): served if the fill fails in time. */
+    readonly stale?: HotEntry;
+  };
 
 /** What is kept of the upstream response that filled an object. */
 interface UpstreamMeta {
@@ -79,7 +83,15 @@ export class RemotePipeline implements Pipeline {
       return this.respond({ kind: 'stored', entry: await resolved.recorded, status });
     }
     const cacheStatus = resolved.kind === 'fill' ? fillStatus(resolved.fill) : resolved.status;
-    if (resolved.kind === 'fill' && req.method === 'GET') await this.verifiedIfSmall(resolved.fill);
+    if (resolved.kind === 'fill' && req.method === 'GET') {
+      try {
+        await this.verifiedIfSmall(resolved.fill);
+      } catch (err) {
+        // A new version whose download broke: the copy it was to replace is still good.
+        if (!resolved.stale) throw err;
+        return this.respond(this.failed(err, id, resolved.stale));
+      }
+    }
     return this.respond(resolved, cacheStatus);
   }
 
@@ -103,8 +115,18 @@ export class RemotePipeline implements Pipeline {
     const cls = this.policy.classify(route.key, route.class, route.ttl);
     const resolved = await this.resolve(this.idOf(route), cls, upstream, options, 'GET');
     if (resolved === 'head-miss') throw new Error('unreachable');
-    const status = resolved.kind === 'stored' ? resolved.status : fillStatus(resolved.fill);
-    const entry = resolved.kind === 'stored' ? resolved.entry : await resolved.recorded;
+    let status = resolved.kind === 'stored' ? resolved.status : fillStatus(resolved.fill);
+    let entry: HotEntry;
+    if (resolved.kind === 'stored') entry = resolved.entry;
+    else {
+      try {
+        entry = await resolved.recorded;
+      } catch (err) {
+        if (!resolved.stale) throw err;
+        const fallback = this.failed(err, this.idOf(route), resolved.stale) as Extract<Resolved, { kind: 'stored' }>;
+        entry = fallback.entry; status = fallback.status;
+      }
+    }
     const max = options.maxBytes ?? 64 * 1024 * 1024;
     if (entry.record.size > max) {
       throw cfError('CF_ERR_POLICY_TOO_LARGE', `${route.key} is ${entry.record.size} bytes, more than the ${max} a document may have`, { remote: this.remote.name, path: route.key });
@@ -313,7 +335,7 @@ export class RemotePipeline implements Pipeline {
       }
       return this.failed(error, id, stale);
     }
-    return this.startFill(id, key, cls, response, options, where);
+    return this.startFill(id, key, cls, response, options, where, stale);
   }
 
   /** The upstream confirmed the stale copy: it is fresh again for a TTL, here and on other replicas. */
@@ -334,7 +356,8 @@ export class RemotePipeline implements Pipeline {
     throw withCacheStatus(coded, 'MISS');
   }
 
-  private async startFill(id: ArtifactId, key: string, cls: Classification, response: UpstreamResponse, options: ServeOptions, where: string): Promise<Resolved> {
+  private async startFill(id: ArtifactId, key: string, cls: Classification, response: UpstreamResponse, options: ServeOptions, where: string,
+    stale?: HotEntry): Promise<Resolved> {
     const { storage, spool, hot, metrics, fills, log } = this.services;
     const lengthHeader = response.headers['content-length'];
     const size = lengthHeader !== undefined && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
@@ -372,7 +395,7 @@ export class RemotePipeline implements Pipeline {
       metrics.bytesFetched.inc({ remote: id.remote }, fill.flushed);
     });
     fills.set(fill, settled);
-    return { kind: 'fill', fill, meta, recorded };
+    return { kind: 'fill', fill, meta, recorded, stale };
   }
 
   /** Records a stored object under a second, content-named key (see `ServeOptions.alias`). */

@@ -33,6 +33,8 @@ export interface FaultTarget {
   readonly headers?: Record<string, string>;
   /** Upstream paths that misbehave in this case (the rest of what the format fetches is healthy). */
   readonly faulty: readonly string[];
+  /** A mutable document: once stored, a faulty upstream must be answered with the stored copy. */
+  readonly mutable?: boolean;
 }
 
 /** What a format tells the matrix. */
@@ -102,7 +104,7 @@ export function describeFaultMatrix(format: FaultFormat, options: MatrixOptions 
         // One retry, and attempts short enough that a stalled upstream costs a second, not a minute.
         upstream: { retries: 1, connectTimeout: '2s', responseTimeout: '1s', idleTimeout: '1s' },
         plugins: format.plugins,
-        remotes: withoutNegativeCache(format.remotes(upstream.url)),
+        remotes: forFaults(format.remotes(upstream.url)),
       }));
       cli = await spawnCacheForge(file);
     });
@@ -120,8 +122,15 @@ export function describeFaultMatrix(format: FaultFormat, options: MatrixOptions 
         const client = async () => {
           for (let i = next++; i < iterations; i = next++) {
             const target = targets[i % targets.length]!;
-            const r = await get(cli.url + target.path, target.headers, agent);
-            const label = `${fault.mode} ${fault.status} ${fault.size}B ${target.path}`;
+            // Mostly whole GETs; some HEADs and ranges, which take other paths through the pipeline.
+            const variant = i % 10 === 9 ? 'HEAD' : i % 10 === 8 ? 'RANGE' : 'GET';
+            const r = await get(cli.url + target.path, variant === 'RANGE' ? { ...target.headers, range: 'bytes=0-4' } : target.headers, agent, variant === 'HEAD' ? 'HEAD' : 'GET');
+            const label = `${fault.mode} ${fault.status} ${fault.size}B ${variant} ${target.path}`;
+            if (variant !== 'GET') {
+              if (r.status === 0) problems.push(`${label}: no response (${r.error?.message})`);
+              if (variant === 'RANGE' && r.status === 206 && r.complete && !target.check && !r.body.equals(target.body.subarray(0, 5))) problems.push(`${label}: a clean 206 carried the wrong bytes`);
+              continue;
+            }
             const wrong = r.status === 200 && r.complete ? whatIsWrong(target, r.body) : undefined;
             if (wrong) problems.push(`${label}: a clean 200 (${r.headers['x-cache-status']}) ${wrong}`);
             if (r.headers['x-cache-status'] === 'HIT' && !r.complete) problems.push(`${label}: a HIT broke off after ${r.body.length} bytes`);
@@ -152,6 +161,7 @@ export function describeFaultMatrix(format: FaultFormat, options: MatrixOptions 
     });
 
     it('once the upstream heals, every artifact is served whole', async () => {
+      const faults = new Map(upstream.faults);
       upstream.faults.clear();
       const wrong: string[] = [];
       const queue = planned.flatMap((p) => p.targets);
@@ -163,6 +173,27 @@ export function describeFaultMatrix(format: FaultFormat, options: MatrixOptions 
       }));
       expect(wrong.slice(0, 20)).to.deep.equal([]);
       expect(cli.child.exitCode).to.equal(null);
+      for (const [p, fault] of faults) upstream.faults.set(p, fault);
+    });
+
+    it('with documents stored, the same faults on revalidation are answered from the stored copy (STALE)', async () => {
+      const wrong: string[] = [];
+      const queue = planned.flatMap((p) => p.targets.filter((t) => t.mutable).map((t) => ({ fault: p.fault, target: t })));
+      await Promise.all(Array.from({ length: 16 }, async () => {
+        for (let c = queue.shift(); c; c = queue.shift()) {
+          const { fault, target } = c;
+          const r = await get(cli.url + target.path, target.headers);
+          // A 404 whose head arrived is the upstream saying the document is gone: it is forgotten.
+          if (r.status === 404 && fault.status === 404) continue;
+          if (r.status !== 200 || !r.complete || whatIsWrong(target, r.body)) {
+            wrong.push(`${fault.mode} ${fault.status} ${target.path}: ${r.status} ${r.headers['x-cache-status']} ${r.body.length}/${target.body.length} bytes`);
+          }
+        }
+      }));
+      expect(wrong.slice(0, 20)).to.deep.equal([]);
+      expect(cli.child.exitCode).to.equal(null);
+      const tmp = path.join(dir, 'blobs', 'tmp');
+      await waitFor('the storage temp folder to be empty', async () => (await readdir(tmp)).length === 0, 10_000);
     });
   });
 }
@@ -174,21 +205,22 @@ function whatIsWrong(target: FaultTarget, received: Buffer): string | undefined 
 
 /**
  * The matrix's 404s would be remembered past the heal, correctly (a 404 is one even when its body
- * breaks off); the heal must see the upstream again.
+ * breaks off): the heal must see the upstream again. Documents are revalidated on every request,
+ * so every request for a stored one meets the upstream's faults.
  */
-function withoutNegativeCache(remotes: Record<string, unknown>): Record<string, unknown> {
+function forFaults(remotes: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(remotes).map(([name, remote]) => {
     const r = remote as { ttl?: Record<string, unknown> };
-    return [name, { ...r, ttl: { ...r.ttl, negative: 0 } }];
+    return [name, { ...r, ttl: { ...r.ttl, negative: 0, mutable: 0 } }];
   }));
 }
 
 interface Got { status: number; headers: http.IncomingHttpHeaders; body: Buffer; complete: boolean; error?: Error }
 
 /** A GET that never rejects: a broken connection is an answer too. */
-function get(url: string, headers: Record<string, string> = {}, agent?: http.Agent): Promise<Got> {
+function get(url: string, headers: Record<string, string> = {}, agent?: http.Agent, method = 'GET'): Promise<Got> {
   return new Promise((resolve) => {
-    const req = http.get(url, { headers, agent: agent ?? false }, (res) => {
+    const req = http.request(url, { method, headers, agent: agent ?? false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks), complete: res.complete }));
@@ -196,5 +228,6 @@ function get(url: string, headers: Record<string, string> = {}, agent?: http.Age
       res.on('aborted', () => undefined);
     });
     req.on('error', (error) => resolve({ status: 0, headers: {}, body: Buffer.alloc(0), complete: false, error }));
+    req.end();
   });
 }
