@@ -8,7 +8,7 @@ import { UPSTREAM_DEFAULTS } from '../../core/src/config/schema.js';
 
 const remote: RemoteConfig = {
   name: 'apache', type: 'generic', upstream: new URL('https://archive.example/dist/'), ttl: {}, maxSize: 0,
-  allowedHosts: [], headers: {}, client: UPSTREAM_DEFAULTS, options: {},
+  allowedHosts: [], headers: {}, offline: false, client: UPSTREAM_DEFAULTS, options: {},
 };
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, fatal() {}, child() { return silent; }, level: 'silent' } as never;
 

@@ -55,6 +55,8 @@ describe('plugin-npm: real npm, pnpm and yarn through the proxy', function () {
   let cf: RunningCacheForge;
   let port: number;
   const installed = new Set<string>();
+  /** Seconds npm took to install the project without a lockfile, online (cold cache). */
+  let npmOnlineSeconds: number | undefined;
 
   const startProxy = async (remote: Record<string, unknown>, dataDir?: string) => startCacheForge({
     server: { host: '127.0.0.1', port: port ?? 0, shutdownTimeout: '2s' },
@@ -90,7 +92,9 @@ describe('plugin-npm: real npm, pnpm and yarn through the proxy', function () {
       const env = cleanClientEnv(path.join(dir, '.home'));
       const registry = `${cf.url}/npm/`;
       const [command, args] = client.install(registry, dir, env, false);
+      const started = Date.now();
       const run = await runClient(command, args, { cwd: dir, env });
+      if (client.name === 'npm') npmOnlineSeconds = (Date.now() - started) / 1000;
       expect(run.code, run.output).to.equal(0);
       for (const pkg of INSTALLED) {
         expect(existsSync(path.join(dir, 'node_modules', pkg, 'package.json')) || existsSync(path.join(dir, 'node_modules/.pnpm/node_modules', pkg, 'package.json')), `${pkg}\n${run.output}`).to.equal(true);
@@ -127,8 +131,9 @@ describe('plugin-npm: real npm, pnpm and yarn through the proxy', function () {
       if (installed.size === 0) this.skip();
       const dataDir = cf.dataDir;
       await cf.stop();
-      // Documents are revalidated on every request (TTL 0), so each one is served STALE.
-      cf = await startProxy({ upstream: `http://127.0.0.1:${await closedPort()}/`, ttl: { mutable: 0 }, client: { retries: 0 } }, dataDir);
+      // Documents are revalidated on every request (TTL 0), so each one is served STALE. The
+      // default retries apply: the upstream must be marked down, not retried per document.
+      cf = await startProxy({ upstream: `http://127.0.0.1:${await closedPort()}/`, ttl: { mutable: 0 } }, dataDir);
     });
 
     for (const client of CLIENTS) {
@@ -153,11 +158,23 @@ describe('plugin-npm: real npm, pnpm and yarn through the proxy', function () {
       writeFileSync(path.join(dir, 'package.json'), JSON.stringify(PROJECT, null, 2));
       const env = cleanClientEnv(path.join(dir, '.home'));
       const [command, args] = CLIENTS[0]!.install(`${cf.url}/npm/`, dir, env, false);
+      const started = Date.now();
       const run = await runClient(command, args, { cwd: dir, env });
+      const offlineSeconds = (Date.now() - started) / 1000;
       expect(run.code, run.output).to.equal(0);
       expect(existsSync(path.join(dir, 'node_modules/@tsconfig/node20/package.json'))).to.equal(true);
       const res = await fetch(`${cf.url}/npm/debug`, { headers: { accept: 'application/json' } });
       expect(res.headers.get('x-cache-status')).to.equal('STALE');
+      // The closed port was tried until it was marked down (3 failures), then only by a probe after
+      // a pause: not once per document served STALE, each with its retries, as before.
+      const metrics = await (await fetch(`${cf.url}/-/metrics`)).text();
+      const sum = (re: RegExp) => [...metrics.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
+      const failures = sum(/^cacheforge_upstream_errors_total\{remote="npm"[^}]*\} (\d+)/gm);
+      const stale = sum(/^cacheforge_requests_total\{remote="npm",cache="STALE"[^}]*\} (\d+)/gm);
+      console.log(`      npm install without a lockfile: ${npmOnlineSeconds?.toFixed(1)} s online (cold), ${offlineSeconds.toFixed(1)} s with the upstream down; ${failures} upstream failures for ${stale} STALE answers`);
+      expect(stale).to.be.greaterThan(5);
+      expect(failures).to.be.at.most(4);
+      expect(metrics).to.match(/^cacheforge_upstream_up\{remote="npm",host="127\.0\.0\.1:\d+"\} 0$/m);
     });
   });
 });

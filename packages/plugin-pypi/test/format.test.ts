@@ -65,7 +65,7 @@ describe('plugin-pypi: the format', () => {
 
   it('classes files and metadata as immutable, pages and the JSON API as mutable', () => {
     const remote: RemoteConfig = {
-      name: 'pypi', type: 'pypi', upstream: new URL('https://pypi.org/'), ttl: {}, maxSize: 0, allowedHosts: [], headers: {}, client: UPSTREAM_DEFAULTS, options: {},
+      name: 'pypi', type: 'pypi', upstream: new URL('https://pypi.org/'), ttl: {}, maxSize: 0, allowedHosts: [], headers: {}, offline: false, client: UPSTREAM_DEFAULTS, options: {},
     };
     const policy = new RemotePolicy(remote, plugin.classes);
     expect(policy.classify('files/wheel/packages/a/b/c/wheel-0.38.4-py3-none-any.whl').class).to.equal('immutable');

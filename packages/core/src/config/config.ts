@@ -16,6 +16,8 @@ export interface RemoteConfig {
   readonly allowedHosts: readonly string[];
   readonly headers: Readonly<Record<string, string>>;
   readonly client: UpstreamSettings;
+  /** Serve only what is stored; the upstream is never asked. */
+  readonly offline: boolean;
   /** The plugin's own options, validated by its schema. */
   readonly options: Readonly<Record<string, unknown>>;
 }

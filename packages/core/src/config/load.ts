@@ -138,7 +138,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
       continue;
     }
     const data = result.data as RemoteBaseConfig & Record<string, unknown>;
-    remotes[name] = toRemoteConfig(name, { ...data, upstream: (data.upstream ?? upstream)! }, core?.upstream, pluginOptions);
+    remotes[name] = toRemoteConfig(name, { ...data, upstream: (data.upstream ?? upstream)! }, core?.upstream, pluginOptions, core?.server.offline ?? false);
   }
   problems.push(...crossRemoteProblems(plugins, remotes));
 
@@ -160,14 +160,15 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
 const silentLog = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, fatal() {}, child() { return silentLog; }, level: 'silent' } as unknown as Logger;
 
 function toRemoteConfig(name: string, data: RemoteBaseConfig & Record<string, unknown> & { upstream: URL }, defaults: Record<string, unknown> | undefined,
-  pluginOptions: Record<string, unknown> | undefined): RemoteConfig {
-  const { type, upstream, include, exclude, immutable, mutable, ttl, maxSize, allowedHosts, headers, client, ...rest } = data;
+  pluginOptions: Record<string, unknown> | undefined, serverOffline: boolean): RemoteConfig {
+  const { type, upstream, include, exclude, immutable, mutable, ttl, maxSize, allowedHosts, headers, client, offline, ...rest } = data;
   const options = pluginOptions ?? rest;
   return {
     name, type, upstream, include, exclude, immutable, mutable,
     ttl: ttl ?? {}, maxSize: maxSize ?? 0, allowedHosts: allowedHosts ?? [],
     headers: Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
     client: { ...UPSTREAM_DEFAULTS, ...stripUndefined(defaults ?? {}), ...stripUndefined(client ?? {}) },
+    offline: offline ?? serverOffline,
     options,
   };
 }

@@ -88,12 +88,18 @@ export const upstreamSettings = z.strictObject({
    * once, their last byte held back until verified. Default 16MiB; 0 = always stream.
    */
   verifyBeforeSend: size.optional(),
+  /**
+   * Failed requests in a row (connect failures, timeouts) after which an upstream host is marked
+   * down: requests are then answered from storage at once, and one probe at a time goes out after
+   * a pause that doubles from 1s to 60s. Default 3; 0 = never marked down.
+   */
+  downAfter: z.number().int().min(0).optional(),
 });
 
 export type UpstreamSettings = Required<z.output<typeof upstreamSettings>>;
 
 export const UPSTREAM_DEFAULTS: UpstreamSettings = {
-  connectTimeout: 10_000, responseTimeout: 30_000, idleTimeout: 60_000, retries: 2, maxSockets: 64, verifyBeforeSend: 16 * 1024 * 1024,
+  connectTimeout: 10_000, responseTimeout: 30_000, idleTimeout: 60_000, retries: 2, maxSockets: 64, verifyBeforeSend: 16 * 1024 * 1024, downAfter: 3,
 };
 
 /** The name of a remote: the first path segment. `-` is reserved for our own endpoints. */
@@ -130,6 +136,8 @@ export const remoteBaseShape = {
   headers: z.record(z.string(), z.string()).optional(),
   /** Overrides of the top-level `upstream` settings for this remote. */
   client: upstreamSettings.optional(),
+  /** Serve only what is stored, never asking the upstream. Default: `server.offline`. */
+  offline: z.boolean().optional(),
 } as const;
 
 const remoteBase = z.strictObject(remoteBaseShape);
@@ -224,6 +232,8 @@ export const serverSchema = z.strictObject({
   trustProxy: z.boolean().default(false),
   /** How long in-flight downloads get to finish on SIGTERM before they are aborted. Default 30s; 0 = abort at once. */
   shutdownTimeout: timerDuration.default(30_000),
+  /** Every remote serves only what is stored (a remote's own `offline` overrides it). Default false. */
+  offline: z.boolean().default(false),
 });
 
 export const coreSchema = z.strictObject({

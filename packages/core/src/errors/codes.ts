@@ -43,6 +43,8 @@ export const ERROR_CODES = {
   CF_ERR_UPSTREAM_NOT_FOUND: { status: 404, title: 'not found upstream', expose: true, level: 'debug' },
   CF_ERR_UPSTREAM_UNAVAILABLE: { status: 502, title: 'upstream unavailable', expose: true, level: 'warn' },
   CF_ERR_UPSTREAM_TIMEOUT: { status: 504, title: 'upstream timed out', expose: true, level: 'warn' },
+  CF_ERR_UPSTREAM_DOWN: { status: 502, title: 'upstream is down; only stored copies are served', expose: true, level: 'info' },
+  CF_ERR_UPSTREAM_OFFLINE: { status: 504, title: 'remote is offline; only stored copies are served', expose: true, level: 'info' },
   CF_ERR_UPSTREAM_RATE_LIMITED: { status: 429, title: 'upstream rate limit', expose: true, level: 'warn' },
   CF_ERR_UPSTREAM_DENIED: { status: 502, title: 'upstream refused the request', expose: true, level: 'warn' },
   CF_ERR_UPSTREAM_REDIRECT: { status: 502, title: 'upstream redirected to a host this remote does not allow', expose: true, level: 'warn' },

@@ -351,7 +351,9 @@ export class RemotePipeline implements Pipeline {
   /** An upstream failure: the stale copy when there is one (marked), else the error. */
   private failed(err: unknown, id: ArtifactId, stale?: HotEntry): Resolved {
     const coded = isCacheForgeError(err) ? err : cfError('CF_ERR_UPSTREAM_UNAVAILABLE', String(err), { cause: err });
-    this.services.log.warn({ remote: id.remote, path: id.key, code: coded.code, reason: coded.message, servedStale: !!stale }, 'upstream fault');
+    // A known outage (marked down, or offline by config) is no news on every request.
+    const level = coded.code === 'CF_ERR_UPSTREAM_DOWN' || coded.code === 'CF_ERR_UPSTREAM_OFFLINE' ? 'debug' : 'warn';
+    this.services.log[level]({ remote: id.remote, path: id.key, code: coded.code, reason: coded.message, servedStale: !!stale }, 'upstream fault');
     if (stale && coded.code !== 'CF_ERR_UPSTREAM_REDIRECT') return { kind: 'stored', entry: stale, status: 'STALE' };
     throw withCacheStatus(coded, 'MISS');
   }

@@ -13,6 +13,7 @@ import { remoteDispatcher } from './dispatch.js';
 import { pluginMounts } from './mounts.js';
 import type { Metrics } from './metrics.js';
 import { CORE_VERSION } from '../version.js';
+import type { UpstreamState } from '../upstream/health.js';
 
 /** What the HTTP app needs from the rest of the process. */
 export interface AppServices {
@@ -24,6 +25,8 @@ export interface AppServices {
   readonly cache: HotCache;
   readonly registry: RemoteRegistry;
   readonly isShuttingDown: () => boolean;
+  /** The reachability of every upstream host contacted so far. */
+  readonly upstreams: () => UpstreamState[];
 }
 
 /**
@@ -55,7 +58,13 @@ export function createApp(services: AppServices): Koa {
     // a lost Redis must not take every replica out of its load balancer at once.
     const ready = checks.every((c) => c.ok || c.name === 'cache') && !services.isShuttingDown();
     ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? 'ready' : 'not ready', shuttingDown: services.isShuttingDown(), checks: Object.fromEntries(checks.map((c) => [c.name, c.ok ? 'ok' : c.error])) };
+    // Upstreams are shown, never counted: a replica that serves what it stores is of use while
+    // Docker Hub is down, and every replica would otherwise leave the balancer at once.
+    const upstreams = services.upstreams();
+    ctx.body = {
+      status: ready ? 'ready' : 'not ready', shuttingDown: services.isShuttingDown(), checks: Object.fromEntries(checks.map((c) => [c.name, c.ok ? 'ok' : c.error])),
+      upstreams, upstreamsDown: upstreams.filter((u) => !u.up).map((u) => `${u.remote} (${u.host})`),
+    };
   });
   own.get('/metrics', async (ctx) => {
     ctx.type = metrics.registry.contentType;

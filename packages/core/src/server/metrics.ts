@@ -25,6 +25,9 @@ export class Metrics implements UpstreamObserver {
     name: 'cacheforge_inflight_fetches', help: 'Upstream fills in progress, by remote.', labelNames: ['remote'] as const, registers: [this.registry],
   });
 
+  readonly upstreamUp = new Gauge({
+    name: 'cacheforge_upstream_up', help: 'Whether an upstream host is reachable (0 while marked down), by remote and host.', labelNames: ['remote', 'host'] as const, registers: [this.registry],
+  });
   readonly uncaughtErrors = new Counter({
     name: 'cacheforge_uncaught_errors_total', help: 'Errors that escaped a request and were stopped by the last line of defence (always a bug).', registers: [this.registry],
   });
@@ -39,5 +42,9 @@ export class Metrics implements UpstreamObserver {
 
   onError(remote: string, reason: string): void {
     this.upstreamErrors.inc({ remote, reason });
+  }
+
+  onHealth(remote: string, host: string, up: boolean): void {
+    this.upstreamUp.set({ remote, host }, up ? 1 : 0);
   }
 }

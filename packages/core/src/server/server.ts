@@ -51,6 +51,7 @@ export class CacheForgeServer {
     const app = createApp({
       config: this.config, log: this.log, metrics: this.container.resolve<Metrics>(TOKENS.Metrics), storage, metadata,
       cache: this.container.resolve<HotCache>(TOKENS.Cache), registry, isShuttingDown: () => this.shuttingDown,
+      upstreams: () => [...this.container.resolve<Map<string, UpstreamClient>>(TOKENS.UpstreamClients).values()].flatMap((c) => c.states()),
     });
     const server = app.listen({ host: this.config.server.host, port: this.config.server.port });
     this.server = server;

@@ -7,6 +7,7 @@ import type { RemoteConfig } from '../config/config.js';
 import { createAgents, type Agents } from './agents.js';
 import { hostAllowed } from './hosts.js';
 import type { AuthFetch, UpstreamAuth } from '../plugin/upstream-auth.js';
+import { UpstreamHealth, type UpstreamState } from './health.js';
 
 /** Largest body an auth round trip (a token response) may have. */
 const AUTH_BODY_MAX = 1024 * 1024;
@@ -36,6 +37,8 @@ export interface UpstreamResponse {
 export interface UpstreamObserver {
   onResponse(remote: string, status: number, seconds: number): void;
   onError(remote: string, reason: string): void;
+  /** An upstream host was marked down, or up again. */
+  onHealth?(remote: string, host: string, up: boolean): void;
 }
 
 const RETRYABLE_STATUS = new Set([500, 502, 503, 504]);
@@ -51,6 +54,8 @@ export class UpstreamClient {
   private readonly agents: Agents;
   private readonly allowed: readonly string[];
   private auth?: UpstreamAuth;
+  /** Per host this remote contacts (its upstream, a file host, a CDN it is allowed). */
+  private readonly health = new Map<string, UpstreamHealth>();
 
   constructor(private readonly remote: RemoteConfig, private readonly observer?: UpstreamObserver, env: NodeJS.ProcessEnv = process.env) {
     this.agents = createAgents(remote.upstream, remote.client.maxSockets, env);
@@ -80,6 +85,42 @@ export class UpstreamClient {
    */
   async request(call: UpstreamCall): Promise<UpstreamResponse> {
     this.checkHost(call.url);
+    if (this.remote.offline) {
+      throw cfError('CF_ERR_UPSTREAM_OFFLINE', `remote ${this.remote.name} is offline: only stored artifacts are served (${call.method} ${redact(call.url)} is not)`,
+        { remote: this.remote.name, op: 'upstream.request' });
+    }
+    const health = this.healthOf(call.url.host);
+    const admission = health.admit();
+    try {
+      const response = await this.authorized(call);
+      health.succeeded(admission);
+      return response;
+    } catch (err) {
+      const code = isCacheForgeError(err) ? err.code : undefined;
+      // Only a host that cannot be reached counts against it; a request the client gave up on says nothing.
+      if (!call.signal?.aborted && (code === 'CF_ERR_UPSTREAM_UNAVAILABLE' || code === 'CF_ERR_UPSTREAM_TIMEOUT')) health.failed(admission);
+      else health.released(admission);
+      throw err;
+    }
+  }
+
+  /** The reachability of every host this remote has contacted. */
+  states(): UpstreamState[] {
+    return [...this.health.values()].map((h) => h.state());
+  }
+
+  private healthOf(host: string): UpstreamHealth {
+    let health = this.health.get(host);
+    if (!health) {
+      health = new UpstreamHealth(this.remote.name, host, this.remote.client.downAfter, (up) => this.observer?.onHealth?.(this.remote.name, host, up));
+      this.health.set(host, health);
+      this.observer?.onHealth?.(this.remote.name, host, true);
+    }
+    return health;
+  }
+
+  /** `call`, with the credentials the remote's auth gives, answering its challenge once. */
+  private async authorized(call: UpstreamCall): Promise<UpstreamResponse> {
     const auth = this.auth;
     if (!auth) return this.attempt(call);
     const known = await auth.authorize(call.url);

@@ -9,7 +9,7 @@ import { hasCode } from '../../src/errors/errors.js';
 
 const remote: RemoteConfig = {
   name: 'idx', type: 'twohost', upstream: new URL('http://127.0.0.1:9/'), ttl: {}, maxSize: 0,
-  allowedHosts: ['mirror.example'], headers: {}, client: { ...UPSTREAM_DEFAULTS, retries: 0, connectTimeout: 2000 }, options: { files: 'http://localhost:9/' },
+  allowedHosts: ['mirror.example'], headers: {}, offline: false, client: { ...UPSTREAM_DEFAULTS, retries: 0, connectTimeout: 2000 }, options: { files: 'http://localhost:9/' },
 };
 const handler = { canHandle: () => undefined, fetch: async () => { throw new Error('unreachable'); } };
 const plugin = (upstreamHosts?: FormatPlugin['upstreamHosts']): FormatPlugin => ({ name: 'twohost', core: '^0.1.0', upstreamHosts, createHandler: () => handler });

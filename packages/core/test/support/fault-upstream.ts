@@ -59,6 +59,10 @@ export class FaultUpstream {
   private readonly artifacts = new Map<string, FaultArtifact>();
   /** Request path → how it misbehaves. */
   readonly faults = new Map<string, Fault>();
+  /** Reset every connection as soon as it is accepted (a host that is not there). */
+  refuseConnections = false;
+  /** Connections accepted so far (refused ones included). */
+  connections = 0;
   /** Delay between bytes in `slow-headers`. */
   slowByteMs = 1000;
   /** Requests received, by path. */
@@ -70,6 +74,9 @@ export class FaultUpstream {
   get url(): string { return `http://127.0.0.1:${this.port}/`; }
 
   set(path: string, artifact: FaultArtifact): void { this.artifacts.set(path, artifact); }
+
+  /** Closes the connections open now (kept-alive ones included), so the next request must connect. */
+  dropConnections(): void { for (const socket of this.sockets) socket.destroy(); }
 
   count(path: string): number { return this.counts.get(path) ?? 0; }
 
@@ -86,6 +93,8 @@ export class FaultUpstream {
   }
 
   private accept(socket: Socket): void {
+    this.connections += 1;
+    if (this.refuseConnections) { socket.on('error', () => undefined); socket.resetAndDestroy(); return; }
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => undefined); // the client resets too; that is part of the game

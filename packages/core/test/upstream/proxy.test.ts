@@ -40,7 +40,7 @@ describe('upstream client: proxies from the environment', () => {
     proxy.listen(0, '127.0.0.1');
     await once(proxy, 'listening');
     const remote: RemoteConfig = {
-      name: 'files', type: 'generic', upstream: new URL(upstream.url), ttl: {}, maxSize: 0, allowedHosts: [], headers: {},
+      name: 'files', type: 'generic', upstream: new URL(upstream.url), ttl: {}, maxSize: 0, allowedHosts: [], headers: {}, offline: false,
       client: { ...UPSTREAM_DEFAULTS, retries: 0 }, options: {},
     };
     const client = new UpstreamClient(remote, undefined, { HTTP_PROXY: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
