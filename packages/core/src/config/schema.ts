@@ -74,8 +74,13 @@ export const baseUrl = z.string().transform((text, ctx) => {
 export const upstreamSettings = z.strictObject({
   /** TCP/TLS connect timeout. Default 10s; 0 = no limit. */
   connectTimeout: timerDuration.optional(),
-  /** Time from request sent to response headers. Default 30s; 0 = no limit. */
+  /** Time from request sent to response headers, for one attempt. Default 15s; 0 = no limit. */
   responseTimeout: timerDuration.optional(),
+  /**
+   * The whole wait for response headers, connects, retries and their backoff included: the longest a
+   * client waits before a 504. Default 30s (two 15s attempts fit); 0 = no limit.
+   */
+  firstByteTimeout: timerDuration.optional(),
   /** Longest silence while a body streams; a stalled upstream fails after it. Default 60s; 0 = no limit. */
   idleTimeout: timerDuration.optional(),
   /** Retries before the first byte for idempotent failures (connect errors, 500/502/503/504). Default 2; 0 = none. */
@@ -99,7 +104,7 @@ export const upstreamSettings = z.strictObject({
 export type UpstreamSettings = Required<z.output<typeof upstreamSettings>>;
 
 export const UPSTREAM_DEFAULTS: UpstreamSettings = {
-  connectTimeout: 10_000, responseTimeout: 30_000, idleTimeout: 60_000, retries: 2, maxSockets: 64, verifyBeforeSend: 16 * 1024 * 1024, downAfter: 3,
+  connectTimeout: 10_000, responseTimeout: 15_000, firstByteTimeout: 30_000, idleTimeout: 60_000, retries: 2, maxSockets: 64, verifyBeforeSend: 16 * 1024 * 1024, downAfter: 3,
 };
 
 /** The name of a remote: the first path segment. `-` is reserved for our own endpoints. */
@@ -228,8 +233,19 @@ export const serverSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).default(8080),
   /** The URL clients use to reach us, when behind a proxy that rewrites Host. Default: derived per request. */
   publicUrl: baseUrl.optional(),
-  /** Trust X-Forwarded-Proto/Host from a reverse proxy. Default false. */
+  /**
+   * Trust X-Forwarded-Proto/Host/For from one reverse proxy (the client is the right-most
+   * X-Forwarded-For entry, the address that proxy saw). Default false.
+   */
   trustProxy: z.boolean().default(false),
+  /** How long a client may take to send a request's headers before its connection is closed (slowloris). Default 20s; 0 = no limit. */
+  headersTimeout: timerDuration.default(20_000),
+  /**
+   * Concurrent connections per client address; more are closed at once. With `trustProxy`, the
+   * proxy holds the connections, so requests in progress per forwarded address are capped instead
+   * (429). Default 256; 0 = no limit.
+   */
+  maxConnectionsPerClient: z.number().int().min(0).default(256),
   /** How long in-flight downloads get to finish on SIGTERM before they are aborted. Default 30s; 0 = abort at once. */
   shutdownTimeout: timerDuration.default(30_000),
   /** Every remote serves only what is stored (a remote's own `offline` overrides it). Default false. */

@@ -9,6 +9,7 @@ import type { Logger } from '../util/logger.js';
 import { cfError } from '../errors/errors.js';
 import { errorMiddleware } from './error-middleware.js';
 import { accessLog } from './access-log.js';
+import { capRequestsPerClient } from './client-limit.js';
 import { remoteDispatcher } from './dispatch.js';
 import { pluginMounts } from './mounts.js';
 import type { Metrics } from './metrics.js';
@@ -36,7 +37,9 @@ export interface AppServices {
  */
 export function createApp(services: AppServices): Koa {
   const { config, log, metrics, registry } = services;
-  const app = new Koa({ proxy: config.server.trustProxy });
+  // One trusted proxy: the client is the right-most X-Forwarded-For entry (the one it added); the
+  // left-most is whatever the client sent.
+  const app = new Koa({ proxy: config.server.trustProxy, maxIpsCount: 1 });
   // Errors are logged by the error middleware; koa's default handler would print them again.
   app.silent = true;
   // What reaches here failed after the response started: a body stream broke mid-way (the
@@ -78,6 +81,7 @@ export function createApp(services: AppServices): Koa {
   const mounts = pluginMounts(registry, dispatcher);
   app.use(errorMiddleware(log));
   app.use(accessLog(log, metrics, config.log.requests));
+  if (config.server.trustProxy) app.use(capRequestsPerClient(config.server.maxConnectionsPerClient));
   const ownRoutes = own.routes() as unknown as Koa.Middleware;
   app.use(async (ctx, next) => {
     if (ctx.path === '/-' || ctx.path.startsWith('/-/')) return ownRoutes(ctx, next);

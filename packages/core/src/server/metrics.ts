@@ -25,6 +25,10 @@ export class Metrics implements UpstreamObserver {
     name: 'cacheforge_inflight_fetches', help: 'Upstream fills in progress, by remote.', labelNames: ['remote'] as const, registers: [this.registry],
   });
 
+  readonly refusedConnections = new Counter({
+    name: 'cacheforge_refused_connections_total', help: 'Client connections closed at once: their address already held server.maxConnectionsPerClient.',
+    registers: [this.registry],
+  });
   readonly upstreamUp = new Gauge({
     name: 'cacheforge_upstream_up', help: 'Whether an upstream host is reachable (0 while marked down), by remote and host.', labelNames: ['remote', 'host'] as const, registers: [this.registry],
   });

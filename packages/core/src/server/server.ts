@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,6 +14,7 @@ import type { RemoteRegistry } from '../plugin/remote-registry.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import type { Metrics } from './metrics.js';
 import { createApp } from './app.js';
+import { capConnectionsPerClient } from './client-limit.js';
 
 /**
  * One Cache Forge process: prepares the backends, listens, and on stop lets in-flight downloads
@@ -53,11 +54,24 @@ export class CacheForgeServer {
       cache: this.container.resolve<HotCache>(TOKENS.Cache), registry, isShuttingDown: () => this.shuttingDown,
       upstreams: () => [...this.container.resolve<Map<string, UpstreamClient>>(TOKENS.UpstreamClients).values()].flatMap((c) => c.states()),
     });
-    const server = app.listen({ host: this.config.server.host, port: this.config.server.port });
+    const { headersTimeout } = this.config.server;
+    const server = http.createServer({
+      headersTimeout,
+      // The time to receive a whole request, bodies included: relayed uploads may take long, and
+      // idle sockets are bounded by keepAliveTimeout.
+      requestTimeout: 0,
+      // How often node looks for sockets past headersTimeout (its default, 30s, would let a
+      // slowloris socket live 50s with a 20s timeout).
+      connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.round(headersTimeout / 4))),
+    }, app.callback());
     this.server = server;
     server.keepAliveTimeout = 65_000;
-    server.headersTimeout = 66_000;
-    server.requestTimeout = 0; // large downloads may take hours; idle sockets are bounded by keepAliveTimeout
+    // Behind a trusted proxy every connection is the proxy's: app.ts caps requests per forwarded address instead.
+    if (!this.config.server.trustProxy) {
+      const metrics = this.container.resolve<Metrics>(TOKENS.Metrics);
+      capConnectionsPerClient(server, this.config.server.maxConnectionsPerClient, () => metrics.refusedConnections.inc());
+    }
+    server.listen({ host: this.config.server.host, port: this.config.server.port });
     await once(server, 'listening');
     const address = this.address;
     this.log.info({

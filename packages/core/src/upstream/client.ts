@@ -2,7 +2,8 @@ import got, { type Got, type Request as GotRequest, type PlainResponse } from 'g
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cfError, isCacheForgeError } from '../errors/errors.js';
+import { cfError, isCacheForgeError, type CacheForgeError } from '../errors/errors.js';
+import { formatDuration } from '../config/units.js';
 import type { RemoteConfig } from '../config/config.js';
 import { createAgents, type Agents } from './agents.js';
 import { hostAllowed } from './hosts.js';
@@ -92,7 +93,7 @@ export class UpstreamClient {
     const health = this.healthOf(call.url.host);
     const admission = health.admit();
     try {
-      const response = await this.authorized(call);
+      const response = await this.authorized(call, admission.probe);
       health.succeeded(admission);
       return response;
     } catch (err) {
@@ -120,18 +121,18 @@ export class UpstreamClient {
   }
 
   /** `call`, with the credentials the remote's auth gives, answering its challenge once. */
-  private async authorized(call: UpstreamCall): Promise<UpstreamResponse> {
+  private async authorized(call: UpstreamCall, once: boolean): Promise<UpstreamResponse> {
     const auth = this.auth;
-    if (!auth) return this.attempt(call);
+    if (!auth) return this.attempt(call, once);
     const known = await auth.authorize(call.url);
-    const response = await this.attempt(known ? { ...call, headers: { ...call.headers, ...known } } : call);
+    const response = await this.attempt(known ? { ...call, headers: { ...call.headers, ...known } } : call, once);
     const challenge = response.headers['www-authenticate'];
     // A body already sent cannot be sent again: the 401 goes back to the client as it is.
     if (response.status !== 401 || !challenge || call.body) return response;
     discardBody(response);
     const fresh = await auth.challenge(call.url, challenge, this.authFetch);
     if (!fresh) return response;
-    return this.attempt({ ...call, headers: { ...call.headers, ...fresh } });
+    return this.attempt({ ...call, headers: { ...call.headers, ...fresh } }, once);
   }
 
   /** Makes every later request go through `auth` (set once, when the remote's handler is made). */
@@ -163,35 +164,54 @@ export class UpstreamClient {
     }
   }
 
-  /** One logical request: retried before the first byte on connection errors and 5xx. */
-  private async attempt(call: UpstreamCall): Promise<UpstreamResponse> {
+  /**
+   * One logical request: retried before the first byte on connection errors and 5xx, all of it
+   * within `firstByteTimeout` (each attempt also within `responseTimeout`). `once` makes it a
+   * single attempt (the probe of a down host: its failure only grows the pause).
+   */
+  private async attempt(call: UpstreamCall, once = false): Promise<UpstreamResponse> {
     // A request body is sent once: it is a stream the client is still sending, not ours to replay.
-    const attempts = call.body ? 1 : this.remote.client.retries + 1;
-    for (let attempt = 1; ; attempt++) {
-      const started = process.hrtime.bigint();
-      try {
-        const response = await this.once(call);
-        this.observer?.onResponse(this.remote.name, response.status, Number(process.hrtime.bigint() - started) / 1e9);
-        if (RETRYABLE_STATUS.has(response.status) && attempt < attempts) {
-          discardBody(response);
-          await sleep(backoff(attempt), undefined, { signal: call.signal });
-          continue;
+    const attempts = call.body || once ? 1 : this.remote.client.retries + 1;
+    const deadline = new Deadline(this.remote.client.firstByteTimeout);
+    const signal = call.signal ? AbortSignal.any([call.signal, deadline.signal]) : deadline.signal;
+    const timedOut = (attempt: number) => cfError('CF_ERR_UPSTREAM_TIMEOUT',
+      `no response from ${call.url.host} within ${formatDuration(this.remote.client.firstByteTimeout)} after ${attempt} attempt${attempt === 1 ? '' : 's'} (${call.method} ${redact(call.url)})`,
+      { remote: this.remote.name, op: 'upstream.request', detail: { attempts: attempt } });
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const started = process.hrtime.bigint();
+        try {
+          const response = await this.once({ ...call, signal });
+          this.observer?.onResponse(this.remote.name, response.status, Number(process.hrtime.bigint() - started) / 1e9);
+          if (RETRYABLE_STATUS.has(response.status) && attempt < attempts) {
+            discardBody(response);
+            await sleep(backoff(attempt), undefined, { signal });
+            continue;
+          }
+          if (response.status >= 300 && response.status < 400 && response.status !== 304) {
+            discardBody(response);
+            const location = response.headers.location ?? '(none)';
+            throw cfError('CF_ERR_UPSTREAM_REDIRECT', `upstream redirected ${call.url.href} to ${location}, a host remote ${this.remote.name} does not allow (add it to allowedHosts)`,
+              { remote: this.remote.name, op: 'upstream.redirect', detail: { location } });
+          }
+          return response;
+        } catch (err) {
+          const coded = deadline.expired && !call.signal?.aborted ? timedOut(attempt) : this.toError(err, call);
+          // Marked down meanwhile (by other requests): retrying would only add to the wait.
+          if (coded.code === 'CF_ERR_UPSTREAM_REDIRECT' || signal.aborted || attempt >= attempts || !retryable(err) || !this.healthOf(call.url.host).up) {
+            this.observer?.onError(this.remote.name, coded.code);
+            throw (err as { event?: string }).event === 'response' && !deadline.expired ? timedOutEach(coded, attempt, call, this.remote) : coded;
+          }
+          await sleep(backoff(attempt), undefined, { signal }).catch(() => undefined);
+          if (deadline.expired) {
+            this.observer?.onError(this.remote.name, 'CF_ERR_UPSTREAM_TIMEOUT');
+            throw timedOut(attempt);
+          }
         }
-        if (response.status >= 300 && response.status < 400 && response.status !== 304) {
-          discardBody(response);
-          const location = response.headers.location ?? '(none)';
-          throw cfError('CF_ERR_UPSTREAM_REDIRECT', `upstream redirected ${call.url.href} to ${location}, a host remote ${this.remote.name} does not allow (add it to allowedHosts)`,
-            { remote: this.remote.name, op: 'upstream.redirect', detail: { location } });
-        }
-        return response;
-      } catch (err) {
-        const coded = this.toError(err, call);
-        if (coded.code === 'CF_ERR_UPSTREAM_REDIRECT' || call.signal?.aborted || attempt >= attempts || !retryable(err)) {
-          this.observer?.onError(this.remote.name, coded.code);
-          throw coded;
-        }
-        await sleep(backoff(attempt), undefined, { signal: call.signal }).catch(() => undefined);
       }
+    } finally {
+      // The body streams on after the headers: only the wait for them is bounded.
+      deadline.clear();
     }
   }
 
@@ -249,6 +269,27 @@ export class UpstreamClient {
     }
     return cfError('CF_ERR_UPSTREAM_UNAVAILABLE', `${where} failed: ${e.code ?? ''} ${e.message ?? ''}`.trim(), context);
   }
+}
+
+/** The bound of a whole wait for response headers; 0 = none. */
+class Deadline {
+  private readonly controller = new AbortController();
+  private readonly timer?: NodeJS.Timeout;
+
+  constructor(ms: number) {
+    if (ms > 0) this.timer = setTimeout(() => this.controller.abort(), ms);
+  }
+
+  get signal(): AbortSignal { return this.controller.signal; }
+  get expired(): boolean { return this.controller.signal.aborted; }
+  clear(): void { clearTimeout(this.timer); }
+}
+
+/** Every attempt ran out its own `responseTimeout` before the whole wait did: say so, with the count. */
+function timedOutEach(err: CacheForgeError, attempts: number, call: UpstreamCall, remote: RemoteConfig): CacheForgeError {
+  return cfError('CF_ERR_UPSTREAM_TIMEOUT',
+    `no response from ${call.url.host} after ${attempts} attempt${attempts === 1 ? '' : 's'} of ${formatDuration(remote.client.responseTimeout)} each (${call.method} ${redact(call.url)})`,
+    { remote: remote.name, op: 'upstream.request', cause: err, detail: { attempts } });
 }
 
 /** Bodies up to this size are read to their end when unwanted, so the connection can be reused. */

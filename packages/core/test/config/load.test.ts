@@ -130,11 +130,11 @@ describe('config: finding, reading and validating', () => {
       const cwd = await project();
       const { config, plugins } = await load({ cwd });
       expect(config.source).to.equal(EMBEDDED_DEFAULTS);
-      expect(config.server).to.deep.equal({ host: '0.0.0.0', port: 8080, trustProxy: false, shutdownTimeout: 30_000, offline: false });
+      expect(config.server).to.deep.equal({ host: '0.0.0.0', port: 8080, trustProxy: false, headersTimeout: 20_000, maxConnectionsPerClient: 256, shutdownTimeout: 30_000, offline: false });
       expect(config.storage).to.deep.equal({ filesystem: { path: './data/blobs' } });
       expect(config.metadata).to.deep.equal({ sqlite: { filename: './data/cacheforge.db' }, flushInterval: 5000 });
       expect(config.log).to.deep.equal({ level: 'info', requests: true });
-      expect(config.upstream).to.deep.equal({ connectTimeout: 10_000, responseTimeout: 30_000, idleTimeout: 60_000, retries: 2, maxSockets: 64, verifyBeforeSend: 16 * 1024 * 1024, downAfter: 3 });
+      expect(config.upstream).to.deep.equal({ connectTimeout: 10_000, responseTimeout: 15_000, firstByteTimeout: 30_000, idleTimeout: 60_000, retries: 2, maxSockets: 64, verifyBeforeSend: 16 * 1024 * 1024, downAfter: 3 });
       // Outside the workspace no @cacheforge/plugin-* is installed.
       expect(config.plugins).to.deep.equal([]);
       expect(plugins.size).to.equal(0);
@@ -275,8 +275,8 @@ describe('config: finding, reading and validating', () => {
         ].join('\n'),
       });
       const { config } = await load({ cwd });
-      expect(config.remotes.a!.client).to.deep.equal({ connectTimeout: 10_000, responseTimeout: 5000, idleTimeout: 90_000, retries: 4, maxSockets: 64, verifyBeforeSend: 16 * 1024 * 1024, downAfter: 3 });
-      expect(config.remotes.b!.client).to.deep.equal({ connectTimeout: 10_000, responseTimeout: 5000, idleTimeout: 60_000, retries: 0, maxSockets: 64, verifyBeforeSend: 16 * 1024 * 1024, downAfter: 3 });
+      expect(config.remotes.a!.client).to.deep.equal({ connectTimeout: 10_000, responseTimeout: 5000, firstByteTimeout: 30_000, idleTimeout: 90_000, retries: 4, maxSockets: 64, verifyBeforeSend: 16 * 1024 * 1024, downAfter: 3 });
+      expect(config.remotes.b!.client).to.deep.equal({ connectTimeout: 10_000, responseTimeout: 5000, firstByteTimeout: 30_000, idleTimeout: 60_000, retries: 0, maxSockets: 64, verifyBeforeSend: 16 * 1024 * 1024, downAfter: 3 });
       expect(config.remotes.b!.ttl).to.deep.equal({ mutable: 0, negative: 90_000 });
       expect(config.remotes.b!.maxSize).to.equal(2 * 1024 * 1024);
     });

@@ -102,6 +102,15 @@ describe('deployment files', () => {
   });
 
   describe('deploy/nginx.conf', () => {
+    it('forwards the client address (appended, the right-most entry) to replicas that trust it, and caps slow and greedy clients itself', async () => {
+      const conf = await read('deploy/nginx.conf');
+      expect(conf).to.match(/proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;/);
+      expect(conf).to.match(/client_header_timeout 20s;/);
+      expect(conf).to.match(/limit_conn perclient 256;/);
+      const replica = load(await read('deploy/cacheforge.yaml')) as { server: Record<string, unknown> };
+      expect(replica.server).to.include({ trustProxy: true, maxConnectionsPerClient: 256 });
+    });
+
     it('passes nginx -t (with the compose host names pointed at loopback)', async function () {
       if (!hasProgram('nginx') && !existsSync('/usr/sbin/nginx')) skipMissing(this, 'nginx', 'not installed');
       const nginx = hasProgram('nginx') ? 'nginx' : '/usr/sbin/nginx';
