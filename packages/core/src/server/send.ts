@@ -46,6 +46,8 @@ export async function sendArtifact(ctx: Context, response: ArtifactResponse): Pr
     // A handler may add headers of its own (a digest header); the precomputed block has only the stored ones.
     const block = covers(hot.headerBlock, response.headers) ? hot.headerBlock : { ...hot.headerBlock, ...response.headers };
     ctx.res.writeHead(200, response.cacheStatus === 'HIT' ? block : { ...block, 'x-cache-status': response.cacheStatus });
+    // writeHead with a header object keeps no headers on the response: the access log learns the body's size here.
+    ctx.state.bodyBytes = hot.bytes.length;
     ctx.res.end(hot.bytes);
     return;
   }
@@ -107,6 +109,7 @@ export async function sendArtifact(ctx: Context, response: ArtifactResponse): Pr
       for (const [name, value] of Object.entries(ctx.response.headers)) if (value !== undefined) ctx.res.setHeader(name, value as string);
       ctx.res.setHeader('Content-Length', String(end - start + 1));
       await sendFile(ctx.res, reader, start, end);
+      ctx.state.bodyBytes = end - start + 1;
     } finally {
       await reader.close();
     }
