@@ -13,7 +13,7 @@ function samples(text: string, name: string): { labels: Record<string, string>; 
     const match = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!match || match[1] !== name) continue;
     const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)) labels[pair[1]] = pair[2];
+    for (const pair of (match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)) labels[pair[1]!] = pair[2]!;
     out.push({ labels, value: Number(match[3]) });
   }
   return out;
@@ -65,9 +65,9 @@ describe('statistics: one access-log line and one metrics count per response, wi
     await make('404', '/missing.bin');
 
     expect(made.map((m) => m.res.status)).to.deep.equal([200, 200, 200, 200, 304, 200, 200, 206, 206, 404]);
-    expect(made[1].res.headers['x-cache-status']).to.equal('HIT');
-    expect(made[3].res.headers['x-cache-status']).to.equal('HIT');
-    expect(made[3].res.body.length).to.equal(big.length);
+    expect(made[1]!.res.headers['x-cache-status']).to.equal('HIT');
+    expect(made[3]!.res.headers['x-cache-status']).to.equal('HIT');
+    expect(made[3]!.res.body.length).to.equal(big.length);
 
     const scrapes = logs.requests.filter((l) => l.path === '/-/metrics').length;
     const scrape = await request(`${cf.url}/-/metrics`);
@@ -75,7 +75,8 @@ describe('statistics: one access-log line and one metrics count per response, wi
     const lines = logs.requests.filter(lineOf);
     expect(lines.length, 'one line per response').to.equal(made.length);
     made.forEach((m, i) => {
-      expect({ what: m.what, path: lines[i].path, status: lines[i].status, bytes: lines[i].bytes, cache: lines[i].cache, complete: lines[i].complete })
+      const line = lines[i]!;
+      expect({ what: m.what, path: line.path, status: line.status, bytes: line.bytes, cache: line.cache, complete: line.complete })
         .to.deep.equal({ what: m.what, path: m.path, status: m.res.status, bytes: m.res.body.length, cache: m.res.headers['x-cache-status'] ?? '-', complete: true });
     });
 
