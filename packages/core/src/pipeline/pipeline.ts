@@ -402,7 +402,7 @@ export class RemotePipeline implements Pipeline {
         bytes: entry.body,
         headerBlock: entry.body ? entry.headerBlock ??= {
           ...record.headers, 'content-type': record.contentType ?? 'application/octet-stream', etag: `"${record.digest}"`,
-          'last-modified': lastModified.toUTCString(), 'accept-ranges': 'bytes', 'x-cache-status': 'HIT', 'content-length': String(entry.body.length),
+          'last-modified': lastModified.toUTCString(), 'accept-ranges': 'bytes', 'X-Cache-Status': 'HIT', 'content-length': String(entry.body.length),
         } : undefined,
         open: (range) => storage.open(record.digest, range).catch(forget),
         openReader: () => storage.openReader(record.digest).catch(forget),

@@ -263,8 +263,8 @@ export interface Entity {
   /** The whole body, when it is held in memory (small hot objects): served without a read. */
   readonly bytes?: Buffer;
   /**
-   * Every response header of a full 200 `HIT` answer with `bytes` (lowercase names, including
-   * `x-cache-status` and `content-length`), computed once per stored object: the server answers
+   * Every response header of a full 200 `HIT` answer with `bytes` (lowercase names, and
+   * `X-Cache-Status` spelt so, as on every other response; with `content-length`), computed once per stored object: the server answers
    * a hot hit without building a header object per request.
    */
   readonly headerBlock?: Readonly<Record<string, string>>;

@@ -63,11 +63,18 @@ describe('statistics: one access-log line and one metrics count per response, wi
     await make('range 206 of a large hit', '/big.bin', { headers: { range: 'bytes=100-1099' } });
     await make('range 206 of a small hit', '/small.bin', { headers: { range: 'bytes=0-9' } });
     await make('404', '/missing.bin');
+    await make('404 remembered', '/missing.bin');
+    await make('416', '/small.bin', { headers: { range: 'bytes=5000-' } });
 
-    expect(made.map((m) => m.res.status)).to.deep.equal([200, 200, 200, 200, 304, 200, 200, 206, 206, 404]);
+    expect(made.map((m) => m.res.status)).to.deep.equal([200, 200, 200, 200, 304, 200, 200, 206, 206, 404, 404, 416]);
     expect(made[1]!.res.headers['x-cache-status']).to.equal('HIT');
     expect(made[3]!.res.headers['x-cache-status']).to.equal('HIT');
     expect(made[3]!.res.body.length).to.equal(big.length);
+
+    for (const m of made) {
+      const names = m.res.rawHeaders.filter((_, i) => i % 2 === 0 && m.res.rawHeaders[i]!.toLowerCase() === 'x-cache-status');
+      expect({ what: m.what, names }).to.deep.equal({ what: m.what, names: ['X-Cache-Status'] });
+    }
 
     const scrapes = logs.requests.filter((l) => l.path === '/-/metrics').length;
     const scrape = await request(`${cf.url}/-/metrics`);
