@@ -109,10 +109,13 @@ export class RemotePipeline implements Pipeline {
     }
     const url = toUrl(upstream.url);
     const response = await this.client.request({ url, method: req.method, headers: { ...forwarded, ...upstream.headers }, body: req.body });
-    if (response.status >= 400) {
+    // A relay answers for the upstream: its 4xx (a 405 to an audit, a 401, a 429) is the client's
+    // answer, body and headers included. Only a 5xx means the upstream failed, which is our 502.
+    if (response.status >= 500) {
       response.body.resume();
       throw upstreamStatusError(response.status, response.headers, `${req.method} ${redact(url)}`, this.remote.name);
     }
+    if (req.method === 'HEAD') response.body.resume();
     return { status: response.status, cacheStatus: 'BYPASS', headers: relayHeaders(response.headers), body: req.method === 'HEAD' ? undefined : response.body };
   }
 
