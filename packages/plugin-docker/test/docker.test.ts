@@ -46,6 +46,9 @@ describe('plugin-docker: unit', () => {
     expect(a).to.deep.equal(b);
     expect(a).to.deep.equal(['application/vnd.docker.distribution.manifest.v2+json', 'application/vnd.oci.image.index.v1+json']);
     expect(acceptedManifestTypes(undefined)).to.deep.equal([]);
+    // Taking anything is no preference: asked upstream with every type, stored as the no-Accept variant.
+    expect(acceptedManifestTypes('*/*')).to.deep.equal([]);
+    expect(acceptedManifestTypes('application/vnd.docker.distribution.manifest.v2+json, */*;q=0.5')).to.deep.equal([]);
   });
 
   it('parses WWW-Authenticate challenges with quoted commas', () => {

@@ -288,7 +288,9 @@ export class RemotePipeline implements Pipeline {
       response.body.resume();
       const error = upstreamStatusError(response.status, response.headers, where, this.remote.name);
       if (error.code === 'CF_ERR_UPSTREAM_NOT_FOUND') {
-        if (this.policy.negativeTtl > 0) await this.services.cache.set(`neg:${key}`, Date.now(), this.policy.negativeTtl).catch(() => undefined);
+        if (this.policy.negativeTtl > 0 && options.rememberNotFound !== false) {
+          await this.services.cache.set(`neg:${key}`, Date.now(), this.policy.negativeTtl).catch(() => undefined);
+        }
         if (stale) await this.forgetRecord(id, key);
         throw withCacheStatus(error, 'MISS');
       }
@@ -377,7 +379,7 @@ export class RemotePipeline implements Pipeline {
     response.body.resume();
     if (response.status !== 200) {
       const error = upstreamStatusError(response.status, response.headers, `HEAD ${redact(url)}`, this.remote.name);
-      if (error.code === 'CF_ERR_UPSTREAM_NOT_FOUND' && this.policy.negativeTtl > 0) {
+      if (error.code === 'CF_ERR_UPSTREAM_NOT_FOUND' && this.policy.negativeTtl > 0 && options.rememberNotFound !== false) {
         await this.services.cache.set(`neg:${key}`, Date.now(), this.policy.negativeTtl).catch(() => undefined);
       }
       throw withCacheStatus(error, 'MISS');

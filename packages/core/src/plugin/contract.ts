@@ -238,6 +238,12 @@ export interface ServeOptions {
    * artifact. What it returns overrides `digest` and the upstream URL.
    */
   readonly resolveMiss?: () => Promise<MissDetails>;
+  /**
+   * Whether an upstream 404/410 for this request is remembered for `ttl.negative` (default true).
+   * False when the 404 may be the upstream's answer to how it was asked rather than to what (a
+   * manifest asked with fewer media types than the registry has: another client's Accept gets it).
+   */
+  readonly rememberNotFound?: boolean;
 }
 
 /** What {@link ServeOptions.resolveMiss} learned about an object about to be fetched. */
