@@ -5,6 +5,7 @@ import { cfError, isCacheForgeError } from '../errors/errors.js';
 import { coreSchema, remoteSchema, remoteBaseShape, REMOTE_NAME, UPSTREAM_DEFAULTS, type RemoteBaseConfig } from './schema.js';
 import { applyEnvOverrides, envName, ENV_PREFIX } from './env-overrides.js';
 import { interpolate, type Substitution } from './interpolate.js';
+import { coerceTree } from './coerce.js';
 import { problemsFromZod, formatPath, type ConfigProblem } from './problems.js';
 import { discoverInstalledPlugins } from '../plugin/resolve.js';
 import { loadPlugin, type LoadedPlugin } from '../plugin/loader.js';
@@ -58,6 +59,8 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
   }
   for (const { variable, path: keyPath } of overridden.applied) options.log?.info({ variable, key: keyPath.join('.') }, 'setting overridden from the environment');
 
+  // `${PORT:-8123}` is a string until the schema says what the key holds.
+  coerceTree(overridden.value, coreSchema, interpolated.interpolated);
   const parsed = coreSchema.safeParse(overridden.value);
   if (!parsed.success) report(problemsFromZod(parsed.error));
   const core = parsed.success ? parsed.data : undefined;
@@ -117,6 +120,9 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
       problems.push({ path: formatPath([...at, 'type']), message: `unknown remote type "${type}": expected the format of a loaded plugin (${[...plugins.keys()].join(', ') || 'none loaded'})` });
       continue;
     }
+    // The core schema does not know a plugin's keys: its own strings are converted by the remote's schema.
+    coerceTree(value, remoteSchema(loaded.options), interpolated.interpolated
+      .filter((p) => p.length > at.length && p[0] === 'remotes' && p[1] === name).map((p) => p.slice(at.length)));
     const result = remoteSchema(loaded.options).safeParse(value);
     const found = result.success ? [] : problemsFromZod(result.error, at);
     // NOTE: the merged schema has the plugin's fields but not its object, so refinements and
