@@ -78,7 +78,7 @@ describe('plugin: a third-party plugin outside the workspace, run by the CLI', (
     const cli = await RunningCli.start(['--config', file, '--port', '0'], { cwd });
     running.push(cli);
     expect(cli.logLine('cacheforge listening')!.remotes).to.deep.equal([
-      `hello (greet → ${new URL(upstream.url).origin})`, `hola (greet → ${new URL(upstream.url).origin})`, 'echo (echo → http://127.0.0.1:9)',
+      `hello (greet → ${upstream.url}pub/)`, `hola (greet → ${upstream.url}pub/)`, 'echo (echo → http://127.0.0.1:9/)',
     ]);
 
     // Answered by the plugin's own logic, with its options.
