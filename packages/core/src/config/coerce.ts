@@ -24,22 +24,30 @@ const defOf = (type: z.ZodType): Def => (type as unknown as { _zod: { def: Def }
 /** Wrappers whose input is their inner type's input. */
 const WRAPPERS = new Set(['default', 'optional', 'nullable', 'prefault', 'catch', 'readonly', 'nonoptional']);
 
-/** The schemas `type` may be, after wrappers, pipes (their input side), lazies, unions and intersections. */
-function alternatives(type: z.ZodType, depth = 0): z.ZodType[] {
+/**
+ * The schemas `type` may be, after wrappers, lazies, unions, intersections and (unless
+ * `keepPipes`) pipes, which are read by their input side.
+ */
+function alternatives(type: z.ZodType, keepPipes = false, depth = 0): z.ZodType[] {
   if (depth > 32) return [];
   const def = defOf(type);
-  if (WRAPPERS.has(def.type) && def.innerType) return alternatives(def.innerType, depth + 1);
-  if (def.type === 'pipe' && def.in) return alternatives(def.in, depth + 1);
-  if (def.type === 'lazy' && def.getter) return alternatives(def.getter(), depth + 1);
-  if (def.type === 'union' && def.options) return def.options.flatMap((o) => alternatives(o, depth + 1));
-  if (def.type === 'intersection' && def.left && def.right) return [...alternatives(def.left, depth + 1), ...alternatives(def.right, depth + 1)];
+  const again = (t: z.ZodType) => alternatives(t, keepPipes, depth + 1);
+  if (WRAPPERS.has(def.type) && def.innerType) return again(def.innerType);
+  if (def.type === 'pipe' && def.in && !keepPipes) return again(def.in);
+  if (def.type === 'lazy' && def.getter) return again(def.getter());
+  if (def.type === 'union' && def.options) return def.options.flatMap(again);
+  if (def.type === 'intersection' && def.left && def.right) return [...again(def.left), ...again(def.right)];
   return [type];
 }
 
-/** The schemas found at `path` below `schema` (more than one through a union). */
+/**
+ * The schemas found at `path` below `schema` (more than one through a union); a pipe at the end
+ * (a transform: durations, sizes) is returned as itself.
+ */
 export function schemasAt(schema: z.ZodType, path: readonly (string | number)[]): z.ZodType[] {
-  let current = alternatives(schema);
-  for (const key of path) {
+  let current = alternatives(schema, path.length === 0);
+  for (const [i, key] of path.entries()) {
+    const last = i === path.length - 1;
     const next: z.ZodType[] = [];
     for (const type of current) {
       const def = defOf(type);
@@ -47,7 +55,7 @@ export function schemasAt(schema: z.ZodType, path: readonly (string | number)[])
       if (def.type === 'object') child = (typeof key === 'string' ? def.shape?.[key] : undefined) ?? def.catchall;
       else if (def.type === 'record') child = def.valueType;
       else if (def.type === 'array') child = def.element;
-      if (child) next.push(...alternatives(child));
+      if (child) next.push(...alternatives(child, last));
     }
     current = next;
   }
@@ -81,7 +89,7 @@ function kindsOf(types: readonly z.ZodType[]): Set<Kind> {
  * it is, for the schema to report.
  */
 export function coerceBySchema(raw: string, schema: z.ZodType, path: readonly (string | number)[]): unknown {
-  const kinds = kindsOf(schemasAt(schema, path));
+  const kinds = kindsOf(schemasAt(schema, path).flatMap((t) => alternatives(t)));
   if (kinds.has('string')) return raw;
   const text = raw.trim();
   if (kinds.has('number') && /^-?\d+(\.\d+)?$/.test(text)) return Number(text);
@@ -104,4 +112,11 @@ export function coerceTree(tree: unknown, schema: z.ZodType, paths: readonly (re
     const value = holder[last];
     if (typeof value === 'string') holder[last] = coerceBySchema(value, schema, path);
   }
+}
+
+/** Whether `type` is `like` (the same schema, or a refinement of it: zod clones keep a pipe's sides). */
+export function isSchemaOf(type: z.ZodType, like: z.ZodType): boolean {
+  const a = defOf(type) as Def & { out?: z.ZodType };
+  const b = defOf(like) as Def & { out?: z.ZodType };
+  return type === like || (a.type === 'pipe' && b.type === 'pipe' && a.in === b.in && a.out === b.out);
 }
