@@ -12,6 +12,16 @@ const tempDirs = new Set();
 export const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(https?|all|no)_proxy$/i.test(k)));
 
 /**
+ * `env` without the settings a package manager passes to the scripts it runs (`npm_config_*`,
+ * `npm_package_*`, `npm_lifecycle_*`, `pnpm_*`...). An npm started from `pnpm bench:npm` reads
+ * them as its own configuration: pnpm's `npm_config_omit_lockfile_registry_resolved=true` makes
+ * npm write a lockfile without `resolved` URLs, so the snapshot found no packages.
+ */
+export function withoutPackageManagerEnv(env) {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !/^(npm|pnpm)_/i.test(k)));
+}
+
+/**
  * Starts a long-running process (a server). Its output goes to `logFile` when given.
  * Returns the ChildProcess with an `exited` promise (resolves with the exit code or signal).
  */

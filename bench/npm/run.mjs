@@ -12,7 +12,7 @@ import { tmpdir, cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { freePort, ownTempDir, runCommand, shutdownAll, killAllSync, cleanEnv } from '../lib/proc.mjs';
+import { freePort, ownTempDir, runCommand, shutdownAll, killAllSync, cleanEnv, withoutPackageManagerEnv } from '../lib/proc.mjs';
 import { httpGet, wrk, median } from '../lib/measure.mjs';
 import { buildWorkspace, embeddedConfig, startCacheForge } from '../lib/cacheforge.mjs';
 import { ensureSnapshot, PROJECT, ORIGIN } from './snapshot.mjs';
@@ -25,7 +25,7 @@ const HITS = { connections: 32, threads: 2, seconds: 10 };
 const step = (text) => process.stderr.write(`[bench:npm ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
 
 /** No npm settings from whoever started us (pnpm passes npm_config_* to scripts). */
-const env = Object.fromEntries(Object.entries(cleanEnv).filter(([k]) => !/^(npm_|pnpm_)/i.test(k)));
+const env = withoutPackageManagerEnv(cleanEnv);
 
 /** One `npm ci` of the project through `registry`, empty npm cache; milliseconds. */
 async function npmCi(project, registry, lockTemplate, scratch) {

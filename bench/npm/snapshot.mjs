@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { runCommand } from '../lib/proc.mjs';
+import { cleanEnv, runCommand, withoutPackageManagerEnv } from '../lib/proc.mjs';
 
 /** The project: a web server, a linter and a test runner, as many apps have. */
 export const PROJECT = {
@@ -20,25 +20,45 @@ export const ORIGIN = '__CF_BENCH_UPSTREAM__/';
 export const documentFile = (dir, name) => path.join(dir, 'documents', `${name}.json`);
 export const tarballPath = (dir, name, file) => path.join(dir, 'tarballs', name, file);
 
-/** Builds the snapshot unless it exists; returns { dir, packages, lockfile }. */
-export async function ensureSnapshot(root, step) {
+/** A saved snapshot worth using: it names packages and its files are there (an empty one is rebuilt). */
+function usable(dir, manifest) {
+  if (!existsSync(manifest)) return undefined;
+  try {
+    const summary = JSON.parse(readFileSync(manifest, 'utf8'));
+    const complete = summary.packages > 0 && summary.tarballs > 0 && existsSync(path.join(dir, 'documents')) && existsSync(path.join(dir, 'package-lock.json'));
+    return complete ? summary : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Builds the snapshot unless a usable one exists; returns { dir, packages, tarballs }. */
+export async function ensureSnapshot(root, step, env = withoutPackageManagerEnv(cleanEnv)) {
   const dir = path.join(root, '.bench/npm/snapshot');
   const manifest = path.join(dir, 'manifest.json');
-  if (existsSync(manifest)) return { dir, ...JSON.parse(readFileSync(manifest, 'utf8')) };
+  const saved = usable(dir, manifest);
+  if (saved) return { dir, ...saved };
+  if (existsSync(manifest)) step('the saved npm snapshot is empty or incomplete: rebuilding it');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const registry = execFileSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8', cwd: '/' }).trim().replace(/\/?$/, '/');
+  // The machine's registry as npm itself sees it, not as the package manager that started us says.
+  const registry = execFileSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8', cwd: '/', env }).trim().replace(/\/?$/, '/');
   step('building the npm snapshot once: resolving the project with npm (package-lock only)');
   const work = path.join(dir, 'resolve');
   mkdirSync(work);
   writeFileSync(path.join(work, 'package.json'), JSON.stringify(PROJECT, null, 2));
   writeFileSync(path.join(work, 'empty.npmrc'), '');
   const resolved = await runCommand('npm', ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund',
-    '--userconfig', path.join(work, 'empty.npmrc'), '--registry', registry, '--cache', path.join(work, 'cache')], { cwd: work, timeoutMs: 300_000 });
+    '--userconfig', path.join(work, 'empty.npmrc'), '--registry', registry, '--cache', path.join(work, 'cache')], { cwd: work, env, timeoutMs: 300_000 });
   if (resolved.code !== 0) throw new Error(`npm could not resolve the bench project:\n${resolved.stderr}`);
   const lock = JSON.parse(readFileSync(path.join(work, 'package-lock.json'), 'utf8'));
   const entries = Object.entries(lock.packages).filter(([key, v]) => key && v.resolved);
   const names = [...new Set(entries.map(([key, v]) => v.name ?? key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length)))];
+  if (names.length === 0) {
+    // Nothing to benchmark: saving this would make every later run fail far from the cause.
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`npm resolved the bench project to no downloadable packages (${Object.keys(lock.packages ?? {}).length} lockfile entries, none with a resolved URL); nothing was saved`);
+  }
   step(`saving ${names.length} package documents and ${entries.length} tarballs (4 at a time)`);
   const fetchOk = async (url, accept) => {
     const res = await fetch(url, { headers: { accept } });

@@ -65,6 +65,9 @@ export function createDockerHandler(remote: RemoteDefinition<DockerOptions>, con
           const response = await ctx.pipeline.serve(req, cached, { url: upstreamUrl(path, `manifests/${path.reference}`), headers: { accept: accepted } },
             {
               ...MANIFEST_OPTIONS, headValidator: 'docker-content-digest', digestHeader: 'docker-content-digest',
+              // Asked with fewer types than it has, a registry answers 404 ("OCI index found, but
+              // accept header does not support OCI indexes"): that says nothing to another client.
+              rememberNotFound: !cached.variant,
               // The tag's manifest is also its digest's: a later pull by digest (containerd resolves
               // a tag, then fetches by digest) is a hit, and works with the upstream down.
               alias: (sha256) => ({ kind: 'cached', key: `${upstreamName(path.name, options.libraryPrefix)}/manifests/sha256:${sha256}`, class: 'immutable' }),

@@ -19,15 +19,18 @@ export const ALL_MANIFEST_TYPES = [
 
 /**
  * The manifest types a client's `Accept` names, normalized (lowercase, no parameters, sorted,
- * unknown types dropped, `*\/*` kept) so that one representation of a tag is stored per distinct
- * set however clients order or repeat their headers. An empty result means "no preference".
+ * unknown types dropped) so that one representation of a tag is stored per distinct set however
+ * clients order or repeat their headers. An empty result means "no preference": no Accept, or one
+ * that takes anything (`*\/*`, curl's and Go's default, or `application/*`), which is asked upstream
+ * with every type; passed on as `*\/*`, distribution answers a tag holding an OCI index with 404.
  */
 export function acceptedManifestTypes(accept: string | string[] | undefined): string[] {
   const values = Array.isArray(accept) ? accept.join(',') : accept ?? '';
   const types = new Set<string>();
   for (const part of values.split(',')) {
     const type = part.split(';')[0]!.trim().toLowerCase();
-    if (KNOWN.has(type) || type === '*/*') types.add(type);
+    if (type === '*/*' || type === 'application/*') return [];
+    if (KNOWN.has(type)) types.add(type);
   }
   return [...types].sort();
 }

@@ -46,6 +46,9 @@ describe('plugin-docker: unit', () => {
     expect(a).to.deep.equal(b);
     expect(a).to.deep.equal(['application/vnd.docker.distribution.manifest.v2+json', 'application/vnd.oci.image.index.v1+json']);
     expect(acceptedManifestTypes(undefined)).to.deep.equal([]);
+    // Taking anything is no preference: asked upstream with every type, stored as the no-Accept variant.
+    expect(acceptedManifestTypes('*/*')).to.deep.equal([]);
+    expect(acceptedManifestTypes('application/vnd.docker.distribution.manifest.v2+json, */*;q=0.5')).to.deep.equal([]);
   });
 
   it('parses WWW-Authenticate challenges with quoted commas', () => {
@@ -99,6 +102,20 @@ describe('plugin-docker: unit', () => {
     expect(byName.dockerhub!.options).to.deep.include({ default: true, libraryPrefix: true });
     expect(byName.dockerhub!.allowedHosts).to.include.members(['auth.docker.io', 'production.cloudflare.docker.com']);
     expect(docker.filter((r) => (r.options as { default: boolean }).default)).to.have.length(1);
+  });
+
+  it("converts a plugin option's ${VAR} by the plugin's schema: a boolean key gets a boolean, a digit password stays a string", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'cf-docker-config-'));
+    try {
+      const file = path.join(dir, 'cacheforge.config.json');
+      await writeFile(file, JSON.stringify({ plugins: ['@cacheforge/plugin-docker'], remotes: { hub: {
+        type: 'docker', upstream: 'https://registry-1.docker.io/', libraryPrefix: '${CF_T_PREFIX:-true}', username: 'me', password: '${CF_T_PW}',
+      } } }));
+      const { config } = await loadConfig({ configPath: file, env: { CF_T_PW: '123456' } });
+      expect(config.remotes.hub!.options).to.include({ libraryPrefix: true, password: '123456' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects a username without a password, naming the key', async () => {

@@ -155,6 +155,30 @@ describe('docker: registry protocol (plain HTTP)', function () {
     expect([narrow.status, ociCode(narrow.body)]).to.deep.equal([404, 'MANIFEST_UNKNOWN']);
   });
 
+  it("asks with every manifest type for Accept: */* (curl's and Go's default) and for none: a tag holding an OCI index is served", async () => {
+    for (const accept of ['*/*', undefined, 'application/json, */*;q=0.8']) {
+      const res = await httpRequest(`${cf.url}/v2/cached/library/multi/manifests/latest`, { headers: accept ? { accept } : {} });
+      expect({ accept, status: res.status, type: res.headers['content-type'] }).to.deep.equal({ accept, status: 200, type: OCI_INDEX });
+      expect(sha256(res.body)).to.equal(images.multi.digest.slice(7));
+    }
+  });
+
+  it('does not remember a 404 to a narrower Accept (content negotiation), but remembers a real one', async () => {
+    const asked = () => front.count(/^GET .*\/library\/multi\/manifests\/latest$/);
+    const narrow = async () => httpRequest(`${cf.url}/v2/cached/library/multi/manifests/latest`, { headers: { accept: DOCKER_V2 } });
+    const before = asked();
+    expect((await narrow()).status).to.equal(404);
+    expect((await narrow()).status).to.equal(404);
+    expect(asked() - before, 'each narrow request asks the upstream again').to.equal(2);
+
+    const missing = () => front.count(/^GET .*\/library\/multi\/manifests\/never-pushed$/);
+    for (let i = 0; i < 2; i++) {
+      const res = await httpRequest(`${cf.url}/v2/cached/library/multi/manifests/never-pushed`, { headers: { accept: '*/*' } });
+      expect(res.status).to.equal(404);
+    }
+    expect(missing(), 'a tag that does not exist is remembered').to.equal(1);
+  });
+
   it('serves a manifest by digest verified and immutable, whatever the Accept', async () => {
     const res = await httpRequest(`${v2}/fix/app/manifests/${images.single.digest}`, { headers: { accept: DOCKER_V2 } });
     expect(res.status).to.equal(200);

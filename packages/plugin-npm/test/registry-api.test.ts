@@ -148,6 +148,14 @@ describe('plugin-npm: the registry API against a local registry', () => {
     expect((await request(`${cf.url}/npm/-/all`)).status).to.equal(404);
   });
 
+  it("names the remote when its root is asked (GET /npm/ has an empty path)", async () => {
+    for (const url of [`${cf.url}/npm/`, `${cf.url}/npm`]) {
+      const root = await request(url, { headers: FULL });
+      expect(root.status).to.equal(404);
+      expect(root.body.toString()).to.include('/npm/ is the root of remote \\"npm\\"');
+    }
+  });
+
   it('verifies a tarball against the document\'s integrity; a hit needs no document at all', async () => {
     const res = await request(`${cf.url}/npm/left-pad/-/left-pad-1.3.0.tgz`);
     expect(res.status).to.equal(200);

@@ -1,6 +1,15 @@
 import type { CacheForgeConfig } from '../config/config.js';
 import type { LoadedPlugin } from '../plugin/loader.js';
 import { formatDuration } from '../config/units.js';
+import { coreSchema, duration, remoteSchema } from '../config/schema.js';
+import { isSchemaOf, schemasAt } from '../config/coerce.js';
+import type { z } from 'zod';
+
+/** Whether the schema reads the key at `path` as a duration (so it is shown as `10m`, as written). */
+function isDuration(schema: z.ZodType, path: readonly string[]): boolean {
+  const found = schemasAt(schema, path);
+  return found.length > 0 && found.some((t) => isSchemaOf(t, duration));
+}
 
 const SECRET_KEY = /(password|secret|token|authorization|accesskey|secretkey|credentials?)$/i;
 
@@ -10,7 +19,8 @@ const SECRET_KEY = /(password|secret|token|authorization|accesskey|secretkey|cre
  * secret-looking key masked.
  */
 export function describeConfig(config: CacheForgeConfig, plugins: ReadonlyMap<string, LoadedPlugin>): string {
-  const masked = (path: string, value: unknown): unknown => {
+  // Durations are found by the schema, not by their names: `cache.lock.wait` and `redirectExpiry` are durations too.
+  const masked = (path: string, value: unknown, schema: z.ZodType = coreSchema, base: readonly string[] = []): unknown => {
     if (config.secretPaths.has(path) || SECRET_KEY.test(path.split('.').pop() ?? '')) return '***';
     if (value instanceof RegExp) return value.source;
     if (value instanceof URL) {
@@ -22,17 +32,19 @@ export function describeConfig(config: CacheForgeConfig, plugins: ReadonlyMap<st
     }
     // Connection strings (`postgres://user:pw@db/`, `redis://:pw@host`) carry their password inline.
     if (typeof value === 'string' && /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i.test(value)) return value.replace(/^([^:]+:\/\/[^/:@]*:)[^/@]*@/, '$1***@');
-    if (Array.isArray(value)) return value.map((v, i) => masked(`${path}.${i}`, v));
+    if (Array.isArray(value)) return value.map((v, i) => masked(`${path}.${i}`, v, schema, base));
     if (value && typeof value === 'object' && !(value instanceof Set)) {
-      return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, masked(path ? `${path}.${k}` : k, v)]));
+      return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, masked(path ? `${path}.${k}` : k, v, schema, base)]));
     }
-    if (typeof value === 'number' && /(timeout|ttl\.|interval|Timeout)/i.test(path) && Number.isFinite(value)) return formatDuration(value);
+    if (typeof value === 'number' && Number.isFinite(value) && isDuration(schema, path.split('.').slice(base.length))) return formatDuration(value);
     return value;
   };
   const remotes = Object.fromEntries(Object.values(config.remotes).map((r) => {
     const { name, options, headers, ...rest } = r;
     const headerView = Object.fromEntries(Object.keys(headers).map((k) => [k, '***']));
-    return [name, { ...masked(`remotes.${name}`, rest) as object, headers: headerView, ...masked(`remotes.${name}`, options) as object }];
+    const schema = remoteSchema(plugins.get(r.type)?.options);
+    const at = ['remotes', name];
+    return [name, { ...masked(`remotes.${name}`, rest, schema, at) as object, headers: headerView, ...masked(`remotes.${name}`, options, schema, at) as object }];
   }));
   const { secretPaths: _secrets, remotes: _remotes, ...core } = config;
   const view = {

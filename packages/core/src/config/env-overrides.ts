@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { coerceBySchema } from './coerce.js';
 
 /** The prefix of environment variables that override settings. */
 export const ENV_PREFIX = 'CACHEFORGE_';
@@ -39,7 +40,8 @@ export function overridablePaths(schema: z.ZodType): string[][] {
 
 /**
  * Applies `CACHEFORGE_*` variables over a parsed config tree (the file wins over defaults, the
- * environment over the file, `--port` over both). Numbers and booleans are converted; every other
+ * environment over the file, `--port` over both). A value becomes a number or a boolean only
+ * where the schema takes one and no string (so a secret of digits stays a string); every other
  * value is a string, as a config file would give it. A prefixed variable that names no setting is
  * reported, so a typo is not silently ignored.
  */
@@ -57,7 +59,7 @@ export function applyEnvOverrides(tree: unknown, env: NodeJS.ProcessEnv, schema:
       const next = node[key];
       node = (next && typeof next === 'object' && !Array.isArray(next) ? next : (node[key] = {})) as Record<string, unknown>;
     }
-    node[path[path.length - 1]!] = /^\d+$/.test(raw) ? Number(raw) : raw === 'true' ? true : raw === 'false' ? false : raw;
+    node[path[path.length - 1]!] = coerceBySchema(raw, schema, path);
     applied.push({ variable, path });
   }
   return { value, applied, unknown };

@@ -20,10 +20,16 @@ const PATTERN = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{/g;
 
 /** Returns a copy of `value` with every string interpolated, plus what could not be resolved. */
 export function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: (string | number)[] = [],
-  problems: InterpolationProblem[] = []): { value: unknown; problems: InterpolationProblem[]; secrets: Set<string>; substitutions: Substitution[] } {
+  problems: InterpolationProblem[] = []): {
+  value: unknown; problems: InterpolationProblem[]; secrets: Set<string>; substitutions: Substitution[];
+  /** The keys whose strings held a reference: converted later by the type the schema expects there (see `coerce.ts`). */
+  interpolated: (string | number)[][];
+} {
   const substitutions: Substitution[] = [];
+  const interpolated: (string | number)[][] = [];
   const walk = (v: unknown, p: (string | number)[]): unknown => {
     if (typeof v === 'string') {
+      if (v.includes('${')) interpolated.push(p);
       return v.replace(PATTERN, (whole, name: string | undefined, fallback: string | undefined) => {
         if (whole === '$${') return '${';
         if (name === undefined) {
@@ -52,5 +58,5 @@ export function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: (strin
   const result = walk(value, path);
   // The keys whose values came from the environment, for masking.
   const secrets = new Set(substitutions.map((s) => s.path.join('.')));
-  return { value: result, problems, secrets, substitutions };
+  return { value: result, problems, secrets, substitutions, interpolated };
 }

@@ -5,6 +5,7 @@ import { cfError, isCacheForgeError } from '../errors/errors.js';
 import { coreSchema, remoteSchema, remoteBaseShape, REMOTE_NAME, UPSTREAM_DEFAULTS, type RemoteBaseConfig } from './schema.js';
 import { applyEnvOverrides, envName, ENV_PREFIX } from './env-overrides.js';
 import { interpolate, type Substitution } from './interpolate.js';
+import { coerceTree } from './coerce.js';
 import { problemsFromZod, formatPath, type ConfigProblem } from './problems.js';
 import { discoverInstalledPlugins } from '../plugin/resolve.js';
 import { loadPlugin, type LoadedPlugin } from '../plugin/loader.js';
@@ -58,8 +59,10 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
   }
   for (const { variable, path: keyPath } of overridden.applied) options.log?.info({ variable, key: keyPath.join('.') }, 'setting overridden from the environment');
 
+  // `${PORT:-8123}` is a string until the schema says what the key holds.
+  coerceTree(overridden.value, coreSchema, interpolated.interpolated);
   const parsed = coreSchema.safeParse(overridden.value);
-  if (!parsed.success) report(problemsFromZod(parsed.error));
+  if (!parsed.success) report(problemsFromZod(parsed.error, [], coreSchema));
   const core = parsed.success ? parsed.data : undefined;
   const rawTree = (overridden.value ?? {}) as { plugins?: unknown; remotes?: unknown };
 
@@ -117,8 +120,12 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
       problems.push({ path: formatPath([...at, 'type']), message: `unknown remote type "${type}": expected the format of a loaded plugin (${[...plugins.keys()].join(', ') || 'none loaded'})` });
       continue;
     }
-    const result = remoteSchema(loaded.options).safeParse(value);
-    const found = result.success ? [] : problemsFromZod(result.error, at);
+    const schema = remoteSchema(loaded.options);
+    // The core schema does not know a plugin's keys: its own strings are converted by the remote's schema.
+    coerceTree(value, schema, interpolated.interpolated
+      .filter((p) => p.length > at.length && p[0] === 'remotes' && p[1] === name).map((p) => p.slice(at.length)));
+    const result = schema.safeParse(value);
+    const found = result.success ? [] : problemsFromZod(result.error, at, schema);
     // NOTE: the merged schema has the plugin's fields but not its object, so refinements and
     // transforms a plugin put on its z.object run only when that object parses its own keys.
     let pluginOptions: Record<string, unknown> | undefined;
@@ -126,7 +133,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
       const own = loaded.options.safeParse(Object.fromEntries(
         Object.entries(value as Record<string, unknown>).filter(([k]) => !Object.hasOwn(remoteBaseShape, k))));
       if (own.success) pluginOptions = own.data as Record<string, unknown>;
-      else found.push(...problemsFromZod(own.error, at));
+      else found.push(...problemsFromZod(own.error, at, loaded.options));
     }
     // No upstream: the format's own default, when it has one (else the same problem a missing key gets).
     const upstream = (value as { upstream?: unknown }).upstream === undefined

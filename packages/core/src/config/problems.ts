@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { schemasAt } from './coerce.js';
 
 /** One thing wrong with a config: where (dotted key path) and what was expected. */
 export interface ConfigProblem {
@@ -16,13 +17,20 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out || '(root)';
 }
 
-/** Turns zod issues into problems with a key path and a sentence a user can act on. */
-export function problemsFromZod(error: z.ZodError, prefix: readonly PropertyKey[] = []): ConfigProblem[] {
+/**
+ * Turns zod issues into problems with a key path and a sentence a user can act on. With the
+ * `schema` that was parsed, an unknown key gets the valid key at its level it is closest to.
+ */
+export function problemsFromZod(error: z.ZodError, prefix: readonly PropertyKey[] = [], schema?: z.ZodType): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   for (const issue of error.issues) {
     const path = [...prefix, ...issue.path];
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) problems.push({ path: formatPath([...path, key]), message: 'unknown key' });
+      const valid = schema ? keysAt(schema, issue.path) : [];
+      for (const key of issue.keys) {
+        const near = closest(key, valid);
+        problems.push({ path: formatPath([...path, key]), message: near ? `unknown key (did you mean \`${near}\`?)` : 'unknown key' });
+      }
       continue;
     }
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
@@ -39,4 +47,41 @@ export function problemsFromZod(error: z.ZodError, prefix: readonly PropertyKey[
 
 function plainMessage(message: string): string {
   return message.replace(/^Invalid input: /, '');
+}
+
+/** The keys an object schema at `path` takes. */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  if (path.some((k) => typeof k === 'symbol')) return [];
+  const keys = new Set<string>();
+  for (const type of schemasAt(schema, path as (string | number)[])) {
+    const def = (type as unknown as { _zod: { def: { type: string; shape?: Record<string, unknown> } } })._zod.def;
+    if (def.type === 'object' && def.shape) for (const key of Object.keys(def.shape)) keys.add(key);
+  }
+  return [...keys];
+}
+
+/**
+ * The valid key a typo most likely meant: within two edits (ignoring case), and fewer than half
+ * the key's letters, so `foo` suggests nothing rather than `ttl`.
+ */
+export function closest(key: string, valid: readonly string[]): string | undefined {
+  let best: { key: string; distance: number } | undefined;
+  const limit = Math.min(2, Math.floor(key.length / 2));
+  for (const candidate of valid) {
+    const distance = levenshtein(key.toLowerCase(), candidate.toLowerCase());
+    if (distance <= limit && (!best || distance < best.distance)) best = { key: candidate, distance };
+  }
+  return best?.key;
+}
+
+function levenshtein(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }

@@ -148,10 +148,13 @@ export class RemotePipeline implements Pipeline {
     }
     const url = toUrl(upstream.url);
     const response = await this.client.request({ url, method: req.method, headers: { ...forwarded, ...upstream.headers }, body: req.body });
-    if (response.status >= 400) {
+    // A relay answers for the upstream: its 4xx (a 405 to an audit, a 401, a 429) is the client's
+    // answer, body and headers included. Only a 5xx means the upstream failed, which is our 502.
+    if (response.status >= 500) {
       discardBody(response);
       throw upstreamStatusError(response.status, response.headers, `${req.method} ${redact(url)}`, this.remote.name);
     }
+    if (req.method === 'HEAD') discardBody(response);
     return { status: response.status, cacheStatus: 'BYPASS', headers: relayHeaders(response.headers), body: req.method === 'HEAD' ? undefined : response.body };
   }
 
@@ -329,7 +332,9 @@ export class RemotePipeline implements Pipeline {
       discardBody(response);
       const error = upstreamStatusError(response.status, response.headers, where, this.remote.name);
       if (error.code === 'CF_ERR_UPSTREAM_NOT_FOUND') {
-        if (this.policy.negativeTtl > 0) await this.services.cache.set(`neg:${key}`, Date.now(), this.policy.negativeTtl).catch(() => undefined);
+        if (this.policy.negativeTtl > 0 && options.rememberNotFound !== false) {
+          await this.services.cache.set(`neg:${key}`, Date.now(), this.policy.negativeTtl).catch(() => undefined);
+        }
         if (stale) await this.forgetRecord(id, key);
         throw withCacheStatus(error, 'MISS');
       }
@@ -421,7 +426,7 @@ export class RemotePipeline implements Pipeline {
     discardBody(response);
     if (response.status !== 200) {
       const error = upstreamStatusError(response.status, response.headers, `HEAD ${redact(url)}`, this.remote.name);
-      if (error.code === 'CF_ERR_UPSTREAM_NOT_FOUND' && this.policy.negativeTtl > 0) {
+      if (error.code === 'CF_ERR_UPSTREAM_NOT_FOUND' && this.policy.negativeTtl > 0 && options.rememberNotFound !== false) {
         await this.services.cache.set(`neg:${key}`, Date.now(), this.policy.negativeTtl).catch(() => undefined);
       }
       throw withCacheStatus(error, 'MISS');
@@ -449,7 +454,7 @@ export class RemotePipeline implements Pipeline {
         bytes: entry.body,
         headerBlock: entry.body ? entry.headerBlock ??= {
           ...record.headers, 'content-type': record.contentType ?? 'application/octet-stream', etag: `"${record.digest}"`,
-          'last-modified': lastModified.toUTCString(), 'accept-ranges': 'bytes', 'x-cache-status': 'HIT', 'content-length': String(entry.body.length),
+          'last-modified': lastModified.toUTCString(), 'accept-ranges': 'bytes', 'X-Cache-Status': 'HIT', 'content-length': String(entry.body.length),
         } : undefined,
         open: (range) => storage.open(record.digest, range).catch(forget),
         openReader: () => storage.openReader(record.digest).catch(forget),

@@ -238,6 +238,12 @@ export interface ServeOptions {
    * artifact. What it returns overrides `digest` and the upstream URL.
    */
   readonly resolveMiss?: () => Promise<MissDetails>;
+  /**
+   * Whether an upstream 404/410 for this request is remembered for `ttl.negative` (default true).
+   * False when the 404 may be the upstream's answer to how it was asked rather than to what (a
+   * manifest asked with fewer media types than the registry has: another client's Accept gets it).
+   */
+  readonly rememberNotFound?: boolean;
 }
 
 /** What {@link ServeOptions.resolveMiss} learned about an object about to be fetched. */
@@ -263,8 +269,8 @@ export interface Entity {
   /** The whole body, when it is held in memory (small hot objects): served without a read. */
   readonly bytes?: Buffer;
   /**
-   * Every response header of a full 200 `HIT` answer with `bytes` (lowercase names, including
-   * `x-cache-status` and `content-length`), computed once per stored object: the server answers
+   * Every response header of a full 200 `HIT` answer with `bytes` (lowercase names, and
+   * `X-Cache-Status` spelt so, as on every other response; with `content-length`), computed once per stored object: the server answers
    * a hot hit without building a header object per request.
    */
   readonly headerBlock?: Readonly<Record<string, string>>;

@@ -20,7 +20,7 @@ export function memoryEntity(bytes: Buffer, meta: MemoryDocumentMeta): Entity {
   const etag = meta.etag ?? `"${createHash('sha256').update(bytes).digest('hex').slice(0, 32)}"`;
   const headerBlock: Record<string, string> = {
     ...meta.headers, 'content-type': meta.contentType, etag, 'accept-ranges': 'bytes',
-    'x-cache-status': 'HIT', 'content-length': String(bytes.length),
+    'X-Cache-Status': 'HIT', 'content-length': String(bytes.length),
   };
   if (meta.lastModified) headerBlock['last-modified'] = meta.lastModified.toUTCString();
   return {

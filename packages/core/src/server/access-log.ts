@@ -24,16 +24,18 @@ export function accessLog(log: Logger, metrics: Metrics, enabled: boolean) {
   };
   return async function logRequest(ctx: Context, next: Next): Promise<void> {
     const started = process.hrtime.bigint();
+    const res = ctx.res;
     const socket = ctx.req.socket;
     const before = socket.bytesWritten;
-    const done = (handedOver = false) => {
+    let counted = false;
+    const done = () => {
+      // Exactly once per response, whichever of the end of the middleware or 'close' comes first.
+      if (counted) return;
+      counted = true;
       const remote = ctx.state.remote as string | undefined;
       const cache = (ctx.state.cacheStatus as string | undefined) ?? (ctx.response.get('x-cache-status') || '-');
-      const complete = handedOver || ctx.res.writableFinished;
-      const length = Number(ctx.res.getHeader('content-length'));
-      // Body bytes: the declared length when the response completed, else what left the socket.
-      const bytes = ctx.method === 'HEAD' || ctx.status === 304 ? 0
-        : complete && Number.isFinite(length) ? length : Math.max(0, socket.bytesWritten - before);
+      const complete = res.writableFinished;
+      const bytes = bodyBytes(ctx, complete, socket.bytesWritten - before);
       if (remote) {
         countRequest(remote, cache, ctx.status);
         countBytes(remote, bytes);
@@ -48,10 +50,29 @@ export function accessLog(log: Logger, metrics: Metrics, enabled: boolean) {
     try {
       await next();
     } finally {
-      // A response already handed over whole (the hot path) is counted now; one still streaming
-      // when it closes, finished or not ('close' always comes last).
-      if (ctx.res.writableEnded && !ctx.res.destroyed) done(true);
-      else ctx.res.once('close', () => done());
+      // A response written whole before the middleware returns (the memory hot path, sendFile) is
+      // counted now: its 'close' may already have fired (a client that closes the connection), and
+      // a listener added after it would never run. One still streaming is counted when it closes,
+      // finished or not ('close' always comes last).
+      if (res.writableFinished || res.closed) done();
+      else res.once('close', done);
     }
   };
+}
+
+/**
+ * The body bytes a response sent: what the writer said it wrote (paths that write to the socket
+ * themselves), the declared length of a completed response, else what left the socket minus the
+ * header block (a cut stream, a chunked body with its framing).
+ */
+function bodyBytes(ctx: Context, complete: boolean, socketBytes: number): number {
+  if (ctx.method === 'HEAD' || ctx.status === 304 || ctx.status === 204) return 0;
+  const written = ctx.state.bodyBytes as number | undefined;
+  if (complete && written !== undefined) return written;
+  const length = Number(ctx.res.getHeader('content-length'));
+  if (complete && Number.isFinite(length)) return length;
+  // NOTE: `_header` is the serialized header block node:http keeps once headers are sent; it is
+  // not typed, but it is the only way to tell header bytes from body bytes on the socket.
+  const header = (ctx.res as unknown as { _header?: string | null })._header;
+  return Math.max(0, socketBytes - (header ? Buffer.byteLength(header, 'latin1') : 0));
 }

@@ -37,7 +37,13 @@ export function remoteDispatcher(registry: RemoteRegistry, config: CacheForgeCon
     const { path, segments } = parseRemotePath(rawPath, { encodedSlash: remote.plugin.paths?.encodedSlash });
     const req = new DispatchedRequest(ctx, name, path, segments, rawPath, config);
     const route = remote.handler.canHandle(req);
-    if (!route) throw cfError('CF_ERR_NOT_FOUND', `${path} is not part of a ${remote.plugin.name} repository's URL space`, { remote: name, path });
+    if (!route) {
+      // An empty path (`GET /npm/`) would make a message with a blank subject: say which remote's root it is.
+      const message = path === ''
+        ? `/${name}/ is the root of remote ${JSON.stringify(name)}: a ${remote.plugin.name} repository answers only paths below it`
+        : `${path} is not part of a ${remote.plugin.name} repository's URL space (remote ${JSON.stringify(name)})`;
+      throw cfError('CF_ERR_NOT_FOUND', message, { remote: name, path });
+    }
     if (route.kind === 'refused') {
       const code = route.status === 403 ? 'CF_ERR_POLICY_DENIED' : route.status === 405 ? 'CF_ERR_REQUEST_METHOD' : 'CF_ERR_NOT_FOUND';
       throw cfError(code, route.reason, { remote: name, path });

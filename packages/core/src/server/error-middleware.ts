@@ -3,6 +3,7 @@ import { cfError, isCacheForgeError, type CacheForgeError } from '../errors/erro
 import { ERROR_CODES } from '../errors/codes.js';
 import type { Logger } from '../util/logger.js';
 import type { ErrorBodyFormatter } from './error-format.js';
+import { CACHE_STATUS_HEADER } from './send.js';
 
 /** The JSON body of every error response. */
 export interface ErrorBody {
@@ -35,7 +36,8 @@ export function errorMiddleware(log: Logger) {
       }
       ctx.respond = true;
       ctx.status = spec.status;
-      for (const [name, value] of Object.entries(err.headers ?? {})) ctx.set(name, value);
+      // Errors carry their headers lowercase (the pipeline reads them back); the cache status goes out as on every response.
+      for (const [name, value] of Object.entries(err.headers ?? {})) ctx.set(name === 'x-cache-status' ? CACHE_STATUS_HEADER : name, value);
       if (err.code === 'CF_ERR_REQUEST_METHOD') ctx.set('Allow', 'GET, HEAD');
       const message = spec.expose ? err.message : spec.title;
       const detail = spec.expose ? err.detail : undefined;

@@ -28,6 +28,12 @@ async function redirected(ctx: Context, locate: () => Promise<string | undefined
   return true;
 }
 
+/**
+ * The cache status header as it goes on the wire, on every path (hot block, koa, errors): Node
+ * sends a name as it is given, so one spelling has to be chosen in one place.
+ */
+export const CACHE_STATUS_HEADER = 'X-Cache-Status';
+
 /** Bodies at least this large go through {@link sendFile} instead of a stream. */
 const SEND_FILE_MIN = 256 * 1024;
 
@@ -45,13 +51,15 @@ export async function sendArtifact(ctx: Context, response: ArtifactResponse): Pr
     ctx.respond = false;
     // A handler may add headers of its own (a digest header); the precomputed block has only the stored ones.
     const block = covers(hot.headerBlock, response.headers) ? hot.headerBlock : { ...hot.headerBlock, ...response.headers };
-    ctx.res.writeHead(200, response.cacheStatus === 'HIT' ? block : { ...block, 'x-cache-status': response.cacheStatus });
+    ctx.res.writeHead(200, response.cacheStatus === 'HIT' ? block : { ...block, [CACHE_STATUS_HEADER]: response.cacheStatus });
+    // writeHead with a header object keeps no headers on the response: the access log learns the body's size here.
+    ctx.state.bodyBytes = hot.bytes.length;
     ctx.res.end(hot.bytes);
     return;
   }
   ctx.status = response.status;
   for (const [name, value] of Object.entries(response.headers ?? {})) ctx.set(name, value);
-  ctx.set('X-Cache-Status', response.cacheStatus);
+  ctx.set(CACHE_STATUS_HEADER, response.cacheStatus);
   ctx.state.cacheStatus = response.cacheStatus;
 
   const entity = response.entity;
@@ -104,9 +112,10 @@ export async function sendArtifact(ctx: Context, response: ArtifactResponse): Pr
     try {
       ctx.respond = false;
       ctx.res.statusCode = ctx.status;
-      for (const [name, value] of Object.entries(ctx.response.headers)) if (value !== undefined) ctx.res.setHeader(name, value as string);
+      // The headers koa set are already on `ctx.res` (with their case; copying koa's lowercased view back would lose it).
       ctx.res.setHeader('Content-Length', String(end - start + 1));
       await sendFile(ctx.res, reader, start, end);
+      ctx.state.bodyBytes = end - start + 1;
     } finally {
       await reader.close();
     }

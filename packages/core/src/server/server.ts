@@ -11,7 +11,7 @@ import type { MetadataStore } from '../metadata/metadata.js';
 import type { HotCache } from '../cache/cache.js';
 import type { PipelineServices } from '../pipeline/pipeline.js';
 import type { RemoteRegistry } from '../plugin/remote-registry.js';
-import type { UpstreamClient } from '../upstream/client.js';
+import { redact, type UpstreamClient } from '../upstream/client.js';
 import type { Metrics } from './metrics.js';
 import { createApp } from './app.js';
 import { capConnectionsPerClient } from './client-limit.js';
@@ -76,7 +76,8 @@ export class CacheForgeServer {
     const address = this.address;
     this.log.info({
       host: address.address, port: address.port, config: this.config.source,
-      remotes: registry.all().map((r) => `${r.config.name} (${r.plugin.name} → ${r.config.upstream.origin})`),
+      // The whole base URL (two remotes on one host differ by path), never its credentials.
+      remotes: registry.all().map((r) => `${r.config.name} (${r.plugin.name} → ${redact(r.config.upstream)})`),
       storage: storage.name, metadata: metadata.name, cache: services.cache.name,
     }, 'cacheforge listening');
     return address;

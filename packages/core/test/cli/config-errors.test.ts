@@ -44,7 +44,7 @@ describe('cli: a wrong config stops the start (exit 2)', () => {
 
   it('names an unknown top-level key', async () => {
     const { file, result } = await start('unknown-top.yaml', 'servr:\n  port: 8080\n');
-    expect(refused(file, result, 1).get('servr')).to.equal('unknown key');
+    expect(refused(file, result, 1).get('servr')).to.equal('unknown key (did you mean `server`?)');
   });
 
   it('names an unknown nested key, in the core keys and in a remote', async () => {
@@ -199,7 +199,7 @@ describe('cli: a wrong config stops the start (exit 2)', () => {
     ].join('\n'));
     const found = refused(file, result, 11);
     expect(Object.fromEntries(found)).to.deep.equal({
-      'servr': 'unknown key',
+      'servr': 'unknown key (did you mean `server`?)',
       'server.port': 'expected number, received string',
       'storage': 'exactly one storage backend must be configured (filesystem or s3), found none',
       'plugins[1]': `CF_ERR_PLUGIN_NOT_FOUND: plugin path ${dir.join('no-such-plugin.mjs')} does not exist`,

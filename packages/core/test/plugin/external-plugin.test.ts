@@ -78,7 +78,7 @@ describe('plugin: a third-party plugin outside the workspace, run by the CLI', (
     const cli = await RunningCli.start(['--config', file, '--port', '0'], { cwd });
     running.push(cli);
     expect(cli.logLine('cacheforge listening')!.remotes).to.deep.equal([
-      `hello (greet → ${new URL(upstream.url).origin})`, `hola (greet → ${new URL(upstream.url).origin})`, 'echo (echo → http://127.0.0.1:9)',
+      `hello (greet → ${upstream.url}pub/)`, `hola (greet → ${upstream.url}pub/)`, 'echo (echo → http://127.0.0.1:9/)',
     ]);
 
     // Answered by the plugin's own logic, with its options.
@@ -104,7 +104,7 @@ describe('plugin: a third-party plugin outside the workspace, run by the CLI', (
     // Outside the plugin's URL space: the core's coded 404.
     const outside = await request(`${cli.url}/hello/elsewhere`);
     expect(outside.status).to.equal(404);
-    expect(JSON.parse(outside.body.toString())).to.deep.equal({ errors: [{ code: 'CF_ERR_NOT_FOUND', message: "elsewhere is not part of a greet repository's URL space" }] });
+    expect(JSON.parse(outside.body.toString())).to.deep.equal({ errors: [{ code: 'CF_ERR_NOT_FOUND', message: "elsewhere is not part of a greet repository's URL space (remote \"hello\")" }] });
 
     const exit = await cli.stop('SIGTERM');
     expect(exit.code).to.equal(0);

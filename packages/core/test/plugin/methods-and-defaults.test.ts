@@ -67,6 +67,12 @@ class RecordingUpstream {
       this.seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
       const file = this.files.get(req.url!);
       if (req.method === 'GET' && file) { res.writeHead(200, { 'content-length': file.length }).end(file); return; }
+      const answer = /^\/relay\/status\/(\d+)$/.exec(req.url!);
+      if (req.method === 'POST' && answer) {
+        res.writeHead(Number(answer[1]), { 'content-type': 'application/json', 'x-upstream-reason': 'said so', allow: 'GET' })
+          .end(JSON.stringify({ error: `upstream says ${answer[1]}` }));
+        return;
+      }
       if (req.method === 'POST') {
         const text = req.headers['content-encoding'] === 'gzip' ? gunzipSync(body).toString() : body.toString();
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ echoed: JSON.parse(text) }));
@@ -87,12 +93,12 @@ class RecordingUpstream {
   async stop(): Promise<void> { this.server.closeAllConnections(); this.server.close(); }
 }
 
-function send(url: string, method: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; body: Buffer }> {
+function send(url: string, method: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; body: Buffer; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method, headers: { ...headers, 'content-length': String(body.length) }, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks) }));
+      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks), headers: res.headers }));
     });
     req.on('error', reject);
     req.end(body);
@@ -133,6 +139,17 @@ describe('plugin contract: extra methods, lazy miss details and default upstream
     expect(seen.method).to.equal('POST');
     expect(seen.body.equals(payload)).to.equal(true);
     expect(seen.headers['content-encoding']).to.equal('gzip');
+  });
+
+  it("relays an upstream's 4xx to a relayed request as it said (status, body, headers); a 5xx is a 502", async () => {
+    for (const status of [400, 404, 405, 429]) {
+      const res = await send(`${cf.url}/relay/relay/status/${status}`, 'POST', Buffer.from('{}'), { 'content-type': 'application/json' });
+      expect({ status: res.status, body: res.body.toString(), reason: res.headers['x-upstream-reason'], allow: res.headers.allow, cache: res.headers['x-cache-status'] })
+        .to.deep.equal({ status, body: JSON.stringify({ error: `upstream says ${status}` }), reason: 'said so', allow: 'GET', cache: 'BYPASS' });
+    }
+    const failed = await send(`${cf.url}/relay/relay/status/503`, 'POST', Buffer.from('{}'), { 'content-type': 'application/json' });
+    expect(failed.status).to.equal(502);
+    expect(JSON.parse(failed.body.toString()).errors[0].code).to.equal('CF_ERR_UPSTREAM_UNAVAILABLE');
   });
 
   it('keeps refusing methods a plugin did not declare, and on plugins that declare none', async () => {

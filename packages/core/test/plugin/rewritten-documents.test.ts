@@ -14,7 +14,7 @@ describe('plugin: rewritten documents held in memory', () => {
     expect(await read(await entity.open())).to.equal('{"name":"x"}');
     expect(await read(await entity.open({ start: 2, end: 5 }))).to.equal('name');
     expect(entity.headerBlock).to.include({
-      'content-type': 'application/json', 'content-length': '12', vary: 'Accept', 'x-cache-status': 'HIT',
+      'content-type': 'application/json', 'content-length': '12', vary: 'Accept', 'X-Cache-Status': 'HIT',
       'last-modified': modified.toUTCString(), etag: entity.etag,
     });
     // The same bytes give the same validator; other bytes another one.

@@ -20,9 +20,9 @@ export interface RunningCacheForge {
 
 /**
  * Starts Cache Forge with `config` (a config file's content; storage and metadata default to a
- * fresh temp folder, or `dataDir` to reuse one).
+ * fresh temp folder, or `dataDir` to reuse one). `logTo` receives the JSON log lines (with `logLevel`).
  */
-export async function startCacheForge(config: Record<string, unknown>, options: { dataDir?: string; logLevel?: string } = {}): Promise<RunningCacheForge> {
+export async function startCacheForge(config: Record<string, unknown>, options: { dataDir?: string; logLevel?: string; logTo?: NodeJS.WritableStream } = {}): Promise<RunningCacheForge> {
   const dataDir = options.dataDir ?? await mkdtemp(path.join(tmpdir(), 'cf-test-'));
   const file = path.join(dataDir, 'cacheforge.config.json');
   const full = {
@@ -35,7 +35,7 @@ export async function startCacheForge(config: Record<string, unknown>, options: 
   };
   await writeFile(file, JSON.stringify(full, null, 2));
   const { config: loaded, plugins } = await loadConfig({ configPath: file });
-  const log = createLogger(loaded.log.level);
+  const log = createLogger(loaded.log.level, options.logTo);
   const server = new CacheForgeServer(createContainer(loaded, plugins, log));
   const address = await server.start();
   let stopped = false;

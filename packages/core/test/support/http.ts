@@ -6,6 +6,8 @@ import { createHash } from 'node:crypto';
 export interface Fetched {
   status: number;
   headers: http.IncomingHttpHeaders;
+  /** Header names and values as they came on the wire (names in their sent case). */
+  rawHeaders: string[];
   body: Buffer;
   /** True when the body ended cleanly; false when the connection broke mid-body. */
   complete: boolean;
@@ -25,8 +27,8 @@ export function request(url: string, options: { method?: string; headers?: Recor
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks), complete: res.complete }));
-      res.on('error', (error) => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks), complete: false, error }));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks), complete: res.complete }));
+      res.on('error', (error) => resolve({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks), complete: false, error }));
       res.on('aborted', () => undefined);
     });
     req.on('error', reject);
