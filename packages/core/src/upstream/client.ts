@@ -8,7 +8,7 @@ import type { RemoteConfig } from '../config/config.js';
 import { createAgents, type Agents } from './agents.js';
 import { hostAllowed } from './hosts.js';
 import type { AuthFetch, UpstreamAuth } from '../plugin/upstream-auth.js';
-import { UpstreamHealth, type UpstreamState } from './health.js';
+import { UpstreamHealth, type Admission, type UpstreamState } from './health.js';
 
 /** Largest body an auth round trip (a token response) may have. */
 const AUTH_BODY_MAX = 1024 * 1024;
@@ -86,12 +86,20 @@ export class UpstreamClient {
    */
   async request(call: UpstreamCall): Promise<UpstreamResponse> {
     this.checkHost(call.url);
-    if (this.remote.offline) {
-      throw cfError('CF_ERR_UPSTREAM_OFFLINE', `remote ${this.remote.name} is offline: only stored artifacts are served (${call.method} ${redact(call.url)} is not)`,
-        { remote: this.remote.name, op: 'upstream.request' });
+    let health: UpstreamHealth;
+    let admission: Admission;
+    try {
+      if (this.remote.offline) {
+        throw cfError('CF_ERR_UPSTREAM_OFFLINE', `remote ${this.remote.name} is offline: only stored artifacts are served (${call.method} ${redact(call.url)} is not)`,
+          { remote: this.remote.name, op: 'upstream.request' });
+      }
+      health = this.healthOf(call.url.host);
+      admission = health.admit();
+    } catch (err) {
+      // Counted as the upstream errors they stand for: a dashboard sees the requests turned away.
+      this.observer?.onError(this.remote.name, (err as CacheForgeError).code);
+      throw err;
     }
-    const health = this.healthOf(call.url.host);
-    const admission = health.admit();
     try {
       const response = await this.authorized(call, admission.probe);
       health.succeeded(admission);
