@@ -32,18 +32,21 @@ describe('config check: how the effective config is shown', () => {
     const { config, plugins } = await loadConfig({ configPath: file, env: {} });
     const shown = leaves(JSON.parse(describeConfig(config, plugins)));
     expect(Object.fromEntries([...shown].filter(([p]) => /lock|redirectExpiry|flushInterval|shutdownTimeout|ttl|Timeout/.test(p)))).to.deep.equal({
+      'server.headersTimeout': '20s',
       'server.shutdownTimeout': '30s',
       'storage.s3.redirectExpiry': '10m',
       'metadata.flushInterval': '5s',
       'cache.lock.ttl': '20s',
       'cache.lock.wait': '3m',
       'upstream.connectTimeout': '10s',
-      'upstream.responseTimeout': '30s',
+      'upstream.responseTimeout': '15s',
+      'upstream.firstByteTimeout': '30s',
       'upstream.idleTimeout': '1m',
       'remotes.files.ttl.mutable': '5m',
       'remotes.files.ttl.negative': '30s',
       'remotes.files.client.connectTimeout': '10s',
       'remotes.files.client.responseTimeout': '10s',
+      'remotes.files.client.firstByteTimeout': '30s',
       'remotes.files.client.idleTimeout': '1m',
     });
     // Every other number is not a duration: no duration-looking value left as milliseconds.

@@ -75,10 +75,11 @@ describe('pipeline: load() and passthrough(), as format plugins use them', () =>
     expect(upstream.requests.filter((r) => r.path === '/search')).to.have.length(2);
   });
 
-  it('passthrough() maps upstream failures to coded errors', async () => {
+  it('passthrough() relays the upstream\'s 4xx as it is, and maps its 5xx to a coded error', async () => {
     upstream.set('/gone', { status: 404 });
-    const missing = await pipeline.passthrough(req(), { url: `${upstream.url}gone` }).then(() => undefined, (e: { code?: string }) => e);
-    expect(missing?.code).to.equal('CF_ERR_UPSTREAM_NOT_FOUND');
+    const missing = await pipeline.passthrough(req(), { url: `${upstream.url}gone` });
+    expect(missing.status).to.equal(404);
+    expect(missing.cacheStatus).to.equal('BYPASS');
     upstream.set('/broken', { status: 503 });
     const broken = await pipeline.passthrough(req(), { url: `${upstream.url}broken` }).then(() => undefined, (e: { code?: string }) => e);
     expect(broken?.code).to.equal('CF_ERR_UPSTREAM_UNAVAILABLE');

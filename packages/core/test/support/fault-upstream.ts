@@ -125,6 +125,11 @@ export class FaultUpstream {
     const planned = this.faults.get(path);
     const fault = planned && planned.mode !== 'healthy' ? planned : undefined;
     if (!fault) {
+      const etag = artifact?.headers?.etag;
+      if (etag && new RegExp(`^if-none-match: *${etag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\r?$`, 'im').test(head)) {
+        socket.write(responseHead(304, { etag }));
+        return true;
+      }
       const status = artifact ? 200 : 404;
       const body = artifact?.body ?? Buffer.from('not here');
       const headers = { 'content-type': 'application/octet-stream', ...artifact?.headers, 'content-length': String(body.length) };
