@@ -206,12 +206,14 @@ function whatIsWrong(target: FaultTarget, received: Buffer): string | undefined 
 /**
  * The matrix's 404s would be remembered past the heal, correctly (a 404 is one even when its body
  * breaks off): the heal must see the upstream again. Documents are revalidated on every request,
- * so every request for a stored one meets the upstream's faults.
+ * so every request for a stored one meets the upstream's faults. The host is never marked down:
+ * with hundreds of cases failing at once it would be, correctly, and the heal would wait out its
+ * backoff (health has its own tests, `test/upstream/health.test.ts`).
  */
 function forFaults(remotes: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(remotes).map(([name, remote]) => {
-    const r = remote as { ttl?: Record<string, unknown> };
-    return [name, { ...r, ttl: { ...r.ttl, negative: 0, mutable: 0 } }];
+    const r = remote as { ttl?: Record<string, unknown>; client?: Record<string, unknown> };
+    return [name, { ...r, ttl: { ...r.ttl, negative: 0, mutable: 0 }, client: { ...r.client, downAfter: 0 } }];
   }));
 }
 
