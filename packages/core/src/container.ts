@@ -86,7 +86,17 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
         const loaded = plugins.get(configured.type);
         if (!loaded) throw cfError('CF_ERR_CONFIG_INVALID', `remote ${configured.name}: no plugin for type ${configured.type}`);
         const remote = withPluginHosts(configured, loaded.plugin, loaded.specifier);
-        const client = new UpstreamClient(remote, metrics);
+        const client = new UpstreamClient(remote, {
+          onResponse: (...args) => metrics.onResponse(...args),
+          onError: (...args) => metrics.onError(...args),
+          // An outage is logged when it starts and ends, not on every request it turns away.
+          onHealth: (name, host, up, changed) => {
+            metrics.onHealth(name, host, up);
+            if (!changed) return;
+            if (up) log.info({ remote: name, upstream: host }, 'upstream is reachable again');
+            else log.warn({ remote: name, upstream: host }, 'upstream is down: stored copies are served, one probe at a time checks it');
+          },
+        });
         clients.set(remote.name, client);
         const pipeline = new RemotePipeline(remote, new RemotePolicy(remote, loaded.plugin.classes), client, services);
         let handler;

@@ -38,8 +38,8 @@ export interface UpstreamResponse {
 export interface UpstreamObserver {
   onResponse(remote: string, status: number, seconds: number): void;
   onError(remote: string, reason: string): void;
-  /** An upstream host was marked down, or up again. */
-  onHealth?(remote: string, host: string, up: boolean): void;
+  /** An upstream host's state: first seen (`changed` false), marked down, or up again. */
+  onHealth?(remote: string, host: string, up: boolean, changed: boolean): void;
 }
 
 const RETRYABLE_STATUS = new Set([500, 502, 503, 504]);
@@ -121,9 +121,9 @@ export class UpstreamClient {
   private healthOf(host: string): UpstreamHealth {
     let health = this.health.get(host);
     if (!health) {
-      health = new UpstreamHealth(this.remote.name, host, this.remote.client.downAfter, (up) => this.observer?.onHealth?.(this.remote.name, host, up));
+      health = new UpstreamHealth(this.remote.name, host, this.remote.client.downAfter, (up) => this.observer?.onHealth?.(this.remote.name, host, up, true));
       this.health.set(host, health);
-      this.observer?.onHealth?.(this.remote.name, host, true);
+      this.observer?.onHealth?.(this.remote.name, host, true, false);
     }
     return health;
   }
