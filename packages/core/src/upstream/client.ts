@@ -235,7 +235,8 @@ export class UpstreamClient {
         method: call.method,
         headers: { ...this.remote.headers, ...call.headers },
         signal: call.signal,
-        ...(call.body ? { body: call.body } : {}),
+        // A call with a body is never retried: its one attempt may use the whole first-byte budget.
+        ...(call.body ? { body: call.body, timeout: { response: this.soleAttemptTimeout() } } : {}),
       });
       // NOTE: the stream has an error listener from its creation to its end. A body error that
       // finds no listener (a reset between the headers and the consumer attaching, or on a body
@@ -251,6 +252,13 @@ export class UpstreamClient {
         resolve({ status: response.statusCode, headers: response.headers, url: new URL(response.url), body });
       });
     });
+  }
+
+  /** The response timeout of an attempt that will have no retry. */
+  private soleAttemptTimeout(): number | undefined {
+    const { responseTimeout, firstByteTimeout } = this.remote.client;
+    if (responseTimeout === 0 || firstByteTimeout === 0) return responseTimeout || undefined;
+    return Math.max(responseTimeout, firstByteTimeout);
   }
 
   private wrapBody(body: Readable, call: UpstreamCall): Readable {
