@@ -6,6 +6,7 @@ import { cfError, isCacheForgeError } from '../errors/errors.js';
 import type { RemoteConfig } from '../config/config.js';
 import { createAgents, type Agents } from './agents.js';
 import { hostAllowed } from './hosts.js';
+import { redact } from '../util/redact.js';
 import type { AuthFetch, UpstreamAuth } from '../plugin/upstream-auth.js';
 
 /** Largest body an auth round trip (a token response) may have. */
@@ -231,12 +232,4 @@ function retryable(err: unknown): boolean {
 
 function backoff(attempt: number): number {
   return Math.min(2000, 100 * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5);
-}
-
-/** A URL with credentials and query values removed, for logs and errors. */
-export function redact(url: URL): string {
-  const copy = new URL(url.href);
-  copy.username = ''; copy.password = '';
-  for (const key of [...copy.searchParams.keys()]) copy.searchParams.set(key, '…');
-  return copy.href;
 }
