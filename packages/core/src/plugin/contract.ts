@@ -69,7 +69,7 @@ export interface FormatPlugin<O extends object = Record<string, unknown>> {
   /**
    * Hosts, besides the upstream's own and the remote's `allowedHosts`, that this remote's handler
    * fetches from, derived from its options (a format whose files live on a second host). Called
-   * once per remote at start; exact names, or `*.example.com`.
+   * once per remote at start; exact names or `*.example.com`, with `:port` for any port but the scheme's default (a URL's `host`).
    */
   readonly upstreamHosts?: (remote: RemoteDefinition<O>) => readonly string[];
   /**

@@ -13,6 +13,7 @@ import { remoteDispatcher } from './dispatch.js';
 import { pluginMounts } from './mounts.js';
 import type { Metrics } from './metrics.js';
 import { CORE_VERSION } from '../version.js';
+import type { SelfIdentity } from '../upstream/self.js';
 
 /** What the HTTP app needs from the rest of the process. */
 export interface AppServices {
@@ -24,6 +25,8 @@ export interface AppServices {
   readonly cache: HotCache;
   readonly registry: RemoteRegistry;
   readonly isShuttingDown: () => boolean;
+  /** This instance's id: a request carrying it in `Via` went round in a loop. */
+  readonly identity?: SelfIdentity;
 }
 
 /**
@@ -69,6 +72,14 @@ export function createApp(services: AppServices): Koa {
   const mounts = pluginMounts(registry, dispatcher);
   app.use(errorMiddleware(log));
   app.use(accessLog(log, metrics, config.log.requests));
+  const identity = services.identity;
+  if (identity) {
+    app.use(async (ctx, next) => {
+      // Answered before any remote sees it: a loop would otherwise run until every hop timed out.
+      if (identity.inVia(ctx.get('via'))) throw cfError('CF_ERR_LOOP_DETECTED', `${ctx.method} ${ctx.path} came back to this Cache Forge (its own Via); a remote's upstream leads to this instance`);
+      await next();
+    });
+  }
   const ownRoutes = own.routes() as unknown as Koa.Middleware;
   app.use(async (ctx, next) => {
     if (ctx.path === '/-' || ctx.path.startsWith('/-/')) return ownRoutes(ctx, next);

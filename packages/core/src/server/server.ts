@@ -14,6 +14,7 @@ import type { RemoteRegistry } from '../plugin/remote-registry.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import type { Metrics } from './metrics.js';
 import { createApp } from './app.js';
+import type { SelfIdentity } from '../upstream/self.js';
 
 /**
  * One Cache Forge process: prepares the backends, listens, and on stop lets in-flight downloads
@@ -48,7 +49,8 @@ export class CacheForgeServer {
     const services = this.container.resolve<PipelineServices>(TOKENS.PipelineServices);
     await services.spool?.init();
     const registry = this.container.resolve<RemoteRegistry>(TOKENS.Registry);
-    const app = createApp({
+    const identity = this.container.resolve<SelfIdentity>(TOKENS.Identity);
+    const app = createApp({ identity,
       config: this.config, log: this.log, metrics: this.container.resolve<Metrics>(TOKENS.Metrics), storage, metadata,
       cache: this.container.resolve<HotCache>(TOKENS.Cache), registry, isShuttingDown: () => this.shuttingDown,
     });
@@ -59,6 +61,7 @@ export class CacheForgeServer {
     server.requestTimeout = 0; // large downloads may take hours; idle sockets are bounded by keepAliveTimeout
     await once(server, 'listening');
     const address = this.address;
+    identity.listeningOn({ host: this.config.server.host, port: address.port });
     this.log.info({
       host: address.address, port: address.port, config: this.config.source,
       remotes: registry.all().map((r) => `${r.config.name} (${r.plugin.name} → ${r.config.upstream.origin})`),
