@@ -96,6 +96,12 @@ export type ExtraMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export interface DefaultsEnvironment {
   readonly env: NodeJS.ProcessEnv;
   readonly log: Logger;
+  /**
+   * True when `url` reaches this Cache Forge's own listen address (a client config that points
+   * at the proxy, such as `registry=` in `~/.npmrc`): a default upstream must never be one, or
+   * every miss would loop until it timed out. Absent when the port is not known before start (0).
+   */
+  readonly pointsAtSelf?: (url: URL) => boolean;
 }
 
 /** Classes a format declares; the remote's config patterns take precedence over them. */
