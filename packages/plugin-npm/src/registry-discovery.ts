@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { redact, type DefaultsEnvironment } from '@cacheforge/core';
 
@@ -27,7 +29,7 @@ export async function discoverRegistry({ env, log, pointsAtSelf }: DefaultsEnvir
     {
       source: 'npm\'s built-in default',
       // No user, global or project config: what npm uses when nothing overrides it.
-      get: () => npmRegistry({ ...withoutRegistry, npm_config_userconfig: devNull(), npm_config_globalconfig: devNull() }, tmpdir()),
+      get: () => npmRegistry({ ...withoutRegistry, npm_config_userconfig: noFile('user'), npm_config_globalconfig: noFile('global') }, tmpdir()),
     },
   ];
   const skipped: { registry: string; source: string }[] = [];
@@ -44,7 +46,7 @@ export async function discoverRegistry({ env, log, pointsAtSelf }: DefaultsEnvir
     }
     if (skipped.length > 0) {
       log.warn({ skipped, upstream: redact(url), source: candidate.source },
-        `the npm registry from ${skipped.map((s) => s.source).join(' and ')} is this Cache Forge itself; using ${redact(url)} (${candidate.source}) as the npm upstream instead`);
+        `${skipped.map((s) => `${s.registry} (${s.source})`).join(' and ')} is this Cache Forge itself, not an npm registry; using ${redact(url)} (${candidate.source}) as the npm upstream instead`);
     } else {
       log.info({ upstream: redact(url), source: candidate.source }, 'npm upstream discovered from the npm configuration');
     }
@@ -71,6 +73,7 @@ function clean(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined));
 }
 
-function devNull(): string {
-  return process.platform === 'win32' ? 'NUL' : '/dev/null';
+/** A config path that does not exist (npm refuses /dev/null, and reads a missing file as empty). */
+function noFile(which: string): string {
+  return path.join(tmpdir(), `cacheforge-no-npmrc-${process.pid}-${randomBytes(4).toString('hex')}`, `${which}.npmrc`);
 }
