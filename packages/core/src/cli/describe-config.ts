@@ -2,7 +2,8 @@ import type { CacheForgeConfig } from '../config/config.js';
 import type { LoadedPlugin } from '../plugin/loader.js';
 import { formatDuration } from '../config/units.js';
 
-const SECRET_KEY = /(password|secret|token|authorization|accesskey|secretkey|credentials?)$/i;
+// A registry user name is half of a credential pair: shown masked like its password.
+const SECRET_KEY = /(password|secret|token|authorization|accesskey|secretkey|credentials?|username)$/i;
 
 /**
  * The effective config as YAML-ish JSON a person can read: defaults filled in, regexes as their
