@@ -50,8 +50,8 @@ const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie'] as
  * The HTTP client of one remote (got): keep-alive, proxy from the environment, timeouts, retries
  * before the first byte for idempotent failures, and requests and redirects only to the origins
  * the remote's `OriginPolicy` allows. The remote's configured `headers` go to the upstream's own
- * origin only, and no credential (configured header, `authorization`, `cookie`, URL userinfo)
- * follows a redirect to another origin. Every request carries this instance's `Via`.
+ * origin and the URLs its plugin asks for, and no credential (configured header,
+ * `authorization`, `cookie`, URL userinfo) follows a redirect to another origin. Every request carries this instance's `Via`.
  */
 export class UpstreamClient {
   private readonly got: Got;
@@ -199,9 +199,13 @@ export class UpstreamClient {
     });
   }
 
-  /** The remote's configured headers (upstream origin only), the call's own, and our `Via`. */
+  /**
+   * The remote's configured headers, the call's own, and our `Via`. A URL a plugin asks for is
+   * one its format sends credentials to by protocol (PyPI's files host, a token realm); where a
+   * redirect leads is not, so `stripCredentials` drops them there.
+   */
   private headersFor(call: UpstreamCall): Record<string, string> {
-    const headers: Record<string, string> = { ...(sameOrigin(call.url, this.remote.upstream) ? this.remote.headers : {}), ...call.headers };
+    const headers: Record<string, string> = { ...this.remote.headers, ...call.headers };
     if (this.self) {
       const via = Object.keys(headers).find((k) => k.toLowerCase() === 'via');
       if (via) { headers[via] = `${headers[via]}, ${this.self.via}`; } else headers.via = this.self.via;
