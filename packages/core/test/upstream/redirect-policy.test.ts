@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { startCacheForge, type RunningCacheForge } from '../support/harness.js';
 import { request } from '../support/http.js';
-import { OriginPolicy, parseAllowed } from '../../src/upstream/hosts.js';
+import { OriginPolicy, parseAllowed, validAllowedEntry } from '../../src/upstream/hosts.js';
 import { SelfIdentity } from '../../src/upstream/self.js';
 
 const SENTINEL = 'S3NT1NEL-api-key-7f3a';
@@ -37,6 +37,9 @@ describe('upstream: redirect policy by origin', () => {
       expect(ok(p, 'https://files.example:8443/x')).to.equal(undefined);
       expect(ok(p, 'https://files.example/x')).to.contain('neither');
       expect(parseAllowed('[::1]:9000')).to.deep.equal({ host: '::1', wildcard: false, port: 9000 });
+      // The config check refuses what the policy could not read (a URL, a port out of range).
+      for (const bad of ['https://cdn.example.com/', 'cdn.example.com:99999', 'user@cdn.example.com']) expect(validAllowedEntry(bad), bad).to.equal(false);
+      for (const good of ['cdn.example.com', 'cdn.example.com:443', '*.cloudfront.net', '[::1]:9000']) expect(validAllowedEntry(good), good).to.equal(true);
     });
 
     it('never the proxy\'s own listen address, whatever name reaches it', () => {
