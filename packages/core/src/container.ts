@@ -22,6 +22,7 @@ import { RemotePipeline, type PipelineServices, type Resolved } from './pipeline
 import type { Fill } from './pipeline/fill.js';
 import { RemotePolicy } from './policy/policy.js';
 import { UpstreamClient } from './upstream/client.js';
+import { SelfIdentity } from './upstream/self.js';
 import { RemoteRegistry } from './plugin/remote-registry.js';
 import { withPluginHosts } from './plugin/plugin-hosts.js';
 import { cfError } from './errors/errors.js';
@@ -39,6 +40,7 @@ export const TOKENS = {
   PipelineServices: Symbol.for('cacheforge.PipelineServices'),
   Registry: Symbol.for('cacheforge.Registry'),
   UpstreamClients: Symbol.for('cacheforge.UpstreamClients'),
+  Identity: Symbol.for('cacheforge.Identity'),
 } as const;
 
 /**
@@ -51,6 +53,9 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
   c.register(TOKENS.Plugins, { useValue: plugins });
   c.register(TOKENS.Logger, { useValue: log });
   c.register(TOKENS.Metrics, { useValue: new Metrics() });
+  // The server records the port it actually bound; the clients read it from here.
+  const identity = new SelfIdentity([{ host: config.server.host, port: config.server.port }]);
+  c.register(TOKENS.Identity, { useValue: identity });
   c.register<Storage>(TOKENS.Storage, { useFactory: instanceCachingFactory(() => createStorage(config)) });
   c.register<MetadataStore>(TOKENS.Metadata, { useFactory: instanceCachingFactory(() => createMetadata(config)) });
   c.register<HotCache>(TOKENS.Cache, { useFactory: instanceCachingFactory(() => createCache(config)) });
@@ -96,7 +101,7 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
             if (up) log.info({ remote: name, upstream: host }, 'upstream is reachable again');
             else log.warn({ remote: name, upstream: host }, 'upstream is down: stored copies are served, one probe at a time checks it');
           },
-        });
+        }, process.env, identity);
         clients.set(remote.name, client);
         const pipeline = new RemotePipeline(remote, new RemotePolicy(remote, loaded.plugin.classes), client, services);
         let handler;

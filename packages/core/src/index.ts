@@ -9,6 +9,7 @@ export { ERROR_CODES, type ErrorCode } from './errors/codes.js';
 export { CORE_VERSION } from './version.js';
 export type { Logger } from './util/logger.js';
 export { createLogger } from './util/logger.js';
+export { redact, redactText } from './util/redact.js';
 export { loadConfig, EMBEDDED_DEFAULTS, type LoadOptions, type LoadedConfig } from './config/load.js';
 export type { CacheForgeConfig, RemoteConfig } from './config/config.js';
 export { parseDuration, parseSize } from './config/units.js';

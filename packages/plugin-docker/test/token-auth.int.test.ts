@@ -42,12 +42,14 @@ describe('docker: token-auth upstream (Bearer flow, credentials, CDN redirects)'
     skopeo = await Skopeo.create(path.join(temp.dir, 'skopeo'));
     await pushFixtureImages(skopeo, images, registry.host, `${USER}:${PASSWORD}`);
     process.env.CF_TEST_REGISTRY_PASSWORD = PASSWORD;
+    // The token service and the CDN are other origins (other ports): allowed by name, as Docker Hub's are.
+    const allowedHosts = [new URL(tokens.realm).host, new URL(cdn.url).host];
     cf = await startCacheForge({
       plugins: ['@cacheforge/plugin-docker'],
       remotes: {
-        secure: { type: 'docker', upstream: `${registry.url}/`, username: USER, password: '${CF_TEST_REGISTRY_PASSWORD}', ttl: { mutable: 0 } },
-        anonymous: { type: 'docker', upstream: `${registry.url}/` },
-        wrong: { type: 'docker', upstream: `${registry.url}/`, username: USER, password: 'not-the-password' },
+        secure: { type: 'docker', upstream: `${registry.url}/`, username: USER, password: '${CF_TEST_REGISTRY_PASSWORD}', ttl: { mutable: 0 }, allowedHosts },
+        anonymous: { type: 'docker', upstream: `${registry.url}/`, allowedHosts },
+        wrong: { type: 'docker', upstream: `${registry.url}/`, username: USER, password: 'not-the-password', allowedHosts },
       },
     });
   });

@@ -44,7 +44,8 @@ export default definePlugin<PypiOptions>({
   defaultRemotes: () => ({
     pypi: { upstream: 'https://pypi.org/', files: 'https://files.pythonhosted.org/' },
   }),
-  upstreamHosts: (remote) => (remote.options.files ? [withSlash(remote.options.files).hostname] : []),
+  // `host` keeps a non-default port: an allowedHosts entry without one means the default port.
+  upstreamHosts: (remote) => (remote.options.files ? [withSlash(remote.options.files).host] : []),
   createHandler(remote, context) {
     return new PypiHandler(basesOf(remote), context.log);
   },

@@ -11,7 +11,8 @@ function isDuration(schema: z.ZodType, path: readonly string[]): boolean {
   return found.length > 0 && found.some((t) => isSchemaOf(t, duration));
 }
 
-const SECRET_KEY = /(password|secret|token|authorization|accesskey|secretkey|credentials?)$/i;
+// A registry user name is half of a credential pair: shown masked like its password.
+const SECRET_KEY = /(password|secret|token|authorization|accesskey|secretkey|credentials?|username)$/i;
 
 /**
  * The effective config as YAML-ish JSON a person can read: defaults filled in, regexes as their

@@ -1,4 +1,5 @@
-import type { Logger } from '../util/logger.js';
+import { stackFrames, type Logger } from '../util/logger.js';
+import { redactText } from '../util/redact.js';
 
 /**
  * The last line of defence of a running server: an error that escapes every request's handling
@@ -18,7 +19,7 @@ export function installEscapeGuard(log: Logger, count: () => void): () => void {
     // request's options, headers and URLs) carry credentials.
     log.error({
       kind, code: typeof e?.code === 'string' ? e.code : undefined, errorName: typeof e?.name === 'string' ? e.name : undefined,
-      reason: scrub(typeof e?.message === 'string' ? e.message : String(err)), stack: frames(e?.stack),
+      reason: redactText(typeof e?.message === 'string' ? e.message : String(err)), stack: stackFrames(e?.stack),
     }, 'an error escaped a request; the process keeps serving (this is a bug: please report it)');
   };
   const uncaught = onEscape('uncaughtException');
@@ -29,17 +30,4 @@ export function installEscapeGuard(log: Logger, count: () => void): () => void {
     process.off('uncaughtException', uncaught);
     process.off('unhandledRejection', rejected);
   };
-}
-
-/** URL credentials and query values removed from free text. */
-function scrub(text: string): string {
-  return text
-    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@]*@/gi, '$1')
-    .replace(/(\?|&)([^=&\s#]+)=[^&\s#]*/g, '$1$2=…');
-}
-
-/** The stack's frames without its first line (the message, already given scrubbed). */
-function frames(stack: unknown): string | undefined {
-  if (typeof stack !== 'string') return undefined;
-  return stack.split('\n').filter((line) => /^\s+at /.test(line)).slice(0, 12).map((l) => l.trim()).join('\n');
 }

@@ -12,7 +12,9 @@ import { loadPlugin, type LoadedPlugin } from '../plugin/loader.js';
 import type { CacheForgeConfig, RemoteConfig } from './config.js';
 import { DefaultUpstreams } from './default-upstream.js';
 import type { Logger } from '../util/logger.js';
-import type { RemoteProblem } from '../plugin/contract.js';
+import type { DefaultsEnvironment, RemoteProblem } from '../plugin/contract.js';
+import { SelfIdentity } from '../upstream/self.js';
+import { effectivePort } from '../upstream/hosts.js';
 
 /** Where to look for a config and what to override on top of it. */
 export interface LoadOptions {
@@ -87,6 +89,8 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     }
   }
 
+  const pointsAtSelf = selfCheck(core?.server.host, options.port ?? core?.server.port);
+  const environment: DefaultsEnvironment = { env, log: options.log ?? silentLog, ...(pointsAtSelf ? { pointsAtSelf } : {}) };
   // Remotes: the config's, else the loaded plugins' defaults.
   let remoteTree: Record<string, unknown>;
   if (rawTree.remotes !== undefined) {
@@ -96,7 +100,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     for (const { plugin, specifier } of plugins.values()) {
       let defaults: Record<string, Record<string, unknown>> = {};
       try {
-        defaults = plugin.defaultRemotes ? await plugin.defaultRemotes({ env, log: options.log ?? silentLog }) : {};
+        defaults = plugin.defaultRemotes ? await plugin.defaultRemotes(environment) : {};
       } catch (err) {
         // A plugin's bug stops the start like any other plugin problem: coded, naming the package.
         problems.push({ path: `plugins[${specifiers.indexOf(specifier)}]`, message: `CF_ERR_PLUGIN_FAILED: plugin "${specifier}": defaultRemotes() threw: ${(err as Error)?.message ?? String(err)}` });
@@ -106,7 +110,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     }
   }
   const remotes: Record<string, RemoteConfig> = {};
-  const defaultUpstreams = new DefaultUpstreams({ env, log: options.log ?? silentLog });
+  const defaultUpstreams = new DefaultUpstreams(environment);
   for (const [name, value] of Object.entries(remoteTree)) {
     const at = ['remotes', name];
     if (!REMOTE_NAME.test(name)) {
@@ -148,6 +152,12 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     remotes[name] = toRemoteConfig(name, { ...data, upstream: (data.upstream ?? upstream)! }, core?.upstream, pluginOptions, core?.server.offline ?? false);
   }
   problems.push(...crossRemoteProblems(plugins, remotes));
+  if (pointsAtSelf) {
+    for (const remote of Object.values(remotes)) {
+      if (!pointsAtSelf(remote.upstream)) continue;
+      problems.push({ path: formatPath(['remotes', remote.name, 'upstream']), message: `${remote.upstream.protocol}//${remote.upstream.host} is this Cache Forge's own listen address (server.host ${core?.server.host}, port ${options.port ?? core?.server.port}): every miss would come back here in a loop; name the repository this remote proxies` });
+    }
+  }
 
   if (problems.length > 0) throw invalid(source, redactProblems(problems, interpolated.substitutions));
   if (!core) throw new Error('unreachable: core config without problems');
@@ -260,6 +270,13 @@ function deepFreeze<T>(value: T): T {
 }
 
 /** What each format's `checkRemotes` finds across its (individually valid) remotes. */
+/** Whether a URL reaches the configured listen address; undefined when the port is chosen at start (0). */
+function selfCheck(host: string | undefined, port: number | undefined): ((url: URL) => boolean) | undefined {
+  if (host === undefined || !port) return undefined;
+  const self = new SelfIdentity([{ host, port }]);
+  return (url) => self.isSelf(url.hostname, effectivePort(url));
+}
+
 function crossRemoteProblems(plugins: ReadonlyMap<string, LoadedPlugin>, remotes: Readonly<Record<string, RemoteConfig>>): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   for (const [format, loaded] of plugins) {

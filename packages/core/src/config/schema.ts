@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration, parseSize } from './units.js';
 import { LOG_LEVELS } from '../util/logger.js';
+import { validAllowedEntry } from '../upstream/hosts.js';
 
 /**
  * The core's config schema. Every field documents its default and what zero means; the README's
@@ -135,9 +136,12 @@ export const remoteBaseShape = {
   }).optional(),
   /** Largest artifact stored; a larger one gets 403. Default 0 = no limit. */
   maxSize: size.optional(),
-  /** Extra hosts the upstream may redirect to (exact names, or `*.example.com`). Default: none but the upstream's own host. */
-  allowedHosts: z.array(z.string().min(1)).optional(),
-  /** Extra headers sent upstream (e.g. `authorization: Bearer ${TOKEN}`); never logged. */
+  /**
+   * Other origins the upstream may redirect to: `cdn.example.com` (the scheme's default port),
+   * `cdn.example.com:8443`, `*.cloudfront.net`. Default: none but the upstream's own origin.
+   */
+  allowedHosts: z.array(z.string().min(1).refine(validAllowedEntry, { message: 'expected a host name, `*.example.com` or `host:port`' })).optional(),
+  /** Extra headers sent to the upstream's own origin (e.g. `authorization: Bearer ${TOKEN}`); never logged, never sent after a redirect to another origin. */
   headers: z.record(z.string(), z.string()).optional(),
   /** Overrides of the top-level `upstream` settings for this remote. */
   client: upstreamSettings.optional(),

@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   CF_ERR_REMOTE_UNKNOWN: { status: 404, title: 'no such remote', expose: true, level: 'info' },
   CF_ERR_NOT_FOUND: { status: 404, title: 'not found', expose: true, level: 'debug' },
   CF_ERR_REQUEST_TOO_MANY: { status: 429, title: 'too many concurrent requests from one client', expose: true, level: 'warn' },
+  CF_ERR_LOOP_DETECTED: { status: 508, title: 'request loop detected', expose: true, level: 'warn' },
 
   // POLICY: the remote's rules refuse the request.
   CF_ERR_POLICY_DENIED: { status: 403, title: 'refused by policy', expose: true, level: 'info' },

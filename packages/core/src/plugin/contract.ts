@@ -69,7 +69,7 @@ export interface FormatPlugin<O extends object = Record<string, unknown>> {
   /**
    * Hosts, besides the upstream's own and the remote's `allowedHosts`, that this remote's handler
    * fetches from, derived from its options (a format whose files live on a second host). Called
-   * once per remote at start; exact names, or `*.example.com`.
+   * once per remote at start; exact names or `*.example.com`, with `:port` for any port but the scheme's default (a URL's `host`).
    */
   readonly upstreamHosts?: (remote: RemoteDefinition<O>) => readonly string[];
   /**
@@ -96,6 +96,12 @@ export type ExtraMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export interface DefaultsEnvironment {
   readonly env: NodeJS.ProcessEnv;
   readonly log: Logger;
+  /**
+   * True when `url` reaches this Cache Forge's own listen address (a client config that points
+   * at the proxy, such as `registry=` in `~/.npmrc`): a default upstream must never be one, or
+   * every miss would loop until it timed out. Absent when the port is not known before start (0).
+   */
+  readonly pointsAtSelf?: (url: URL) => boolean;
 }
 
 /** Classes a format declares; the remote's config patterns take precedence over them. */

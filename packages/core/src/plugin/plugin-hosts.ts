@@ -17,6 +17,6 @@ export function withPluginHosts(remote: RemoteConfig, plugin: FormatPlugin<Recor
   if (!Array.isArray(hosts) || hosts.some((h) => typeof h !== 'string' || h.length === 0)) {
     throw cfError('CF_ERR_PLUGIN_CONTRACT', `plugin ${specifier}: upstreamHosts must return a list of host names`);
   }
-  const extra = hosts.filter((h) => h.toLowerCase() !== remote.upstream.hostname && !remote.allowedHosts.includes(h));
+  const extra = hosts.filter((h) => h.toLowerCase() !== remote.upstream.host.toLowerCase() && !remote.allowedHosts.includes(h));
   return extra.length ? { ...remote, allowedHosts: [...remote.allowedHosts, ...extra] } : remote;
 }

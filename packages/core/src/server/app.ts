@@ -15,6 +15,7 @@ import { pluginMounts } from './mounts.js';
 import type { Metrics } from './metrics.js';
 import { CORE_VERSION } from '../version.js';
 import type { UpstreamState } from '../upstream/health.js';
+import type { SelfIdentity } from '../upstream/self.js';
 
 /** What the HTTP app needs from the rest of the process. */
 export interface AppServices {
@@ -28,6 +29,8 @@ export interface AppServices {
   readonly isShuttingDown: () => boolean;
   /** The reachability of every upstream host contacted so far. */
   readonly upstreams: () => UpstreamState[];
+  /** This instance's id: a request carrying it in `Via` went round in a loop. */
+  readonly identity?: SelfIdentity;
 }
 
 /**
@@ -82,6 +85,16 @@ export function createApp(services: AppServices): Koa {
   app.use(errorMiddleware(log));
   app.use(accessLog(log, metrics, config.log.requests));
   if (config.server.trustProxy) app.use(capRequestsPerClient(config.server.maxConnectionsPerClient));
+  const identity = services.identity;
+  if (identity) {
+    // Answered before any remote sees it: a loop would otherwise run until every hop timed out.
+    // NOTE: not async, and returns next()'s own promise: an extra await here would delay the
+    // access log's look at the finished response by a tick on the hot path.
+    app.use((ctx, next) => {
+      if (identity.inVia(ctx.get('via'))) throw cfError('CF_ERR_LOOP_DETECTED', `${ctx.method} ${ctx.path} came back to this Cache Forge (its own Via); a remote's upstream leads to this instance`);
+      return next();
+    });
+  }
   const ownRoutes = own.routes() as unknown as Koa.Middleware;
   app.use(async (ctx, next) => {
     if (ctx.path === '/-' || ctx.path.startsWith('/-/')) return ownRoutes(ctx, next);

@@ -11,10 +11,12 @@ import type { MetadataStore } from '../metadata/metadata.js';
 import type { HotCache } from '../cache/cache.js';
 import type { PipelineServices } from '../pipeline/pipeline.js';
 import type { RemoteRegistry } from '../plugin/remote-registry.js';
-import { redact, type UpstreamClient } from '../upstream/client.js';
+import type { UpstreamClient } from '../upstream/client.js';
+import { redact } from '../util/redact.js';
 import type { Metrics } from './metrics.js';
 import { createApp } from './app.js';
 import { capConnectionsPerClient } from './client-limit.js';
+import type { SelfIdentity } from '../upstream/self.js';
 
 /**
  * One Cache Forge process: prepares the backends, listens, and on stop lets in-flight downloads
@@ -49,7 +51,8 @@ export class CacheForgeServer {
     const services = this.container.resolve<PipelineServices>(TOKENS.PipelineServices);
     await services.spool?.init();
     const registry = this.container.resolve<RemoteRegistry>(TOKENS.Registry);
-    const app = createApp({
+    const identity = this.container.resolve<SelfIdentity>(TOKENS.Identity);
+    const app = createApp({ identity,
       config: this.config, log: this.log, metrics: this.container.resolve<Metrics>(TOKENS.Metrics), storage, metadata,
       cache: this.container.resolve<HotCache>(TOKENS.Cache), registry, isShuttingDown: () => this.shuttingDown,
       upstreams: () => [...this.container.resolve<Map<string, UpstreamClient>>(TOKENS.UpstreamClients).values()].flatMap((c) => c.states()),
@@ -74,6 +77,7 @@ export class CacheForgeServer {
     server.listen({ host: this.config.server.host, port: this.config.server.port });
     await once(server, 'listening');
     const address = this.address;
+    identity.listeningOn({ host: this.config.server.host, port: address.port });
     this.log.info({
       host: address.address, port: address.port, config: this.config.source,
       // The whole base URL (two remotes on one host differ by path), never its credentials.

@@ -6,7 +6,9 @@ import { cfError, isCacheForgeError, type CacheForgeError } from '../errors/erro
 import { formatDuration } from '../config/units.js';
 import type { RemoteConfig } from '../config/config.js';
 import { createAgents, type Agents } from './agents.js';
-import { hostAllowed } from './hosts.js';
+import { OriginPolicy, sameOrigin } from './hosts.js';
+import type { SelfIdentity } from './self.js';
+import { redact } from '../util/redact.js';
 import type { AuthFetch, UpstreamAuth } from '../plugin/upstream-auth.js';
 import { UpstreamHealth, type Admission, type UpstreamState } from './health.js';
 
@@ -45,23 +47,29 @@ export interface UpstreamObserver {
 const RETRYABLE_STATUS = new Set([500, 502, 503, 504]);
 const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ETIMEDOUT']);
 
+/** Headers that carry credentials whatever the remote's config says. */
+const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie'] as const;
+
 /**
  * The HTTP client of one remote (got): keep-alive, proxy from the environment, timeouts, retries
- * before the first byte for idempotent failures, and redirects followed only to allowed hosts.
- * Credentials from the remote's `headers` are added to every request.
+ * before the first byte for idempotent failures, and requests and redirects only to the origins
+ * the remote's `OriginPolicy` allows. The remote's configured `headers` go to the upstream's own
+ * origin and the URLs its plugin asks for, and no credential (configured header,
+ * `authorization`, `cookie`, URL userinfo) follows a redirect to another origin. Every request carries this instance's `Via`.
  */
 export class UpstreamClient {
   private readonly got: Got;
   private readonly agents: Agents;
-  private readonly allowed: readonly string[];
+  private readonly policy: OriginPolicy;
   private auth?: UpstreamAuth;
   /** Per host this remote contacts (its upstream, a file host, a CDN it is allowed). */
   private readonly health = new Map<string, UpstreamHealth>();
 
-  constructor(private readonly remote: RemoteConfig, private readonly observer?: UpstreamObserver, env: NodeJS.ProcessEnv = process.env) {
+  constructor(private readonly remote: RemoteConfig, private readonly observer?: UpstreamObserver, env: NodeJS.ProcessEnv = process.env,
+    private readonly self?: SelfIdentity) {
     this.agents = createAgents(remote.upstream, remote.client.maxSockets, env);
-    const allowed = [remote.upstream.hostname, ...remote.allowedHosts];
-    this.allowed = allowed;
+    const policy = new OriginPolicy(remote.upstream, remote.allowedHosts, self);
+    this.policy = policy;
     this.got = got.extend({
       agent: { http: this.agents.http, https: this.agents.https },
       decompress: false,
@@ -71,7 +79,8 @@ export class UpstreamClient {
       followRedirect: (response: PlainResponse) => {
         const location = response.headers.location;
         if (!location) return false;
-        return hostAllowed(new URL(location, response.url).hostname, allowed);
+        const target = resolveLocation(location, response.url);
+        return target !== undefined && policy.refusal(target) === undefined;
       },
       // 0 means no limit (got would otherwise fail at once).
       timeout: { connect: remote.client.connectTimeout || undefined, response: remote.client.responseTimeout || undefined, socket: remote.client.idleTimeout || undefined },
@@ -166,8 +175,9 @@ export class UpstreamClient {
   };
 
   private checkHost(url: URL): void {
-    if (!hostAllowed(url.hostname, this.allowed)) {
-      throw cfError('CF_ERR_UPSTREAM_REDIRECT', `${url.host} is not a host remote ${this.remote.name} may contact (add it to allowedHosts)`,
+    const refusal = this.policy.refusal(url);
+    if (refusal) {
+      throw cfError('CF_ERR_UPSTREAM_REDIRECT', `remote ${this.remote.name} may not contact ${redact(url)}: ${refusal}`,
         { remote: this.remote.name, op: 'upstream.request' });
     }
   }
@@ -198,8 +208,12 @@ export class UpstreamClient {
           }
           if (response.status >= 300 && response.status < 400 && response.status !== 304) {
             discardBody(response);
-            const location = response.headers.location ?? '(none)';
-            throw cfError('CF_ERR_UPSTREAM_REDIRECT', `upstream redirected ${call.url.href} to ${location}, a host remote ${this.remote.name} does not allow (add it to allowedHosts)`,
+            // A Location may carry credentials or a presigned query: only its redacted form is shown.
+            const raw = response.headers.location;
+            const target = raw ? resolveLocation(raw, response.url.href) : undefined;
+            const location = target ? redact(target) : raw ? redact(raw) : '(none)';
+            const why = !raw ? 'no Location' : !target ? 'an invalid Location' : this.policy.refusal(target) ?? 'a redirect not followed';
+            throw cfError('CF_ERR_UPSTREAM_REDIRECT', `upstream redirected ${call.method} ${redact(call.url)} to ${location}, which remote ${this.remote.name} may not contact: ${why}`,
               { remote: this.remote.name, op: 'upstream.redirect', detail: { location } });
           }
           return response;
@@ -233,8 +247,9 @@ export class UpstreamClient {
     return new Promise((resolve, reject) => {
       const stream: GotRequest = this.got.stream(call.url, {
         method: call.method,
-        headers: { ...this.remote.headers, ...call.headers },
+        headers: this.headersFor(call),
         signal: call.signal,
+        hooks: { beforeRedirect: [(options) => this.stripCredentials(options, call.url)] },
         // A call with a body is never retried: its one attempt may use the whole first-byte budget.
         ...(call.body ? { body: call.body, timeout: { response: this.soleAttemptTimeout() } } : {}),
       });
@@ -259,6 +274,36 @@ export class UpstreamClient {
     const { responseTimeout, firstByteTimeout } = this.remote.client;
     if (responseTimeout === 0 || firstByteTimeout === 0) return responseTimeout || undefined;
     return Math.max(responseTimeout, firstByteTimeout);
+  }
+
+  /**
+   * The remote's configured headers, the call's own, and our `Via`. A URL a plugin asks for is
+   * one its format sends credentials to by protocol (PyPI's files host, a token realm); where a
+   * redirect leads is not, so `stripCredentials` drops them there.
+   */
+  private headersFor(call: UpstreamCall): Record<string, string> {
+    const headers: Record<string, string> = { ...this.remote.headers, ...call.headers };
+    if (this.self) {
+      const via = Object.keys(headers).find((k) => k.toLowerCase() === 'via');
+      if (via) { headers[via] = `${headers[via]}, ${this.self.via}`; } else headers.via = this.self.via;
+    }
+    return headers;
+  }
+
+  /**
+   * Leaving the original request's origin: every credential stays behind. got drops
+   * `authorization` and `cookie` when the host or port changes, but not the remote's own headers
+   * (an `x-api-key`), nor anything on a scheme change.
+   */
+  private stripCredentials(options: { url?: URL | string; headers: Record<string, unknown>; username: string; password: string }, original: URL): void {
+    const target = options.url instanceof URL ? options.url : new URL(String(options.url));
+    if (sameOrigin(target, original)) return;
+    const names = new Set<string>([...CREDENTIAL_HEADERS, ...Object.keys(this.remote.headers).map((k) => k.toLowerCase())]);
+    for (const name of Object.keys(options.headers)) if (names.has(name.toLowerCase())) delete options.headers[name];
+    options.username = '';
+    options.password = '';
+    target.username = '';
+    target.password = '';
   }
 
   private wrapBody(body: Readable, call: UpstreamCall): Readable {
@@ -322,6 +367,16 @@ export function discardBody(response: UpstreamResponse): void {
   else response.body.destroy();
 }
 
+/** A Location resolved against the URL that sent it, or undefined when it is no URL. */
+function resolveLocation(location: string, base: string): URL | undefined {
+  try {
+    // got reads Location as latin1 bytes of UTF-8, as browsers do.
+    return new URL(Buffer.from(location, 'binary').toString(), base);
+  } catch {
+    return undefined;
+  }
+}
+
 function retryable(err: unknown): boolean {
   const e = err as { code?: string; name?: string };
   return e.name === 'TimeoutError' || (e.code !== undefined && RETRYABLE_CODES.has(e.code));
@@ -329,12 +384,4 @@ function retryable(err: unknown): boolean {
 
 function backoff(attempt: number): number {
   return Math.min(2000, 100 * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5);
-}
-
-/** A URL with credentials and query values removed, for logs and errors. */
-export function redact(url: URL): string {
-  const copy = new URL(url.href);
-  copy.username = ''; copy.password = '';
-  for (const key of [...copy.searchParams.keys()]) copy.searchParams.set(key, '…');
-  return copy.href;
 }

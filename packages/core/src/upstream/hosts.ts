@@ -1,8 +1,118 @@
-/** True when `host` is one of `allowed` (exact names, or `*.example.com` for any subdomain). */
+import { isIP } from 'node:net';
+import type { SelfIdentity } from './self.js';
+
+/** One `allowedHosts` entry: an exact name or `*.suffix`, with a port or the scheme's default. */
+export interface AllowedEntry {
+  readonly host: string;
+  readonly wildcard: boolean;
+  /** Undefined: the target scheme's default port (80 for http, 443 for https). */
+  readonly port?: number;
+}
+
+/** Parses `cdn.example.com`, `cdn.example.com:8443`, `*.cloudfront.net`, `[::1]:8080`, `::1`. */
+export function parseAllowed(entry: string): AllowedEntry {
+  const raw = entry.trim().toLowerCase();
+  let host = raw;
+  let port: number | undefined;
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(raw);
+  const named = /^([^:]+):(\d+)$/.exec(raw);
+  if (bracketed) { host = bracketed[1]!; port = bracketed[2] ? Number(bracketed[2]) : undefined; }
+  else if (named) { host = named[1]!; port = Number(named[2]); }
+  const wildcard = host.startsWith('*.');
+  return { host: wildcard ? host.slice(1) : host, wildcard, port };
+}
+
+/** True when `entry` has the form `parseAllowed` understands (for the config check). */
+export function validAllowedEntry(entry: string): boolean {
+  const parsed = parseAllowed(entry);
+  if (parsed.port !== undefined && (parsed.port < 1 || parsed.port > 65535)) return false;
+  return parsed.host.length > 0 && !/[/\s@?#]/.test(parsed.host);
+}
+
+/** A host name without IPv6 brackets, lowercased: the form the checks compare. */
+export function normalizeHost(host: string): string {
+  return host.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+}
+
+/** The port a URL connects to: its own, or its scheme's default. */
+export function effectivePort(url: URL): number {
+  if (url.port) return Number(url.port);
+  return url.protocol === 'https:' ? 443 : 80;
+}
+
+/** Scheme, host and port: what a redirect must keep to be "the same origin". */
+export function sameOrigin(a: URL, b: URL): boolean {
+  return a.protocol === b.protocol && normalizeHost(a.hostname) === normalizeHost(b.hostname) && effectivePort(a) === effectivePort(b);
+}
+
+/** 127.0.0.0/8, ::1, `localhost` and its subdomains (which resolve to loopback by RFC 6761). */
+export function isLoopback(host: string): boolean {
+  const h = normalizeHost(host);
+  if (h === 'localhost' || h.endsWith('.localhost') || h === '::1') return true;
+  const v4 = ipv4Of(h);
+  return v4 !== undefined && v4[0] === 127;
+}
+
+/** 0.0.0.0 and ::: connecting to them reaches the local host. */
+export function isUnspecified(host: string): boolean {
+  const h = normalizeHost(host);
+  return h === '0.0.0.0' || h === '::' || h === '0' || h === '';
+}
+
+/** 169.254.0.0/16 (the cloud metadata service lives at 169.254.169.254) and fe80::/10. */
+export function isLinkLocal(host: string): boolean {
+  const h = normalizeHost(host);
+  const v4 = ipv4Of(h);
+  if (v4) return v4[0] === 169 && v4[1] === 254;
+  return isIP(h) === 6 && /^fe[89ab][0-9a-f]?:/.test(h);
+}
+
+/** The octets of an IPv4 literal, also in its IPv4-mapped IPv6 form (`::ffff:169.254.1.1`). */
+function ipv4Of(host: string): number[] | undefined {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host);
+  const candidate = mapped ? mapped[1]! : host;
+  if (isIP(candidate) === 4) return candidate.split('.').map(Number);
+  // `::ffff:a9fe:a9fe` is how Node's URL writes a mapped address.
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
+  if (hex) {
+    const hi = parseInt(hex[1]!, 16); const lo = parseInt(hex[2]!, 16);
+    return [hi >> 8, hi & 255, lo >> 8, lo & 255];
+  }
+  return undefined;
+}
+
+/** True when `host` is one of `allowed` by name (exact or `*.example.com`), ports not considered. */
 export function hostAllowed(host: string, allowed: readonly string[]): boolean {
-  const h = host.toLowerCase();
-  return allowed.some((entry) => {
-    const e = entry.toLowerCase();
-    return e.startsWith('*.') ? h.endsWith(e.slice(1)) : h === e;
-  });
+  const h = normalizeHost(host);
+  return allowed.map(parseAllowed).some((e) => (e.wildcard ? h.endsWith(e.host) : h === e.host));
+}
+
+/**
+ * Where one remote's upstream client may connect (a request a plugin makes, a redirect it is sent,
+ * a token realm a challenge names): the upstream's own origin, or an `allowedHosts` entry with its
+ * port. Never this proxy's own listen address; never loopback when the upstream is not loopback;
+ * a link-local (metadata) address only when an exact entry names it.
+ */
+export class OriginPolicy {
+  private readonly entries: readonly AllowedEntry[];
+
+  constructor(private readonly upstream: URL, allowedHosts: readonly string[], private readonly self?: SelfIdentity) {
+    this.entries = allowedHosts.map(parseAllowed);
+  }
+
+  /** Why `target` may not be contacted, or undefined when it may. */
+  refusal(target: URL): string | undefined {
+    if (target.protocol !== 'http:' && target.protocol !== 'https:') return `${target.protocol} is not http or https`;
+    const host = normalizeHost(target.hostname);
+    const port = effectivePort(target);
+    const where = `${target.protocol}//${target.host}`;
+    if (this.self?.isSelf(host, port)) return `${where} is this proxy's own listen address`;
+    if (sameOrigin(target, this.upstream)) return undefined;
+    const entry = this.entries.find((e) => (e.wildcard ? host.endsWith(e.host) : host === e.host)
+      && (e.port ?? (target.protocol === 'https:' ? 443 : 80)) === port);
+    if (isLinkLocal(host) && !(entry && !entry.wildcard)) return `${where} is a link-local (metadata) address; only an exact allowedHosts entry allows it`;
+    if (isLoopback(host) && !isLoopback(this.upstream.hostname)) return `${where} is loopback and the upstream is not`;
+    if (!entry) return `${where} is neither the upstream's origin nor in allowedHosts (an entry without a port means port ${target.protocol === 'https:' ? 443 : 80})`;
+    return undefined;
+  }
 }

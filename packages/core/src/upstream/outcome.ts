@@ -14,6 +14,8 @@ export function upstreamStatusError(status: number, headers: IncomingHttpHeaders
     return cfError('CF_ERR_UPSTREAM_RATE_LIMITED', `${where}: upstream rate limit (429)${retryAfter ? `, retry after ${retryAfter}` : ''}`,
       { ...context, headers: retryAfter ? { 'retry-after': retryAfter } : undefined });
   }
+  // Another Cache Forge (or this one, through a detour) saw its own Via: pass the loop on as one.
+  if (status === 508) return cfError('CF_ERR_LOOP_DETECTED', `${where}: upstream reports a request loop (508)`, context);
   if (status >= 500) return cfError('CF_ERR_UPSTREAM_UNAVAILABLE', `${where}: upstream answered ${status}`, context);
   return cfError('CF_ERR_UPSTREAM_DENIED', `${where}: upstream refused with ${status}`, context);
 }

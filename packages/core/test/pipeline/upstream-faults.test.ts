@@ -29,6 +29,7 @@ describe('pipeline: upstream faults', function () {
   before(async () => {
     upstream = await new FakeUpstream().start();
     other = await new FakeUpstream().start();
+    const otherHost = `localhost:${new URL(other.url).port}`;
     cf = await startCacheForge({
       remotes: {
         files: {
@@ -37,7 +38,7 @@ describe('pipeline: upstream faults', function () {
           client: { responseTimeout: '500ms', idleTimeout: '500ms', retries: 2, verifyBeforeSend: 0 },
         },
         nohost: { type: 'generic', upstream: 'http://127.0.0.1:1/', client: { retries: 0, connectTimeout: '1s' } },
-        redirecting: { type: 'generic', upstream: upstream.url, allowedHosts: ['localhost'] },
+        redirecting: { type: 'generic', upstream: upstream.url, allowedHosts: [otherHost] },
       },
     });
   });
@@ -148,7 +149,7 @@ describe('pipeline: upstream faults', function () {
     expect(ok.status).to.equal(200);
     expect(sha256(ok.body)).to.equal(sha256(body));
 
-    // The `files` remote allows only its own host: `localhost` is another host to it.
+    // The `files` remote allows only its own origin: `localhost:<port>` is another one to it.
     upstream.set('/go-elsewhere.tar.gz', { redirectTo: `http://localhost:${port}/moved.tar.gz` });
     const refused = await request(`${cf.url}/files/go-elsewhere.tar.gz`);
     expect(refused.status).to.equal(502);

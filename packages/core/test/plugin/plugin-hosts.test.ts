@@ -20,18 +20,22 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
 
 describe('plugin upstream hosts (a format whose files live on a second host)', () => {
   it('adds the hosts a plugin derives from its options to the remote\'s allowed hosts', () => {
-    const merged = withPluginHosts(remote, plugin((r) => [new URL(String(r.options.files)).hostname]), 'twohost');
-    expect(merged.allowedHosts).to.deep.equal(['mirror.example', 'localhost']);
+    const merged = withPluginHosts(remote, plugin((r) => [new URL(String(r.options.files)).host]), 'twohost');
+    expect(merged.allowedHosts).to.deep.equal(['mirror.example', 'localhost:9']);
     expect(remote.allowedHosts).to.deep.equal(['mirror.example'], 'the configured remote is left as it was');
     expect(withPluginHosts(remote, plugin(), 'twohost')).to.equal(remote);
-    expect(withPluginHosts(remote, plugin(() => ['127.0.0.1', 'mirror.example']), 'twohost')).to.equal(remote, 'nothing new to add');
+    expect(withPluginHosts(remote, plugin(() => ['127.0.0.1:9', 'mirror.example']), 'twohost')).to.equal(remote, 'nothing new to add');
   });
 
   it('lets the upstream client fetch from a declared host, and still refuses any other', async () => {
     const refused = new UpstreamClient(remote);
     expect(await codeOf(refused.request({ url: new URL('http://localhost:9/x.whl'), method: 'GET' }))).to.equal('CF_ERR_UPSTREAM_REDIRECT');
     refused.close();
-    const client = new UpstreamClient(withPluginHosts(remote, plugin(() => ['localhost']), 'twohost'));
+    // A host without a port means the scheme's default: port 9 stays refused until it is named.
+    const defaultPort = new UpstreamClient(withPluginHosts(remote, plugin(() => ['localhost']), 'twohost'));
+    expect(await codeOf(defaultPort.request({ url: new URL('http://localhost:9/x.whl'), method: 'GET' }))).to.equal('CF_ERR_UPSTREAM_REDIRECT');
+    defaultPort.close();
+    const client = new UpstreamClient(withPluginHosts(remote, plugin(() => ['localhost:9']), 'twohost'));
     // Allowed now: the request goes out (and fails to connect to the discard port, which is the point).
     expect(await codeOf(client.request({ url: new URL('http://localhost:9/x.whl'), method: 'GET' }))).to.equal('CF_ERR_UPSTREAM_UNAVAILABLE');
     expect(await codeOf(client.request({ url: new URL('http://elsewhere.example/x.whl'), method: 'GET' }))).to.equal('CF_ERR_UPSTREAM_REDIRECT');

@@ -44,7 +44,7 @@ export interface FaultArtifact {
 }
 
 const REASONS: Record<number, string> = {
-  200: 'OK', 206: 'Partial Content', 304: 'Not Modified', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error',
+  200: 'OK', 302: 'Found', 206: 'Partial Content', 304: 'Not Modified', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error',
 };
 
 /**
@@ -63,6 +63,8 @@ export class FaultUpstream {
   refuseConnections = false;
   /** Connections accepted so far (refused ones included). */
   connections = 0;
+  /** Request path → a `Location` answered with 302 (credentials or presigned queries included, as given). */
+  readonly redirects = new Map<string, string>();
   /** Delay between bytes in `slow-headers`. */
   slowByteMs = 1000;
   /** Requests received, by path. */
@@ -121,6 +123,11 @@ export class FaultUpstream {
     const [method = 'GET', target = '/'] = head.split('\r\n')[0]!.split(' ');
     const path = target.split('?')[0]!;
     this.counts.set(path, (this.counts.get(path) ?? 0) + 1);
+    const redirect = this.redirects.get(path);
+    if (redirect) {
+      socket.write(responseHead(302, { location: redirect, 'content-length': '0' }));
+      return true;
+    }
     const artifact = this.artifacts.get(path);
     const planned = this.faults.get(path);
     const fault = planned && planned.mode !== 'healthy' ? planned : undefined;

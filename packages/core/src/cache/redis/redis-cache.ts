@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { redact } from '../../util/redact.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RedisClientType } from '@keyv/redis';
 import { cfError } from '../../errors/errors.js';
@@ -130,7 +131,7 @@ export class RedisCache implements HotCache {
   /** The connection when Redis answers; CF_ERR_CACHE_BACKEND at once when it does not. */
   private async live(op: string): Promise<Connection> {
     const connection = await this.connection;
-    if (!connection.client.isReady) throw cfError('CF_ERR_CACHE_BACKEND', `redis cache ${op} failed: not connected to ${redactUrl(this.options.url)}`, { op: `cache.${op}` });
+    if (!connection.client.isReady) throw cfError('CF_ERR_CACHE_BACKEND', `redis cache ${op} failed: not connected to ${redact(this.options.url)}`, { op: `cache.${op}` });
     return connection;
   }
 
@@ -154,12 +155,3 @@ interface Connection {
   readonly values: KeyvCache;
 }
 
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'redis';
-  }
-}
