@@ -45,6 +45,9 @@ export async function sendFile(res: ServerResponse, source: Pick<PartialReader, 
       position += data.length;
       if (await Promise.race([writing, closed]) === CLOSED) return;
       writing = new Promise<void>((resolve, reject) => { res.write(data, (err) => (err ? reject(err) : resolve())); });
+      // Observed by the next race; a write that fails (the client left) while the next read is
+      // pending must not be an unhandled rejection meanwhile, which would exit the process.
+      writing.catch(() => undefined);
     }
     if (await Promise.race([writing, closed]) === CLOSED) return;
     clean = true;
