@@ -134,5 +134,8 @@ describe('statistics: one access-log line and one metrics count per response, wi
     expect(lines[0]).to.include({ status: 200, cache: 'HIT', complete: false });
     expect(lines[0]!.bytes as number).to.be.within(received, HUGE - 1);
     expect(unhandled).to.deep.equal([]);
+    // The client going away is not a server fault.
+    expect(logs.lines.filter((l) => l.level === 'error' || l.level === 'warn')).to.deep.equal([]);
+    expect(lines[0]!.code).to.equal(undefined);
   });
 });
