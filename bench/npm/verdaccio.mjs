@@ -20,7 +20,7 @@ export async function ensureVerdaccio(root, env, step) {
     name: 'cf-bench-verdaccio', private: true, dependencies: { verdaccio: VERDACCIO_VERSION }, overrides: { 'node-fetch': '2.7.0' },
   }, null, 2));
   writeFileSync(path.join(dir, 'empty.npmrc'), '');
-  const registry = execFileSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8', cwd: '/' }).trim();
+  const registry = execFileSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8', cwd: '/', env }).trim();
   const result = await runCommand('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--userconfig', path.join(dir, 'empty.npmrc'), '--registry', registry],
     { cwd: dir, env, timeoutMs: 600_000 });
   if (result.code !== 0) throw new Error(`installing verdaccio failed:\n${result.stderr}`);

@@ -30,12 +30,13 @@ export async function sendFile(res: ServerResponse, source: Pick<PartialReader, 
   // One buffer is enough when the body fits in it.
   const buffers = length === end - start + 1 ? [take()] : [take(), take()];
   let clean = false;
+  let writeFailed: Error | undefined;
   let gone: () => void = () => undefined;
   const closed = new Promise<typeof CLOSED>((resolve) => { gone = () => resolve(CLOSED); });
   const onClose = () => { if (!res.writableFinished) gone(); };
   res.once('close', onClose);
   try {
-    let writing: Promise<void> = Promise.resolve();
+    let writing: Promise<void | typeof CLOSED> = Promise.resolve();
     let position = start;
     for (let turn = 0; position <= end; turn = (turn + 1) % buffers.length) {
       // With one buffer (a short read on a small body), its previous write must finish first.
@@ -44,13 +45,20 @@ export async function sendFile(res: ServerResponse, source: Pick<PartialReader, 
       if (data.length === 0) throw cfError('CF_ERR_STORAGE_BACKEND', `stored object ended at byte ${position}, before ${end + 1}`, { op: 'send.file' });
       position += data.length;
       if (await Promise.race([writing, closed]) === CLOSED) return;
-      writing = new Promise<void>((resolve, reject) => { res.write(data, (err) => (err ? reject(err) : resolve())); });
+      // A write that fails because the client left is the client going away (quiet, like 'close',
+      // which may come later); and it must never be a rejection nobody awaits while the next read
+      // is pending: Node exits on an unhandled rejection.
+      writing = new Promise<void | typeof CLOSED>((resolve) => {
+        res.write(data, (err) => { if (err) writeFailed = err; resolve(err ? CLOSED : undefined); });
+      });
     }
     if (await Promise.race([writing, closed]) === CLOSED) return;
     clean = true;
     await Promise.race([new Promise<void>((resolve) => res.end(resolve)), closed]);
   } finally {
     res.off('close', onClose);
+    // Nothing more can reach this client: make sure its socket goes (a failed write may leave it half open).
+    if (writeFailed) res.destroy();
     // A buffer may still be referenced by a write that never completed: only a clean end
     // guarantees every write finished with it.
     if (clean) giveBack(buffers);

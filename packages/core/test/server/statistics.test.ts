@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { FakeUpstream } from '../support/fake-upstream.js';
+import http from 'node:http';
+import { FakeUpstream, generated } from '../support/fake-upstream.js';
 import { startCacheForge, type RunningCacheForge } from '../support/harness.js';
 import { LogCapture, type LogLine } from '../support/log-capture.js';
 import { request, sha256, type Fetched } from '../support/http.js';
@@ -26,11 +27,13 @@ describe('statistics: one access-log line and one metrics count per response, wi
   const logs = new LogCapture();
   const small = randomBytes(1_000);
   const big = randomBytes(512 * 1024);
+  const HUGE = 32 * 1024 * 1024;
 
   before(async () => {
     upstream = await new FakeUpstream().start();
     upstream.set('/small.bin', { body: small });
     upstream.set('/big.bin', { body: big });
+    upstream.set('/huge.bin', { body: generated(HUGE, 7) });
     cf = await startCacheForge({ remotes: { files: { type: 'generic', upstream: upstream.url } } }, { logLevel: 'info', logTo: logs });
   });
   after(async () => { await cf.cleanup(); await upstream.stop(); });
@@ -101,5 +104,38 @@ describe('statistics: one access-log line and one metrics count per response, wi
     expect(Object.fromEntries(counted)).to.deep.equal(Object.fromEntries(expected));
     const served = samples(text, 'cacheforge_served_bytes_total').find((s) => s.labels.remote === 'files');
     expect(served?.value).to.equal(made.reduce((sum, m) => sum + m.res.body.length, 0));
+  });
+
+  it('counts a stored hit the client walks away from once, as incomplete, with the bytes that left', async () => {
+    const full = await request(`${cf.url}/files/huge.bin`);
+    expect(full.body.length).to.equal(HUGE);
+    await waitFor('the fill to be recorded', async () => {
+      const text = (await request(`${cf.url}/-/metrics`)).body.toString('utf8');
+      return samples(text, 'cacheforge_inflight_fetches').find((s) => s.labels.remote === 'files')?.value === 0;
+    });
+    const before = logs.requests.filter((l) => l.path === '/files/huge.bin').length;
+    // A write failing on the gone socket while a read is pending must not be an unhandled rejection (the process would exit).
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    after(() => { process.off('unhandledRejection', onUnhandled); });
+    // Reads the first chunk, then drops the connection: the server is still sending (32 MiB is more than the socket buffers hold).
+    const received = await new Promise<number>((resolve, reject) => {
+      const req = http.get(`${cf.url}/files/huge.bin`, { agent: false }, (res) => {
+        res.once('data', (chunk: Buffer) => { req.destroy(); resolve(chunk.length); });
+      });
+      // After the first chunk, the error is our own destroy; before it, a failure.
+      req.on('error', reject);
+    });
+    expect(received).to.be.greaterThan(0);
+    await waitFor('the cut hit logged', () => logs.requests.filter((l) => l.path === '/files/huge.bin').length > before);
+    const lines = logs.requests.filter((l) => l.path === '/files/huge.bin').slice(before);
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.include({ status: 200, cache: 'HIT', complete: false });
+    expect(lines[0]!.bytes as number).to.be.within(received, HUGE - 1);
+    expect(unhandled).to.deep.equal([]);
+    // The client going away is not a server fault.
+    expect(logs.lines.filter((l) => l.level === 'error' || l.level === 'warn')).to.deep.equal([]);
+    expect(lines[0]!.code).to.equal(undefined);
   });
 });
