@@ -11,7 +11,7 @@ import { spawnCacheForge, type CliProcess } from '../support/cli-process.js';
 import { FaultUpstream, type FaultMode } from '../support/fault-upstream.js';
 import { request, type Fetched } from '../support/http.js';
 import { runCli } from '../cli/run-cli.js';
-import { hasProgram, PG_ADMIN_URL, redisUnavailable, runId, skipMissing, startS3rver, type S3Endpoint } from '../support/services.js';
+import { createPgDatabase, hasProgram, PG_ADMIN_URL, redisUnavailable, runId, skipMissing, startS3rver, type S3Endpoint } from '../support/services.js';
 import { S3Storage } from '../../src/storage/s3/s3-storage.js';
 import { waitFor } from '../support/wait.js';
 
@@ -193,6 +193,32 @@ describe('security: secrets, tested as a whole', function () {
       const result = await runCli(['config', 'check', '--config', file], { cwd: dir });
       expect(result.code, result.stderr).to.equal(0);
       expect(leaks(result.stdout + result.stderr), file).to.deep.equal([]);
+    }
+  });
+
+  it('no sentinel in a run on PostgreSQL whose URL carries a password, through faults and shutdown', async function () {
+    const db = await createPgDatabase();
+    if ('error' in db) skipMissing(this, 'PostgreSQL', db.error);
+    try {
+      // The server trusts loopback, so the sentinel password is sent and ignored: a real connection.
+      const pg = new URL(db.url);
+      pg.password = SECRETS.pgPassword;
+      const base = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
+      const pgRun = path.join(dir, 'pg-run.config.json');
+      await writeFile(pgRun, JSON.stringify({ ...base, metadata: { postgres: { connection: pg.href, pool: { max: 2 } }, flushInterval: '100ms' } }));
+      const onPg = await spawnCacheForge(pgRun);
+      const answers: Fetched[] = [];
+      for (const p of ['/files/ok.tar.gz', '/files/ok.tar.gz', '/files/rst-mid-body-200.tar.gz', '/files/to-refused.tar.gz', '/-/ready', '/-/metrics']) {
+        answers.push(await request(`${onPg.url}${p}`));
+      }
+      expect(answers[1]!.headers['x-cache-status']).to.equal('HIT');
+      expect(JSON.parse(answers[4]!.body.toString()).checks.metadata).to.equal('ok');
+      expect(await onPg.stop('SIGTERM')).to.equal(0);
+      expect(onPg.output()).to.match(/"metadata":"postgres/);
+      expect(leaks(onPg.output())).to.deep.equal([]);
+      for (const a of answers) expect(leaks(a.body.toString() + JSON.stringify(a.headers))).to.deep.equal([]);
+    } finally {
+      await db.drop();
     }
   });
 
