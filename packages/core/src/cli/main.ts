@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { redactText } from '../util/redact.js';
 import { isCacheForgeError } from '../errors/errors.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../util/logger.js';
@@ -87,7 +88,7 @@ async function start(configPath: string | undefined, port: number | undefined): 
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) { process.stderr.write(`cacheforge: second ${signal}, exiting now\n`); resolve(1); return; }
       stopping = true;
-      server.stop(signal).then(() => resolve(0), (err: unknown) => { process.stderr.write(`cacheforge: shutdown failed: ${(err as Error).message}\n`); resolve(1); });
+      server.stop(signal).then(() => resolve(0), (err: unknown) => { process.stderr.write(`cacheforge: shutdown failed: ${redactText((err as Error).message)}\n`); resolve(1); });
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
@@ -96,10 +97,10 @@ async function start(configPath: string | undefined, port: number | undefined): 
 
 function reportStartupError(err: unknown): number {
   if (isCacheForgeError(err) && (err.code.startsWith('CF_ERR_CONFIG') || err.code.startsWith('CF_ERR_PLUGIN'))) {
-    process.stderr.write(`cacheforge: ${err.code}: ${err.message}\n`);
+    process.stderr.write(`cacheforge: ${err.code}: ${redactText(err.message)}\n`);
     return 2;
   }
   const e = err as Error;
-  process.stderr.write(`cacheforge: failed to start: ${isCacheForgeError(err) ? `${err.code}: ` : ''}${e?.message ?? String(err)}\n`);
+  process.stderr.write(`cacheforge: failed to start: ${isCacheForgeError(err) ? `${err.code}: ` : ''}${redactText(e?.message ?? String(err))}\n`);
   return 1;
 }

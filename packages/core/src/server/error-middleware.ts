@@ -2,6 +2,7 @@ import type { Context, Next } from 'koa';
 import { cfError, isCacheForgeError, type CacheForgeError } from '../errors/errors.js';
 import { ERROR_CODES } from '../errors/codes.js';
 import type { Logger } from '../util/logger.js';
+import { redactText } from '../util/redact.js';
 import type { ErrorBodyFormatter } from './error-format.js';
 import { CACHE_STATUS_HEADER } from './send.js';
 
@@ -27,7 +28,7 @@ export function errorMiddleware(log: Logger) {
         : cfError('CF_ERR_INTERNAL', (raw as Error)?.message ?? String(raw), { cause: raw });
       const spec = ERROR_CODES[err.code];
       ctx.state.errorCode = err.code;
-      const fields = { code: err.code, remote: err.remote ?? ctx.state.remote, path: ctx.path, reason: err.message };
+      const fields = { code: err.code, remote: err.remote ?? ctx.state.remote, path: ctx.path, reason: redactText(err.message) };
       if (spec.level === 'error') log.error({ ...fields, err: raw }, 'request failed');
       else log[spec.level](fields, 'request refused');
       if (ctx.headerSent || !ctx.writable) {
@@ -39,7 +40,8 @@ export function errorMiddleware(log: Logger) {
       // Errors carry their headers lowercase (the pipeline reads them back); the cache status goes out as on every response.
       for (const [name, value] of Object.entries(err.headers ?? {})) ctx.set(name === 'x-cache-status' ? CACHE_STATUS_HEADER : name, value);
       if (err.code === 'CF_ERR_REQUEST_METHOD') ctx.set('Allow', 'GET, HEAD');
-      const message = spec.expose ? err.message : spec.title;
+      // NOTE: a message not made by us (a plugin's, a library's) may name a URL with its credentials.
+      const message = spec.expose ? redactText(err.message) : spec.title;
       const detail = spec.expose ? err.detail : undefined;
       // A format that speaks its own error shape (set by dispatch for that format's routes).
       const format = ctx.state.errorBody as ErrorBodyFormatter | undefined;
