@@ -14,7 +14,7 @@ import { DefaultUpstreams } from './default-upstream.js';
 import type { Logger } from '../util/logger.js';
 import type { DefaultsEnvironment, RemoteProblem } from '../plugin/contract.js';
 import { SelfIdentity } from '../upstream/self.js';
-import { effectivePort } from '../upstream/hosts.js';
+import { effectivePort } from '../upstream/addresses.js';
 
 /** Where to look for a config and what to override on top of it. */
 export interface LoadOptions {

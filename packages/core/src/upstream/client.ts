@@ -6,7 +6,8 @@ import { cfError, isCacheForgeError, type CacheForgeError } from '../errors/erro
 import { formatDuration } from '../config/units.js';
 import type { RemoteConfig } from '../config/config.js';
 import { createAgents, type Agents } from './agents.js';
-import { OriginPolicy, sameOrigin } from './hosts.js';
+import { OriginPolicy } from './hosts.js';
+import { sameOrigin } from './addresses.js';
 import type { SelfIdentity } from './self.js';
 import { redact } from '../util/redact.js';
 import type { AuthFetch, UpstreamAuth } from '../plugin/upstream-auth.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
-import { isLoopback, isUnspecified, normalizeHost } from './hosts.js';
+import { isLoopback, isUnspecified, normalizeHost } from './addresses.js';
 
 /** An address a server listens on. */
 export interface ListenAddress {
