@@ -269,7 +269,6 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** What each format's `checkRemotes` finds across its (individually valid) remotes. */
 /** Whether a URL reaches the configured listen address; undefined when the port is chosen at start (0). */
 function selfCheck(host: string | undefined, port: number | undefined): ((url: URL) => boolean) | undefined {
   if (host === undefined || !port) return undefined;
@@ -277,6 +276,7 @@ function selfCheck(host: string | undefined, port: number | undefined): ((url: U
   return (url) => self.isSelf(url.hostname, effectivePort(url));
 }
 
+/** What each format's `checkRemotes` finds across its (individually valid) remotes. */
 function crossRemoteProblems(plugins: ReadonlyMap<string, LoadedPlugin>, remotes: Readonly<Record<string, RemoteConfig>>): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   for (const [format, loaded] of plugins) {

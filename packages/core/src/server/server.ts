@@ -52,8 +52,9 @@ export class CacheForgeServer {
     await services.spool?.init();
     const registry = this.container.resolve<RemoteRegistry>(TOKENS.Registry);
     const identity = this.container.resolve<SelfIdentity>(TOKENS.Identity);
-    const app = createApp({ identity,
-      config: this.config, log: this.log, metrics: this.container.resolve<Metrics>(TOKENS.Metrics), storage, metadata,
+    const metrics = this.metrics;
+    const app = createApp({
+      config: this.config, log: this.log, metrics, storage, metadata, identity,
       cache: this.container.resolve<HotCache>(TOKENS.Cache), registry, isShuttingDown: () => this.shuttingDown,
       upstreams: () => [...this.container.resolve<Map<string, UpstreamClient>>(TOKENS.UpstreamClients).values()].flatMap((c) => c.states()),
     });
@@ -71,7 +72,6 @@ export class CacheForgeServer {
     server.keepAliveTimeout = 65_000;
     // Behind a trusted proxy every connection is the proxy's: app.ts caps requests per forwarded address instead.
     if (!this.config.server.trustProxy) {
-      const metrics = this.container.resolve<Metrics>(TOKENS.Metrics);
       capConnectionsPerClient(server, this.config.server.maxConnectionsPerClient, () => metrics.refusedConnections.inc());
     }
     server.listen({ host: this.config.server.host, port: this.config.server.port });

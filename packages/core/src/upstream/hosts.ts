@@ -29,12 +29,6 @@ export function validAllowedEntry(entry: string): boolean {
   return parsed.host.length > 0 && !/[/\s@?#]/.test(parsed.host);
 }
 
-/** True when `host` is one of `allowed` by name (exact or `*.example.com`), ports not considered. */
-export function hostAllowed(host: string, allowed: readonly string[]): boolean {
-  const h = normalizeHost(host);
-  return allowed.map(parseAllowed).some((e) => (e.wildcard ? h.endsWith(e.host) : h === e.host));
-}
-
 /**
  * Where one remote's upstream client may connect (a request a plugin makes, a redirect it is sent,
  * a token realm a challenge names): the upstream's own origin, or an `allowedHosts` entry with its

@@ -27,10 +27,6 @@ export class SelfIdentity {
     return `1.1 cacheforge-${this.instanceId}`;
   }
 
-  get addresses(): readonly ListenAddress[] {
-    return this.listening;
-  }
-
   /** Records the address actually bound (a configured port 0 becomes the one the OS chose). */
   listeningOn(address: ListenAddress): void {
     this.listening = [address];
@@ -62,8 +58,15 @@ function reachesListen(target: string, listen: string): boolean {
   return isUnspecified(target);
 }
 
+let local: Set<string> | undefined;
+
+/**
+ * The machine's interface addresses, read once: the check runs for every upstream request on the
+ * listen port, and an address added after start is not one a configured upstream names.
+ */
 function localAddresses(): Set<string> {
-  const out = new Set<string>();
-  for (const list of Object.values(networkInterfaces())) for (const entry of list ?? []) out.add(normalizeHost(entry.address));
-  return out;
+  if (local) return local;
+  local = new Set<string>();
+  for (const list of Object.values(networkInterfaces())) for (const entry of list ?? []) local.add(normalizeHost(entry.address));
+  return local;
 }

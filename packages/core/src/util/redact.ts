@@ -21,8 +21,11 @@ export function redact(url: URL | string): string {
  * in it removed. For text that was not built with `redact()`, such as a library's message.
  */
 export function redactText(text: string): string {
-  return text
-    // `scheme://user:pass@`: the userinfo ends at the last '@' before the next '/', space or quote.
-    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@'"<>]*@/gi, '$1')
-    .replace(/([?&])([^=&\s#'"<>]+)=[^&\s#'"<>]*/g, '$1$2=…');
+  // NOTE: every log line's text fields pass here (the access log's too): a text without '@' or
+  // '=' has nothing to remove, and skips both scans.
+  let out = text;
+  // `scheme://user:pass@`: the userinfo ends at the last '@' before the next '/', space or quote.
+  if (out.includes('@')) out = out.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@'"<>]*@/gi, '$1');
+  if (out.includes('=')) out = out.replace(/([?&])([^=&\s#'"<>]+)=[^&\s#'"<>]*/g, '$1$2=…');
+  return out;
 }

@@ -2,7 +2,6 @@ import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -11,7 +10,7 @@ import { spawnCacheForge, type CliProcess } from '../support/cli-process.js';
 import { FaultUpstream, type FaultMode } from '../support/fault-upstream.js';
 import { request, type Fetched } from '../support/http.js';
 import { runCli } from '../cli/run-cli.js';
-import { createPgDatabase, hasProgram, PG_ADMIN_URL, redisUnavailable, runId, skipMissing, startS3rver, type S3Endpoint } from '../support/services.js';
+import { createPgDatabase, freePort, hasProgram, PG_ADMIN_URL, redisUnavailable, runId, skipMissing, startS3rver, type S3Endpoint } from '../support/services.js';
 import { S3Storage } from '../../src/storage/s3/s3-storage.js';
 import { waitFor } from '../support/wait.js';
 
@@ -41,14 +40,6 @@ const FORMS = [
 function leaks(text: string | Buffer): string[] {
   const s = typeof text === 'string' ? text : text.toString('latin1');
   return FORMS.filter((form) => s.includes(form));
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function filesUnder(dir: string): Promise<string[]> {

@@ -103,15 +103,14 @@ export class FakeUpstream {
     return `http://127.0.0.1:${port}/`;
   }
 
-  /** Listens on `port` (0 = any free one; a fixed one brings a stopped upstream back where it was). */
-  async start(port = 0): Promise<this> {
+  async start(): Promise<this> {
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (socket) => {
       if (this.down) { socket.destroy(); return; }
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
-    this.server.listen(port, '127.0.0.1');
+    this.server.listen(0, '127.0.0.1');
     await once(this.server, 'listening');
     return this;
   }

@@ -243,7 +243,8 @@ export function hasProgram(name: string): boolean {
   });
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port free now (bound, then released). */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
