@@ -154,6 +154,8 @@ class FilesystemWriter implements BlobWriter {
   private done = false;
   /** Where the bytes are now: the temp file, or the blob after commit. */
   private currentPath: string;
+  /** The commit's rename, once it has started: `currentPath` is the blob's once it settles. */
+  private renamed?: Promise<void>;
 
   constructor(
     private readonly handle: FileHandle,
@@ -187,6 +189,9 @@ class FilesystemWriter implements BlobWriter {
       reader = await open(this.currentPath, 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw this.fail('openPartial', err);
+      // The temp file was renamed under us: once the rename has settled, the blob is where it went.
+      // (A reader now opens right after verification, while the commit runs.)
+      await this.renamed?.catch(() => undefined);
       reader = await open(this.currentPath, 'r').catch((again: unknown) => { throw this.fail('openPartial', again); });
     }
     return positionalReader(reader);
@@ -205,8 +210,8 @@ class FilesystemWriter implements BlobWriter {
       if (this.fsync) await this.handle.datasync();
       await this.handle.close();
       await mkdir(path.dirname(target), { recursive: true });
-      await rename(this.tempPath, target);
-      this.currentPath = target;
+      this.renamed = rename(this.tempPath, target).then(() => { this.currentPath = target; });
+      await this.renamed;
     } catch (err) {
       await rm(this.tempPath, { force: true }).catch(() => undefined);
       throw this.fail('commit', err);
