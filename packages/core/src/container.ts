@@ -13,13 +13,16 @@ import { KeyvCache } from './cache/keyv/keyv-cache.js';
 import { S3Storage } from './storage/s3/s3-storage.js';
 import { ProcessSpool } from './storage/spool.js';
 import { RedisCache } from './cache/redis/redis-cache.js';
-import { ClusterLock } from './pipeline/cluster-lock.js';
+import { ClusterLock } from './pipeline/lock/cluster-lock.js';
+import { SingleFlight } from './pipeline/lock/single-flight.js';
 import { Metrics } from './server/metrics.js';
-import { HotIndex } from './pipeline/hot-index.js';
-import { AccessRecorder } from './pipeline/access-recorder.js';
-import { SingleFlight } from './upstream/single-flight.js';
-import { RemotePipeline, type PipelineServices, type Resolved } from './pipeline/pipeline.js';
-import type { Fill } from './pipeline/fill.js';
+import { HotIndex } from './pipeline/lookup/hot-index.js';
+import { AccessRecorder } from './pipeline/lookup/access-recorder.js';
+import { RemotePipeline } from './pipeline/remote-pipeline.js';
+import type { PipelineServices } from './pipeline/services.js';
+import type { Resolved } from './pipeline/resolved.js';
+import type { Fill } from './pipeline/fill/fill.js';
+import { systemClock, type Clock } from './util/clock.js';
 import { RemotePolicy } from './policy/policy.js';
 import { UpstreamClient } from './upstream/client.js';
 import { SelfIdentity } from './upstream/self.js';
@@ -43,11 +46,18 @@ export const TOKENS = {
   Identity: Symbol.for('cacheforge.Identity'),
 } as const;
 
+/** What a process may be given instead of the defaults (tests move time with their own clock). */
+export interface ContainerOptions {
+  readonly clock?: Clock;
+}
+
 /**
  * Wires one process: picks the storage, metadata and cache implementations the config names, and
  * mounts every remote with its plugin's handler, policy, upstream client and pipeline.
  */
-export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<string, LoadedPlugin>, log: Logger): DependencyContainer {
+export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<string, LoadedPlugin>, log: Logger,
+  options: ContainerOptions = {}): DependencyContainer {
+  const clock = options.clock ?? systemClock;
   const c = rootContainer.createChildContainer();
   c.register(TOKENS.Config, { useValue: config });
   c.register(TOKENS.Plugins, { useValue: plugins });
@@ -70,12 +80,13 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
         spool: storage.capabilities.readWhileWriting ? undefined : new ProcessSpool(config.storage.s3?.spool ?? './data/spool'),
         metadata,
         cache,
-        lock: new ClusterLock(cache, metrics, log.child({ component: 'lock' }), config.cache.lock),
+        // A process lets one caller per key through; that caller takes the key's lock across replicas.
+        lock: new SingleFlight<Resolved>(new ClusterLock<Resolved>(cache, metrics, log.child({ component: 'lock' }), config.cache.lock, clock)),
         hot: new HotIndex(config.hot.maxBytes, config.hot.maxObjectBytes),
         access: new AccessRecorder(metadata, log.child({ component: 'access' }), config.metadata.flushInterval),
         metrics,
         log: log.child({ component: 'pipeline' }),
-        flights: new SingleFlight<Resolved>(),
+        clock,
         fills: new Map<Fill, Promise<unknown>>(),
       };
     }),

@@ -1,8 +1,8 @@
 import type {
-  ArtifactRequest, ArtifactResponse, CachedRoute, FetchContext, Handler, PluginContext, RemoteDefinition, Route, ServeOptions,
+  ArtifactRequest, ArtifactResponse, CachedRoute, FetchContext, Handler, PluginContext, RemoteDefinition, Route, ServeOptions, Verification,
 } from '@cacheforge/core';
 import { acceptedManifestTypes, ALL_MANIFEST_TYPES } from './media-types.js';
-import { parseRegistryPath, upstreamName, type RegistryPath } from './reference.js';
+import { parseRegistryPath, upstreamName, type Digest, type RegistryPath } from './reference.js';
 import { API_VERSION_HEADER } from './errors.js';
 import { RegistryTokenAuth } from './token-auth.js';
 import type { DockerOptions } from './options.js';
@@ -58,13 +58,14 @@ export function createDockerHandler(remote: RemoteDefinition<DockerOptions>, con
         case 'manifest': {
           if (path.digest) {
             const response = await ctx.pipeline.serve(req, cached, { url: upstreamUrl(path, `manifests/${path.digest.text}`), headers: { accept: ALL_MANIFEST_TYPES } },
-              { ...MANIFEST_OPTIONS, digest: { algorithm: path.digest.algorithm, hex: path.digest.hex } });
+              { ...MANIFEST_OPTIONS, verify: byDigest(path.digest) });
             return withRegistryHeaders(response, path.digest.text);
           }
           const accepted = cached.variant ? cached.variant.split(',').join(', ') : ALL_MANIFEST_TYPES;
           const response = await ctx.pipeline.serve(req, cached, { url: upstreamUrl(path, `manifests/${path.reference}`), headers: { accept: accepted } },
             {
-              ...MANIFEST_OPTIONS, headValidator: 'docker-content-digest', digestHeader: 'docker-content-digest',
+              // A tag names no digest: the registry's Docker-Content-Digest header says what the bytes must be.
+              ...MANIFEST_OPTIONS, headValidator: 'docker-content-digest', verify: { kind: 'header', header: 'docker-content-digest' },
               // Asked with fewer types than it has, a registry answers 404 ("OCI index found, but
               // accept header does not support OCI indexes"): that says nothing to another client.
               rememberNotFound: !cached.variant,
@@ -76,7 +77,7 @@ export function createDockerHandler(remote: RemoteDefinition<DockerOptions>, con
         }
         case 'blob': {
           const response = await ctx.pipeline.serve(req, cached, { url: upstreamUrl(path, `blobs/${path.digest.text}`) },
-            { digest: { algorithm: path.digest.algorithm, hex: path.digest.hex }, keepHeaders: ['content-type'] });
+            { verify: byDigest(path.digest), keepHeaders: ['content-type'] });
           return withRegistryHeaders(response, path.digest.text);
         }
         case 'tags': {
@@ -92,6 +93,11 @@ export function createDockerHandler(remote: RemoteDefinition<DockerOptions>, con
       }
     },
   };
+}
+
+/** A manifest or blob named by its digest is verified against that name. */
+function byDigest(digest: Digest): Verification {
+  return { kind: 'known', digests: [{ algorithm: digest.algorithm, hex: digest.hex }] };
 }
 
 /** The registry headers on a cached answer: API version, and the digest of what is sent. */

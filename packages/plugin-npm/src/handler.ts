@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   cfError, memoryEntity, RewrittenDocuments, type ArtifactRequest, type ArtifactResponse, type CachedRoute, type Entity, type FetchContext, type Handler,
-  type MissDetails, type RemoteDefinition, type Route,
+  type Expectation, type RemoteDefinition, type Route,
 } from '@cacheforge/core';
 import { describeRequest, encodedName, ABBREVIATED, type NpmRequest } from './url-space.js';
 import { expectedDigest, type Dist } from './integrity.js';
@@ -82,8 +82,9 @@ export class NpmHandler implements Handler {
   }
 
   /**
-   * A tarball: a hit is served as stored. Only a miss reads the package document, for the
-   * digest the bytes must match before they are committed and for where the upstream keeps them.
+   * A tarball: a hit is served as stored. Only a miss reads the package document (the variant the
+   * client itself just read: pnpm asks for tarballs with the abbreviated type), for the digest the
+   * bytes must match before they are committed and for where the upstream keeps them.
    */
   private async tarball(req: ArtifactRequest, route: CachedRoute, name: string, file: string, ctx: FetchContext): Promise<ArtifactResponse> {
     const url = `${this.remote.upstream.href}${name}/-/${encodeURIComponent(file)}`;
@@ -91,34 +92,24 @@ export class NpmHandler implements Handler {
     // A small miss reaches npm once verified (the core holds it), so a mismatch is a 502 naming it.
     return ctx.pipeline.serve(req, route, { url, headers: this.auth }, {
       keepHeaders: ['content-type'],
-      resolveMiss: () => this.tarballDetails(name, file, abbreviated, ctx),
+      verify: {
+        kind: 'document', route: documentRoute(name, abbreviated), upstream: this.documentUpstream(name, abbreviated), maxBytes: MAX_DOCUMENT_BYTES,
+        pick: (document) => this.tarballExpectation(document.body, name, file, ctx),
+        unlisted: () => cfError('CF_ERR_UPSTREAM_NOT_FOUND', `${name} has no version whose tarball is ${file}`, { remote: this.remote.name, path: `${name}/-/${file}` }),
+      },
     });
   }
 
-  private async tarballDetails(name: string, file: string, abbreviated: boolean, ctx: FetchContext): Promise<MissDetails> {
-    // The variant the client itself just read (pnpm asks for tarballs with the abbreviated type).
-    let found = await this.findDist(name, file, abbreviated, ctx, false);
-    // A version published after the stored document was fetched: revalidate the document once.
-    if (!found.dist && !found.fresh) found = await this.findDist(name, file, abbreviated, ctx, true);
-    const dist = found.dist;
-    if (!dist) {
-      throw cfError('CF_ERR_UPSTREAM_NOT_FOUND', `${name} has no version whose tarball is ${file}`, { remote: this.remote.name, path: `${name}/-/${file}` });
-    }
-    const digest = expectedDigest(dist);
-    if (!digest) ctx.log.warn({ name, file }, 'the package document lists no integrity or shasum for this tarball; only its length is verified');
-    return { digest, url: dist.tarball ?? undefined };
-  }
-
-  private async findDist(name: string, file: string, abbreviated: boolean, ctx: FetchContext,
-    revalidate: boolean): Promise<{ dist?: Dist; fresh: boolean }> {
-    const route: CachedRoute = revalidate ? { ...documentRoute(name, abbreviated), ttl: 0 } : documentRoute(name, abbreviated);
-    const loaded = await ctx.pipeline.load(route, this.documentUpstream(name, abbreviated), { maxBytes: MAX_DOCUMENT_BYTES });
-    const fresh = loaded.cacheStatus === 'MISS' || loaded.cacheStatus === 'REVALIDATED';
-    for (const version of Object.values(parseDocument(loaded.body, name).versions ?? {})) {
+  /** What the package document says of one tarball: its digest and URL; `undefined` when no version has it. */
+  private tarballExpectation(body: Buffer, name: string, file: string, ctx: FetchContext): Expectation | undefined {
+    for (const version of Object.values(parseDocument(body, name).versions ?? {})) {
       const dist = version?.dist;
-      if (dist?.tarball && tarballFile(dist.tarball) === file) return { dist, fresh };
+      if (!dist?.tarball || tarballFile(dist.tarball) !== file) continue;
+      const digest = expectedDigest(dist);
+      if (!digest) ctx.log.warn({ name, file }, 'the package document lists no integrity or shasum for this tarball; only its length is verified');
+      return { digests: digest ? [digest] : [], url: dist.tarball };
     }
-    return { fresh };
+    return undefined;
   }
 
   /** `/<name>/<version or tag>`: one version's manifest, from the full document. */

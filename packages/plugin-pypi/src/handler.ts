@@ -1,6 +1,6 @@
 import {
-  cfError, memoryEntity, RewrittenDocuments, type ArtifactRequest, type ArtifactResponse, type CachedRoute, type Entity, type ExpectedDigest, type FetchContext,
-  type Handler, type LoadedDocument, type Logger, type PassthroughRoute, type Route,
+  cfError, memoryEntity, RewrittenDocuments, type ArtifactRequest, type ArtifactResponse, type CachedRoute, type Entity, type FetchContext,
+  type Handler, type LoadedDocument, type Logger, type PassthroughRoute, type Route, type Verification,
 } from '@cacheforge/core';
 import { FileLocations, type ProxyPaths } from './file-locations.js';
 import { filesOfHtml, rewriteHtml } from './html-page.js';
@@ -59,7 +59,7 @@ export class PypiHandler implements Handler {
         return this.page(req, route, new URL(this.bases.upstream.href + jsonApiPath(path.project, path.version)), path.project, ctx);
       case 'file': {
         const url = this.locations.upstreamUrl(path.host, path.rest, req.search);
-        return ctx.pipeline.serve(req, route, { url }, { resolveMiss: async () => ({ digest: await this.digestOf(path, url, ctx) }) });
+        return ctx.pipeline.serve(req, route, { url }, { verify: this.verification(path, url) });
       }
     }
   }
@@ -109,32 +109,34 @@ export class PypiHandler implements Handler {
   }
 
   /**
-   * The digest a file (or its metadata file) must have, from its project's page: called only on
-   * a miss, right after the client read that page, so the page is normally a hit.
+   * A file (or its metadata file) must match the hash its project's page lists: read only on a
+   * miss, right after the client read that page, so the page is normally a hit.
    */
-  private async digestOf(path: FilePath, url: string, ctx: FetchContext): Promise<ExpectedDigest | undefined> {
-    const listing = await this.listing(path.project, ctx);
+  private verification(path: FilePath, url: string): Verification {
+    const page = new URL(`${path.project}/`, this.bases.index);
     const fileUrl = new URL(path.metadata ? url.slice(0, -'.metadata'.length) : url).href;
-    const file = listing.get(fileUrl);
     const name = decodeURIComponent(fileUrl.slice(fileUrl.lastIndexOf('/') + 1));
-    if (!file) {
-      throw cfError('CF_ERR_NOT_FOUND', `${name} is not listed on the index page of ${path.project}`, { detail: { project: path.project } });
-    }
-    if (path.metadata) {
-      if (!file.metadata) throw cfError('CF_ERR_NOT_FOUND', `the index page of ${path.project} offers no metadata file for ${name}`);
-      if (file.metadata === true) return undefined;
-      return expectedDigest(file.metadata);
-    }
-    const digest = expectedDigest(file.hashes);
-    if (!digest) this.log.warn({ project: path.project, file: name }, 'index page gives no sha256/sha512/sha1 for this file; only its length is verified');
-    return digest;
+    return {
+      kind: 'document',
+      route: { kind: 'cached', key: `simple/${path.project}/`, class: 'mutable', variant: 'json' },
+      upstream: { url: page, headers: { accept: UPSTREAM_ACCEPT.json } },
+      pick: (doc) => {
+        const file = this.listing(path.project, doc, page).get(fileUrl);
+        if (!file) return undefined;
+        if (path.metadata) {
+          if (!file.metadata) throw cfError('CF_ERR_NOT_FOUND', `the index page of ${path.project} offers no metadata file for ${name}`);
+          return { digests: file.metadata === true ? [] : optional(expectedDigest(file.metadata)) };
+        }
+        const digest = expectedDigest(file.hashes);
+        if (!digest) this.log.warn({ project: path.project, file: name }, 'index page gives no sha256/sha512/sha1 for this file; only its length is verified');
+        return { digests: optional(digest) };
+      },
+      unlisted: () => cfError('CF_ERR_NOT_FOUND', `${name} is not listed on the index page of ${path.project}`, { detail: { project: path.project } }),
+    };
   }
 
   /** A project's files by URL, parsed once per stored version of its page. */
-  private async listing(project: string, ctx: FetchContext): Promise<ReadonlyMap<string, IndexFile>> {
-    const url = new URL(`${project}/`, this.bases.index);
-    const route: CachedRoute = { kind: 'cached', key: `simple/${project}/`, class: 'mutable', variant: 'json' };
-    const doc = await ctx.pipeline.load(route, { url, headers: { accept: UPSTREAM_ACCEPT.json } });
+  private listing(project: string, doc: LoadedDocument, url: URL): ReadonlyMap<string, IndexFile> {
     const key = `${project}\u0000${doc.etag}`;
     let listing = this.listings.get(key);
     if (!listing) {
@@ -145,6 +147,10 @@ export class PypiHandler implements Handler {
     }
     return listing;
   }
+}
+
+function optional<T>(value: T | undefined): T[] {
+  return value === undefined ? [] : [value];
 }
 
 function header(req: ArtifactRequest, name: string): string | undefined {

@@ -7,11 +7,13 @@ import type { PluginMount } from './mount.js';
 import type { UpstreamAuth } from './upstream-auth.js';
 import type { PluginStore } from './plugin-store.js';
 import type { ErrorBodyFormatter } from '../server/error-format.js';
+import type { Verification } from '../contract/verification.js';
 
 export type { PluginMount, MountRequest, MountTarget } from './mount.js';
 export type { UpstreamAuth, AuthFetch, AuthFetchResponse } from './upstream-auth.js';
 export type { PluginStore } from './plugin-store.js';
 export type { ErrorBodyFormatter, PublicError, ErroredRequest } from '../server/error-format.js';
+export type * from '../contract/verification.js';
 
 /**
  * The contract between the core and a format plugin. A plugin package's default export is a
@@ -190,13 +192,6 @@ export interface RefusedRoute {
   readonly reason: string;
 }
 
-/** A digest the upstream's bytes must match before they are committed. */
-export interface ExpectedDigest {
-  readonly algorithm: 'sha256' | 'sha512' | 'sha1';
-  /** Lowercase hex. */
-  readonly hex: string;
-}
-
 /** How to ask the upstream for one object. */
 export interface UpstreamRequest {
   /**
@@ -208,10 +203,17 @@ export interface UpstreamRequest {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** Options of a pipeline request beyond the route. */
+/**
+ * Options of a pipeline request beyond the route, each read by one stage: `verify`, `keepHeaders`
+ * and `alias` by the fill, `headValidator` by revalidation, `fillOnHead` by the lookup,
+ * `rememberNotFound` by the negative cache.
+ */
 export interface ServeOptions {
-  /** Digest to verify before commit (the length is always verified). */
-  readonly digest?: ExpectedDigest;
+  /**
+   * How the bytes are verified before commit (the upstream's Content-Length is always checked).
+   * A mismatch is retried once from the upstream, then answered `502 CF_ERR_UPSTREAM_DIGEST_MISMATCH`.
+   */
+  readonly verify?: Verification;
   /** Response headers to keep from the upstream and replay on hits (lowercase names). */
   readonly keepHeaders?: readonly string[];
   /**
@@ -220,11 +222,6 @@ export interface ServeOptions {
    * unchanged, without a GET (some upstreams count only GETs against rate limits).
    */
   readonly headValidator?: string;
-  /**
-   * A response header carrying `<algorithm>:<hex>` of the body (e.g. `docker-content-digest`):
-   * when `digest` is not given, the bytes must match it before they are committed.
-   */
-  readonly digestHeader?: string;
   /**
    * A HEAD for an object not held fetches and stores it like a GET (for small documents whose HEAD
    * is followed by a GET), instead of being relayed as HEAD. The HEAD is answered once the object
@@ -239,23 +236,11 @@ export interface ServeOptions {
    */
   readonly alias?: (sha256: string) => CachedRoute;
   /**
-   * Called only when the upstream must be asked (a miss), never on a hit: supplies what costs a
-   * lookup to know, such as the digest (and real location) an index document lists for an
-   * artifact. What it returns overrides `digest` and the upstream URL.
-   */
-  readonly resolveMiss?: () => Promise<MissDetails>;
-  /**
    * Whether an upstream 404/410 for this request is remembered for `ttl.negative` (default true).
    * False when the 404 may be the upstream's answer to how it was asked rather than to what (a
    * manifest asked with fewer media types than the registry has: another client's Accept gets it).
    */
   readonly rememberNotFound?: boolean;
-}
-
-/** What {@link ServeOptions.resolveMiss} learned about an object about to be fetched. */
-export interface MissDetails {
-  readonly digest?: ExpectedDigest;
-  readonly url?: URL | string;
 }
 
 /** How a response came to be: the `X-Cache-Status` header. */
@@ -325,6 +310,11 @@ export interface Pipeline {
   load(route: CachedRoute, upstream: UpstreamRequest, options?: ServeOptions & { maxBytes?: number }): Promise<LoadedDocument>;
   /** Relays the request to the upstream, storing nothing. */
   passthrough(req: ArtifactRequest, upstream: UpstreamRequest): Promise<ArtifactResponse>;
+  /**
+   * Forgets the upstream 404s remembered for keys starting with `prefix` (a document that lists
+   * them changed: maven's `maven-metadata.xml` names a new version), here and on other replicas.
+   */
+  forgetNotFound(prefix: string): Promise<void>;
 }
 
 /** Per-request services handed to {@link Handler.fetch}. */

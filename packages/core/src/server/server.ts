@@ -9,7 +9,7 @@ import type { Logger } from '../util/logger.js';
 import type { Storage } from '../storage/storage.js';
 import type { MetadataStore } from '../metadata/metadata.js';
 import type { HotCache } from '../cache/cache.js';
-import type { PipelineServices } from '../pipeline/pipeline.js';
+import type { PipelineServices } from '../pipeline/services.js';
 import type { RemoteRegistry } from '../plugin/remote-registry.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { redact } from '../util/redact.js';

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { Writable } from 'node:stream';
 import { RedisCache } from '../../src/cache/redis/redis-cache.js';
-import { ClusterLock } from '../../src/pipeline/cluster-lock.js';
+import { systemClock } from '../../src/util/clock.js';
+import { ClusterLock } from '../../src/pipeline/lock/cluster-lock.js';
 import { Metrics } from '../../src/server/metrics.js';
 import { createLogger } from '../../src/util/logger.js';
 import { cacheSuite } from '../../../conformance/src/index.js';
@@ -48,7 +49,7 @@ describe('RedisCache when Redis goes away and comes back', function () {
   it('fails commands at once with CF_ERR_CACHE_BACKEND (never a silent miss), degrades fill locks with a warning and a metric, and recovers', async () => {
     const metrics = new Metrics();
     const { lines, log } = capturingLogger();
-    const lock = new ClusterLock(cache, metrics, log, { ttl: 5000, wait: 2000 });
+    const lock = new ClusterLock<string>(cache, metrics, log, { ttl: 5000, wait: 2000 }, systemClock);
     const gauge = async () => (await metrics.registry.getSingleMetric('cacheforge_lock_degraded')!.get()).values[0]?.value;
     const run = (value: string) => lock.run('files\u0000a.tgz', { recheck: async () => undefined, fetch: async () => value, holdUntil: async () => undefined });
 

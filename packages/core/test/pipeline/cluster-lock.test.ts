@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { KeyvCache } from '../../src/cache/keyv/keyv-cache.js';
-import { ClusterLock } from '../../src/pipeline/cluster-lock.js';
+import { systemClock } from '../../src/util/clock.js';
+import { ClusterLock } from '../../src/pipeline/lock/cluster-lock.js';
 import { Metrics } from '../../src/server/metrics.js';
 import { createLogger } from '../../src/util/logger.js';
 
@@ -12,8 +13,8 @@ describe('ClusterLock', () => {
 
   it('a waiter serves what the holder committed instead of fetching', async () => {
     const cache = new KeyvCache();
-    const holder = new ClusterLock(cache, new Metrics(), log, { ttl: 5000, wait: 5000 });
-    const waiter = new ClusterLock(cache, new Metrics(), log, { ttl: 5000, wait: 5000 });
+    const holder = new ClusterLock<string>(cache, new Metrics(), log, { ttl: 5000, wait: 5000 }, systemClock);
+    const waiter = new ClusterLock<string>(cache, new Metrics(), log, { ttl: 5000, wait: 5000 }, systemClock);
     let stored: string | undefined;
     let fetches = 0;
     let commit!: () => void;
@@ -34,7 +35,7 @@ describe('ClusterLock', () => {
     const cache = new KeyvCache();
     await cache.tryLock('fill:k', 60_000); // a holder that never finishes
     const metrics = new Metrics();
-    const lock = new ClusterLock(cache, metrics, log, { ttl: 60_000, wait: 300 });
+    const lock = new ClusterLock<string>(cache, metrics, log, { ttl: 60_000, wait: 300 }, systemClock);
     const started = Date.now();
     const result = await lock.run('k', { recheck: async () => undefined, fetch: async () => 'fetched', holdUntil: async () => undefined });
     expect(result).to.equal('fetched');
@@ -44,7 +45,7 @@ describe('ClusterLock', () => {
 
   it('releases the lock when the fetch fails, so the next one may try', async () => {
     const cache = new KeyvCache();
-    const lock = new ClusterLock(cache, new Metrics(), log, { ttl: 60_000, wait: 100 });
+    const lock = new ClusterLock<string>(cache, new Metrics(), log, { ttl: 60_000, wait: 100 }, systemClock);
     const failed = await lock.run('k', { recheck: async () => undefined, fetch: async () => { throw new Error('upstream down'); }, holdUntil: async () => undefined })
       .then(() => undefined, (e: Error) => e.message);
     expect(failed).to.equal('upstream down');

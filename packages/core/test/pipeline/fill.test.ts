@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { FilesystemStorage } from '../../src/storage/filesystem/filesystem-storage.js';
-import { Fill, type FillExpectations } from '../../src/pipeline/fill.js';
+import { Fill, type FillExpectations } from '../../src/pipeline/fill/fill.js';
+import type { ExpectedDigest } from '../../src/plugin/contract.js';
 
 function readAll(stream: Readable): Promise<{ data: Buffer; error?: Error }> {
   return new Promise((resolve) => {
@@ -19,8 +20,10 @@ function readAll(stream: Readable): Promise<{ data: Buffer; error?: Error }> {
 describe('Fill: verify before commit', () => {
   let root: string;
   let storage: FilesystemStorage;
-  const expect_ = (over: Partial<FillExpectations> = {}): FillExpectations => ({
-    maxSize: 0, keepInMemory: 0, describe: 'test', tooLarge: () => new Error('too large'), ...over,
+  interface Over { size?: number; digest?: ExpectedDigest; maxSize?: number; tooLarge?: (n: number) => Error; keepInMemory?: number }
+  const expect_ = ({ digest, maxSize = 0, tooLarge = () => new Error('too large'), ...over }: Over = {}): FillExpectations => ({
+    keepInMemory: 0, describe: 'test', expectation: { digests: digest ? [digest] : [] },
+    checkSize: (n) => { if (maxSize > 0 && n > maxSize) throw tooLarge(n); }, ...over,
   });
 
   beforeEach(async () => {
@@ -77,7 +80,7 @@ describe('Fill: verify before commit', () => {
 
   it('refuses a body larger than the size limit while it streams, storing nothing', async () => {
     const fill = new Fill(Readable.from([randomBytes(5000), randomBytes(5000)]), await storage.writer(), undefined,
-      expect_({ maxSize: 6000, tooLarge: (n) => Object.assign(new Error(`over: ${n}`), { code: 'CF_ERR_POLICY_TOO_LARGE' }) }));
+      expect_({ maxSize: 6000, tooLarge: (n: number) => Object.assign(new Error(`over: ${n}`), { code: 'CF_ERR_POLICY_TOO_LARGE' }) }));
     const error = await fill.done.then(() => undefined, (e: Error) => e);
     expect(error?.message).to.equal('over: 10000');
     expect(await readdir(path.join(root, 'tmp'))).to.deep.equal([]);

@@ -49,7 +49,7 @@ describe('pipeline: load() and passthrough(), as format plugins use them', () =>
 
   it('load() verifies the digest a format promises, and stores nothing that fails it', async () => {
     upstream.set('/pkg.tgz', { body: Buffer.from('tarball bytes') });
-    const err = await pipeline.load({ kind: 'cached', key: 'pkg.tgz' }, { url: `${upstream.url}pkg.tgz` }, { digest: { algorithm: 'sha512', hex: 'ab'.repeat(64) } })
+    const err = await pipeline.load({ kind: 'cached', key: 'pkg.tgz' }, { url: `${upstream.url}pkg.tgz` }, { verify: { kind: 'known', digests: [{ algorithm: 'sha512', hex: 'ab'.repeat(64) }] } })
       .then(() => undefined, (e: { code?: string }) => e);
     expect(err?.code).to.equal('CF_ERR_UPSTREAM_DIGEST_MISMATCH');
     const metadata = container.resolve<MetadataStore>(TOKENS.Metadata);

@@ -1,5 +1,5 @@
-import type { AccessCount, ArtifactId, MetadataStore } from '../metadata/metadata.js';
-import type { Logger } from '../util/logger.js';
+import type { AccessCount, ArtifactId, MetadataStore } from '../../metadata/metadata.js';
+import type { Logger } from '../../util/logger.js';
 
 /**
  * Counts serves per artifact and writes them to metadata in one batch every `intervalMs`, off the

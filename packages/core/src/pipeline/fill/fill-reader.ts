@@ -1,12 +1,22 @@
 import { Readable } from 'node:stream';
-import type { PartialReader } from '../storage/storage.js';
-import type { Fill } from './fill.js';
+import type { PartialReader } from '../../storage/storage.js';
+
+/** What a reader follows: a body being written, its progress announced by `progress` events. */
+export interface FollowedBody {
+  readonly state: 'filling' | 'verified' | 'committed' | 'failed';
+  readonly error?: Error;
+  readonly flushed: number;
+  /** How many bytes a reader may take now (the last one waits for verification). */
+  releasable(): number;
+  on(event: 'progress', listener: () => void): unknown;
+  off(event: 'progress', listener: () => void): unknown;
+}
 
 // NOTE: 256 KiB reads keep a fill's readers from churning through fresh 1 MiB buffers (RSS).
 const CHUNK = 256 * 1024;
 
 /**
- * A stream of a {@link Fill}'s bytes from `start` to `end` (inclusive), reading what has been
+ * A stream of a fill's bytes from `start` to `end` (inclusive), reading what has been
  * written and waiting for more. It ends only once the fill is verified and fails with the fill's
  * error, so a client never mistakes a failed download for a complete one.
  */
@@ -17,7 +27,7 @@ export class FillReader extends Readable {
   private readonly onProgress = () => { if (this.waiting) { this.waiting = false; this.pump(); } };
   private waiting = false;
 
-  constructor(private readonly fill: Fill, reader: PartialReader, start: number, private readonly end?: number) {
+  constructor(private readonly fill: FollowedBody, reader: PartialReader, start: number, private readonly end?: number) {
     super({ highWaterMark: CHUNK });
     this.reader = reader;
     this.position = start;

@@ -1,4 +1,4 @@
-import type { ArtifactRecord } from '../metadata/metadata.js';
+import type { ArtifactRecord } from '../../metadata/metadata.js';
 
 /** A record the process keeps at hand, with its freshness and, when small, its bytes. */
 export interface HotEntry {

@@ -1,9 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Counter, Gauge } from 'prom-client';
-import { hasCode } from '../errors/errors.js';
-import type { HotCache } from '../cache/cache.js';
-import type { Metrics } from '../server/metrics.js';
-import type { Logger } from '../util/logger.js';
+import { hasCode } from '../../errors/errors.js';
+import type { HotCache } from '../../cache/cache.js';
+import type { Metrics } from '../../server/metrics.js';
+import type { Logger } from '../../util/logger.js';
+import type { Clock } from '../../util/clock.js';
+import type { KeyLock, LockedWork } from './key-lock.js';
 
 /** `cache.lock` settings. */
 export interface ClusterLockOptions {
@@ -11,16 +12,6 @@ export interface ClusterLockOptions {
   readonly ttl: number;
   /** How long to wait for another replica's fill before fetching anyway (ms). */
   readonly wait: number;
-}
-
-/** What a fill run under the lock needs from the pipeline. */
-export interface LockedRun<T> {
-  /** Looks again for a stored copy (another replica may have committed one); `undefined` = none. */
-  recheck(): Promise<T | undefined>;
-  /** Fetches from the upstream. */
-  fetch(): Promise<T>;
-  /** Settles when the fetched result is committed (or has failed): the lock is held until then. */
-  holdUntil(result: T): Promise<unknown>;
 }
 
 const POLL_START_MS = 25;
@@ -37,12 +28,13 @@ const POLL_MAX_MS = 500;
  * (duplicate fetches across replicas become possible, nothing else changes) with a warning and
  * the `cacheforge_lock_degraded` gauge at 1, and returns to shared locking on the first success.
  */
-export class ClusterLock {
+export class ClusterLock<T> implements KeyLock<T> {
   private degraded = false;
   private readonly degradedGauge: Gauge;
   private readonly fallbacks: Counter<'reason'>;
 
-  constructor(private readonly cache: HotCache, metrics: Metrics, private readonly log: Logger, private readonly options: ClusterLockOptions) {
+  constructor(private readonly cache: HotCache, metrics: Metrics, private readonly log: Logger, private readonly options: ClusterLockOptions,
+    private readonly clock: Clock) {
     this.degradedGauge = new Gauge({
       name: 'cacheforge_lock_degraded', help: '1 while the shared hot cache is unreachable and fills are locked per process only.',
       registers: [metrics.registry],
@@ -58,8 +50,13 @@ export class ClusterLock {
     return this.degraded;
   }
 
-  async run<T>(key: string, run: LockedRun<T>): Promise<T> {
-    const deadline = Date.now() + this.options.wait;
+  /** Another replica's run cannot be joined in this process: it is waited for in `run`. */
+  joinable(): undefined {
+    return undefined;
+  }
+
+  async run(key: string, run: LockedWork<T>): Promise<T> {
+    const deadline = this.clock.now() + this.options.wait;
     let pause = POLL_START_MS;
     for (;;) {
       const release = await this.tryAcquire(key);
@@ -75,12 +72,12 @@ export class ClusterLock {
           throw err;
         }
       }
-      if (Date.now() >= deadline) {
+      if (this.clock.now() >= deadline) {
         this.fallbacks.inc({ reason: 'wait_timeout' });
         this.log.warn({ key: printable(key), waitedMs: this.options.wait }, 'another replica holds the fill lock too long; fetching without it');
         return (await run.recheck()) ?? run.fetch();
       }
-      await sleep(Math.min(pause, Math.max(1, deadline - Date.now())));
+      await this.clock.sleep(Math.min(pause, Math.max(1, deadline - this.clock.now())));
       pause = Math.min(pause * 2, POLL_MAX_MS);
     }
   }

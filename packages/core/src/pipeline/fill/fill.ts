@@ -1,26 +1,25 @@
 import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { cfError } from '../errors/errors.js';
-import type { ExpectedDigest } from '../plugin/contract.js';
-import type { BlobInfo, BlobWriter, PartialReader } from '../storage/storage.js';
-import { DigestTracker } from './digest.js';
+import { cfError } from '../../errors/errors.js';
+import type { Expectation } from '../../plugin/contract.js';
+import type { BlobInfo, BlobWriter, PartialReader } from '../../storage/storage.js';
+import { BodyCheck } from './body-check.js';
 import { FillReader } from './fill-reader.js';
 import type { Readable } from 'node:stream';
 
 /** What a fill is checked against before it may be committed. */
 export interface FillExpectations {
-  /** The upstream's Content-Length, when it sent one. */
+  /** The length the body must have: the upstream's Content-Length, else the size the index lists. */
   readonly size?: number;
-  readonly digest?: ExpectedDigest;
-  /** Largest size the policy allows (0 = no limit). */
-  readonly maxSize: number;
+  /** What the bytes must be (digests, size, the format's own check). */
+  readonly expectation: Expectation;
+  /** Throws the policy's error when a body of `size` bytes is too large. */
+  readonly checkSize: (size: number) => void;
   /** Keep the body in memory too when it is at most this many bytes (for the hot tier). */
   readonly keepInMemory: number;
   /** For error messages. */
   readonly describe: string;
-  /** Fails the size check with the policy's error. */
-  readonly tooLarge: (size: number) => Error;
   /** Reads the committed blob, for readers that join after a spooled fill dropped its spool. */
   readonly openCommitted?: (digest: string) => Promise<PartialReader>;
 }
@@ -112,16 +111,26 @@ export class Fill extends EventEmitter {
     return source.openPartial();
   }
 
+  /** Reads written bytes by position, for a verifier that needs more than the stream (a zip's end). */
+  private async readWritten(position: number, length: number): Promise<Buffer> {
+    const reader = await this.openPartial();
+    try {
+      return Buffer.from(await reader.read(position, length));
+    } finally {
+      await reader.close();
+    }
+  }
+
   /** Stops the fill (shutdown); readers see the error. */
   abort(reason: Error): void {
     this.source.destroy(reason);
   }
 
   private async run(): Promise<BlobInfo> {
-    const tracker = new DigestTracker(this.expect.digest);
+    const tracker = new BodyCheck(this.expect.expectation, this.expect.describe);
     const writeChunk = (chunk: Buffer, callback: (error?: Error | null) => void): void => {
       tracker.update(chunk);
-      if (this.expect.maxSize > 0 && tracker.size > this.expect.maxSize) { callback(this.expect.tooLarge(tracker.size)); return; }
+      try { this.expect.checkSize(tracker.size); } catch (err) { callback(err as Error); return; }
       if (this.expect.size !== undefined && tracker.size > this.expect.size) {
         callback(cfError('CF_ERR_UPSTREAM_LENGTH_MISMATCH', `${this.expect.describe}: more bytes than the ${this.expect.size} announced`));
         return;
@@ -149,11 +158,7 @@ export class Fill extends EventEmitter {
       if (this.expect.size !== undefined && tracker.size !== this.expect.size) {
         throw cfError('CF_ERR_UPSTREAM_LENGTH_MISMATCH', `${this.expect.describe}: got ${tracker.size} bytes, upstream announced ${this.expect.size}`);
       }
-      const { sha256, matches, actual } = tracker.finish();
-      if (!matches) {
-        throw cfError('CF_ERR_UPSTREAM_DIGEST_MISMATCH',
-          `${this.expect.describe}: ${this.expect.digest!.algorithm} is ${actual}, expected ${this.expect.digest!.hex}`);
-      }
+      const sha256 = await tracker.finish((position, length) => this.readWritten(position, length));
       this.digest = sha256;
       this.state = 'verified';
       this.emit('progress');
