@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import type { ExpectedDigest } from '../plugin/contract.js';
+import type { ExpectedDigest } from '../contract/index.js';
 
 /**
  * Hashes bytes as they pass: always sha256 (the content address), plus the algorithm a format

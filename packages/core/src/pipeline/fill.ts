@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { cfError } from '../errors/errors.js';
-import type { ExpectedDigest } from '../plugin/contract.js';
+import type { ExpectedDigest } from '../contract/index.js';
 import type { BlobInfo, BlobWriter, PartialReader } from '../storage/storage.js';
 import { DigestTracker } from './digest.js';
 import { FillReader } from './fill-reader.js';

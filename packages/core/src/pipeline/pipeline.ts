@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { cfError, hasCode, isCacheForgeError, type CacheForgeError } from '../errors/errors.js';
 import type {
   ArtifactRequest, ArtifactResponse, CacheStatus, CachedRoute, Entity, ExpectedDigest, LoadedDocument, MissDetails, Pipeline, ServeOptions, UpstreamRequest,
-} from '../plugin/contract.js';
+} from '../contract/index.js';
 import type { RemoteConfig } from '../config/config.js';
 import type { ArtifactId, MetadataStore, NewArtifactRecord } from '../metadata/metadata.js';
 import type { Storage } from '../storage/storage.js';

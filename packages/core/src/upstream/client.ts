@@ -10,7 +10,7 @@ import { OriginPolicy } from './hosts.js';
 import { sameOrigin } from './addresses.js';
 import type { SelfIdentity } from './self.js';
 import { redact } from '../util/redact.js';
-import type { AuthFetch, UpstreamAuth } from '../plugin/upstream-auth.js';
+import type { AuthFetch, UpstreamAuth } from '../contract/upstream-auth.js';
 import { UpstreamHealth, type Admission, type UpstreamState } from './health.js';
 
 /** Largest body an auth round trip (a token response) may have. */
