@@ -14,7 +14,7 @@ import { S3Storage } from './storage/s3/s3-storage.js';
 import { ProcessSpool } from './storage/spool.js';
 import { RedisCache } from './cache/redis/redis-cache.js';
 import { ClusterLock } from './pipeline/cluster-lock.js';
-import { Metrics } from './server/metrics.js';
+import { Metrics } from './metrics/metrics.js';
 import { HotIndex } from './pipeline/hot-index.js';
 import { AccessRecorder } from './pipeline/access-recorder.js';
 import { SingleFlight } from './upstream/single-flight.js';

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Counter, Gauge } from 'prom-client';
 import { hasCode } from '../errors/errors.js';
 import type { HotCache } from '../cache/cache.js';
-import type { Metrics } from '../server/metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { Logger } from '../util/logger.js';
 
 /** `cache.lock` settings. */

@@ -13,7 +13,7 @@ import { discardBody } from '../upstream/client.js';
 import { redact } from '../util/redact.js';
 import { upstreamStatusError } from '../upstream/outcome.js';
 import { SingleFlight } from '../upstream/single-flight.js';
-import type { Metrics } from '../server/metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { Logger } from '../util/logger.js';
 import { Fill } from './fill.js';
 import type { HotEntry, HotIndex } from './hot-index.js';

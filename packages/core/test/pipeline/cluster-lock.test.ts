@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { KeyvCache } from '../../src/cache/keyv/keyv-cache.js';
 import { ClusterLock } from '../../src/pipeline/cluster-lock.js';
-import { Metrics } from '../../src/server/metrics.js';
+import { Metrics } from '../../src/metrics/metrics.js';
 import { createLogger } from '../../src/util/logger.js';
 
 /** The cluster-wide fill lock, on a cache every "replica" here shares (one memory cache). */

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { UpstreamObserver } from '../upstream/client.js';
+import type { UpstreamObserver } from './upstream-observer.js';
 
 /** The Prometheus metrics of one process, served at `/-/metrics`. */
 export class Metrics implements UpstreamObserver {
