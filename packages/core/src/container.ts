@@ -13,9 +13,12 @@ import { KeyvCache } from './cache/keyv/keyv-cache.js';
 import { S3Storage } from './storage/s3/s3-storage.js';
 import { ProcessSpool } from './storage/spool.js';
 import { RedisCache } from './cache/redis/redis-cache.js';
+import { MeasuredStorage } from './storage/measured-storage.js';
+import { MeasuredMetadataStore } from './metadata/measured-metadata.js';
+import { MeasuredCache } from './cache/measured-cache.js';
 import { ClusterLock } from './pipeline/lock/cluster-lock.js';
 import { SingleFlight } from './pipeline/lock/single-flight.js';
-import { Metrics } from './server/metrics.js';
+import { Metrics } from './metrics/metrics.js';
 import { HotIndex } from './pipeline/lookup/hot-index.js';
 import { AccessRecorder } from './pipeline/lookup/access-recorder.js';
 import { RemotePipeline } from './pipeline/remote-pipeline.js';
@@ -62,19 +65,17 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
   c.register(TOKENS.Config, { useValue: config });
   c.register(TOKENS.Plugins, { useValue: plugins });
   c.register(TOKENS.Logger, { useValue: log });
-  c.register(TOKENS.Metrics, { useValue: new Metrics() });
+  const metrics = new Metrics();
+  c.register(TOKENS.Metrics, { useValue: metrics });
   // The server records the port it actually bound; the clients read it from here.
   const identity = new SelfIdentity([{ host: config.server.host, port: config.server.port }]);
   c.register(TOKENS.Identity, { useValue: identity });
-  c.register<Storage>(TOKENS.Storage, { useFactory: instanceCachingFactory(() => createStorage(config)) });
-  c.register<MetadataStore>(TOKENS.Metadata, { useFactory: instanceCachingFactory(() => createMetadata(config)) });
-  c.register<HotCache>(TOKENS.Cache, { useFactory: instanceCachingFactory(() => createCache(config)) });
+  registerBackends(c, config, metrics);
   c.register<PipelineServices>(TOKENS.PipelineServices, {
     useFactory: instanceCachingFactory((d) => {
       const metadata = d.resolve<MetadataStore>(TOKENS.Metadata);
       const storage = d.resolve<Storage>(TOKENS.Storage);
       const cache = d.resolve<HotCache>(TOKENS.Cache);
-      const metrics = d.resolve<Metrics>(TOKENS.Metrics);
       return {
         storage,
         spool: storage.capabilities.readWhileWriting ? undefined : new ProcessSpool(config.storage.s3?.spool ?? './data/spool'),
@@ -96,7 +97,6 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
     useFactory: instanceCachingFactory((d) => {
       const services = d.resolve<PipelineServices>(TOKENS.PipelineServices);
       const clients = d.resolve<Map<string, UpstreamClient>>(TOKENS.UpstreamClients);
-      const metrics = d.resolve<Metrics>(TOKENS.Metrics);
       const registry = new RemoteRegistry();
       for (const configured of Object.values(config.remotes)) {
         const loaded = plugins.get(configured.type);
@@ -134,6 +134,15 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
     }),
   });
   return c;
+}
+
+/** The storage, metadata and hot cache the config names, each wrapped once so all are measured alike. */
+function registerBackends(c: DependencyContainer, config: CacheForgeConfig, metrics: Metrics): void {
+  c.register<Storage>(TOKENS.Storage, { useFactory: instanceCachingFactory(() => new MeasuredStorage(createStorage(config), metrics.storage)) });
+  c.register<MetadataStore>(TOKENS.Metadata, {
+    useFactory: instanceCachingFactory(() => new MeasuredMetadataStore(createMetadata(config), metrics.metadata)),
+  });
+  c.register<HotCache>(TOKENS.Cache, { useFactory: instanceCachingFactory(() => new MeasuredCache(createCache(config), metrics.cache)) });
 }
 
 function createStorage(config: CacheForgeConfig): Storage {

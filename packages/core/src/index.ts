@@ -2,7 +2,7 @@
  * @cacheforge/core: what plugins and embedders use. A plugin needs only the contract types and
  * `definePlugin`; an embedder can load a config and run a server in-process.
  */
-export * from './plugin/contract.js';
+export * from './contract/index.js';
 export { memoryEntity, RewrittenDocuments, type MemoryDocumentMeta } from './plugin/rewritten-documents.js';
 export { CacheForgeError, cfError, isCacheForgeError, hasCode } from './errors/errors.js';
 export { ERROR_CODES, type ErrorCode } from './errors/codes.js';

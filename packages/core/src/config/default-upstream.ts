@@ -1,7 +1,7 @@
 import { baseUrl } from './schema.js';
 import { formatPath, type ConfigProblem } from './problems.js';
 import type { LoadedPlugin } from '../plugin/loader.js';
-import type { DefaultsEnvironment } from '../plugin/contract.js';
+import type { DefaultsEnvironment } from '../contract/index.js';
 
 /**
  * The upstreams of remotes whose config names none: asked of their format's plugin

@@ -12,7 +12,7 @@ import { loadPlugin, type LoadedPlugin } from '../plugin/loader.js';
 import type { CacheForgeConfig, RemoteConfig } from './config.js';
 import { DefaultUpstreams } from './default-upstream.js';
 import type { Logger } from '../util/logger.js';
-import type { DefaultsEnvironment, RemoteProblem } from '../plugin/contract.js';
+import type { DefaultsEnvironment, RemoteProblem } from '../contract/index.js';
 import { SelfIdentity } from '../upstream/self.js';
 import { effectivePort } from '../upstream/addresses.js';
 

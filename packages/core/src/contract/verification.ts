@@ -1,4 +1,5 @@
-import type { CachedRoute, LoadedDocument, UpstreamRequest } from '../plugin/contract.js';
+import type { CachedRoute } from './request.js';
+import type { LoadedDocument, UpstreamRequest } from './documents.js';
 
 /** The digest algorithms a format may publish for its artifacts. */
 export type DigestAlgorithm = 'sha1' | 'sha256' | 'sha512' | 'md5';

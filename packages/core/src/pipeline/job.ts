@@ -1,4 +1,4 @@
-import type { CachedRoute, ServeOptions, UpstreamRequest } from '../plugin/contract.js';
+import type { CachedRoute, ServeOptions, UpstreamRequest } from '../contract/index.js';
 import type { ArtifactId } from '../metadata/metadata.js';
 import type { Classification } from '../policy/policy.js';
 import type { HotEntry } from './lookup/hot-index.js';

@@ -1,7 +1,7 @@
 import { hasCode } from '../errors/errors.js';
 import type {
   ArtifactRequest, ArtifactResponse, CachedRoute, Expectation, LoadedDocument, Pipeline, ServeOptions, UpstreamRequest,
-} from '../plugin/contract.js';
+} from '../contract/index.js';
 import type { RemoteConfig } from '../config/config.js';
 import type { RemotePolicy } from '../policy/policy.js';
 import type { UpstreamClient, UpstreamResponse } from '../upstream/client.js';

@@ -1,5 +1,5 @@
 import { cfError, isCacheForgeError, type CacheForgeError } from '../errors/errors.js';
-import type { CacheStatus } from '../plugin/contract.js';
+import type { CacheStatus } from '../contract/index.js';
 import type { ArtifactId } from '../metadata/metadata.js';
 import type { Fill } from './fill/fill.js';
 import type { HotEntry } from './lookup/hot-index.js';

@@ -1,7 +1,7 @@
 import type { Storage } from '../storage/storage.js';
 import type { MetadataStore } from '../metadata/metadata.js';
 import type { HotCache } from '../cache/cache.js';
-import type { Metrics } from '../server/metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { Logger } from '../util/logger.js';
 import type { Clock } from '../util/clock.js';
 import type { KeyLock } from './lock/key-lock.js';

@@ -1,6 +1,6 @@
 import semver from 'semver';
 import { z } from 'zod';
-import type { ExtraMethod, FormatPlugin } from './contract.js';
+import type { ExtraMethod, FormatPlugin } from '../contract/index.js';
 import { cfError, isCacheForgeError } from '../errors/errors.js';
 import { CORE_VERSION } from '../version.js';
 import { resolvePlugin } from './resolve.js';

@@ -1,6 +1,6 @@
 import { cfError } from '../errors/errors.js';
 import type { RemoteConfig } from '../config/config.js';
-import type { FormatPlugin } from './contract.js';
+import type { FormatPlugin } from '../contract/index.js';
 
 /**
  * The remote's config with the hosts its plugin declares for it (`upstreamHosts`) added to its

@@ -1,4 +1,4 @@
-import type { FormatPlugin, Handler, Pipeline } from './contract.js';
+import type { FormatPlugin, Handler, Pipeline } from '../contract/index.js';
 import type { RemoteConfig } from '../config/config.js';
 
 /** One remote as the server dispatches to it: its config, format, handler and pipeline. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { Entity } from './contract.js';
+import type { Entity } from '../contract/index.js';
 
 /** How a document held in memory is served. */
 export interface MemoryDocumentMeta {

@@ -7,7 +7,7 @@ import { parseRemotePath } from '../server/request-path.js';
 import { isPathSpecifier } from './resolve.js';
 import { loadPlugin } from './loader.js';
 import { createLogger } from '../util/logger.js';
-import type { ArtifactRequest, FormatPlugin, Handler, Route } from './contract.js';
+import type { ArtifactRequest, FormatPlugin, Handler, Route } from '../contract/index.js';
 import type { RemoteConfig } from '../config/config.js';
 
 /** The checks a plugin goes through, in order; each is reported once (over all its remotes). */

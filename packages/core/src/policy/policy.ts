@@ -1,6 +1,6 @@
 import { cfError } from '../errors/errors.js';
 import type { RemoteConfig } from '../config/config.js';
-import type { FormatClasses } from '../plugin/contract.js';
+import type { FormatClasses } from '../contract/index.js';
 
 /** Default TTL of mutable documents when neither the config nor the format says: 10 minutes. */
 export const DEFAULT_MUTABLE_TTL = 10 * 60_000;

@@ -12,7 +12,7 @@ import { accessLog } from './access-log.js';
 import { capRequestsPerClient } from './client-limit.js';
 import { remoteDispatcher } from './dispatch.js';
 import { pluginMounts } from './mounts.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { CORE_VERSION } from '../version.js';
 import type { UpstreamState } from '../upstream/health.js';
 import type { SelfIdentity } from '../upstream/self.js';

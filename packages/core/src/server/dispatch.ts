@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import { PassThrough } from 'node:stream';
 import { cfError } from '../errors/errors.js';
-import type { ArtifactRequest, FetchContext } from '../plugin/contract.js';
+import type { ArtifactRequest, FetchContext } from '../contract/index.js';
 import type { RemoteRegistry } from '../plugin/remote-registry.js';
 import type { CacheForgeConfig } from '../config/config.js';
 import type { Logger } from '../util/logger.js';

@@ -3,7 +3,7 @@ import { cfError, isCacheForgeError, type CacheForgeError } from '../errors/erro
 import { ERROR_CODES } from '../errors/codes.js';
 import type { Logger } from '../util/logger.js';
 import { redactText } from '../util/redact.js';
-import type { ErrorBodyFormatter } from './error-format.js';
+import type { ErrorBodyFormatter } from '../contract/error-body.js';
 import { CACHE_STATUS_HEADER } from './send.js';
 
 /** The JSON body of every error response. */

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { cfError } from '../errors/errors.js';
-import type { FormatPlugin, RemoteDefinition } from '../plugin/contract.js';
+import type { FormatPlugin, RemoteDefinition } from '../contract/index.js';
 import type { RemoteRegistry } from '../plugin/remote-registry.js';
 import type { RemoteDispatcher } from './dispatch.js';
 

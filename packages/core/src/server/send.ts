@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { cfError } from '../errors/errors.js';
-import type { ArtifactResponse } from '../plugin/contract.js';
+import type { ArtifactResponse } from '../contract/index.js';
 import { evaluateRange, notModified } from './http-conditions.js';
 import { sendFile } from './send-file.js';
 

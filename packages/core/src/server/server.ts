@@ -13,7 +13,7 @@ import type { PipelineServices } from '../pipeline/services.js';
 import type { RemoteRegistry } from '../plugin/remote-registry.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { redact } from '../util/redact.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { createApp } from './app.js';
 import { capConnectionsPerClient } from './client-limit.js';
 import type { SelfIdentity } from '../upstream/self.js';

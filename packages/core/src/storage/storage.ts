@@ -1,4 +1,7 @@
 import type { Readable } from 'node:stream';
+import type { PartialReader } from '../contract/partial-reader.js';
+
+export type { PartialReader } from '../contract/partial-reader.js';
 
 /**
  * Storage: a content-addressed blob store. Blobs are named by the lowercase hex sha256 of their
@@ -76,16 +79,6 @@ export interface BlobWriter {
   commit(expected: BlobInfo): Promise<BlobInfo>;
   /** Discards everything written. Idempotent; safe after a failed commit. */
   abort(): Promise<void>;
-}
-
-/** Positional reads over a blob that may still be growing. */
-export interface PartialReader {
-  /**
-   * Reads up to `length` bytes at `position`; fewer at the current end. With `into` (at least
-   * `length` bytes) the result is a view of it, so the caller can reuse one buffer.
-   */
-  read(position: number, length: number, into?: Buffer): Promise<Buffer>;
-  close(): Promise<void>;
 }
 
 /** A digest as storage accepts it. */

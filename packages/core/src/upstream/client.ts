@@ -10,8 +10,9 @@ import { OriginPolicy } from './hosts.js';
 import { sameOrigin } from './addresses.js';
 import type { SelfIdentity } from './self.js';
 import { redact } from '../util/redact.js';
-import type { AuthFetch, UpstreamAuth } from '../plugin/upstream-auth.js';
+import type { AuthFetch, UpstreamAuth } from '../contract/upstream-auth.js';
 import { UpstreamHealth, type Admission, type UpstreamState } from './health.js';
+import type { UpstreamObserver } from '../metrics/upstream-observer.js';
 
 /** Largest body an auth round trip (a token response) may have. */
 const AUTH_BODY_MAX = 1024 * 1024;
@@ -35,14 +36,6 @@ export interface UpstreamResponse {
   readonly url: URL;
   /** The body as raw bytes (no content decoding). Errors are coded (truncated, timeout). */
   readonly body: Readable;
-}
-
-/** What the client reports, for metrics. */
-export interface UpstreamObserver {
-  onResponse(remote: string, status: number, seconds: number): void;
-  onError(remote: string, reason: string): void;
-  /** An upstream host's state: first seen (`changed` false), marked down, or up again. */
-  onHealth?(remote: string, host: string, up: boolean, changed: boolean): void;
 }
 
 const RETRYABLE_STATUS = new Set([500, 502, 503, 504]);

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { RedisCache } from '../../src/cache/redis/redis-cache.js';
 import { systemClock } from '../../src/util/clock.js';
 import { ClusterLock } from '../../src/pipeline/lock/cluster-lock.js';
-import { Metrics } from '../../src/server/metrics.js';
+import { Metrics } from '../../src/metrics/metrics.js';
 import { createLogger } from '../../src/util/logger.js';
 import { cacheSuite } from '../../../conformance/src/index.js';
 import { clearRedisPrefix, hasProgram, PrivateRedis, REDIS_URL, redisUnavailable, runId, skipMissing } from '../support/services.js';

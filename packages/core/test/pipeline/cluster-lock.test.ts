@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { KeyvCache } from '../../src/cache/keyv/keyv-cache.js';
 import { systemClock } from '../../src/util/clock.js';
 import { ClusterLock } from '../../src/pipeline/lock/cluster-lock.js';
-import { Metrics } from '../../src/server/metrics.js';
+import { Metrics } from '../../src/metrics/metrics.js';
 import { createLogger } from '../../src/util/logger.js';
 
 /** The cluster-wide fill lock, on a cache every "replica" here shares (one memory cache). */

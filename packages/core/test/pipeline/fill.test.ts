@@ -6,7 +6,7 @@ import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { FilesystemStorage } from '../../src/storage/filesystem/filesystem-storage.js';
 import { Fill, type FillExpectations } from '../../src/pipeline/fill/fill.js';
-import type { ExpectedDigest } from '../../src/plugin/contract.js';
+import type { ExpectedDigest } from '../../src/contract/index.js';
 
 function readAll(stream: Readable): Promise<{ data: Buffer; error?: Error }> {
   return new Promise((resolve) => {

@@ -4,7 +4,7 @@ import { FakeUpstream } from '../support/fake-upstream.js';
 import { genericRemotePipeline, type RemotePipelineHarness } from '../support/remote-pipeline.js';
 import { TOKENS } from '../../src/container.js';
 import type { MetadataStore } from '../../src/metadata/metadata.js';
-import type { ArtifactRequest, Pipeline } from '../../src/plugin/contract.js';
+import type { ArtifactRequest, Pipeline } from '../../src/contract/index.js';
 
 describe('pipeline: load() and passthrough(), as format plugins use them', () => {
   let upstream: FakeUpstream;

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { genericRemotePipeline, type RemotePipelineHarness } from '../support/remote-pipeline.js';
 import { cfError } from '../../src/errors/errors.js';
-import type { ArtifactRequest, ArtifactResponse, CachedRoute, DocumentExpectation, Pipeline, ServeOptions, Verification } from '../../src/plugin/contract.js';
+import type { ArtifactRequest, ArtifactResponse, CachedRoute, DocumentExpectation, Pipeline, ServeOptions, Verification } from '../../src/contract/index.js';
 
 /** Reads a served response whole; an unverified body fails while it is read. */
 async function drain(response: ArtifactResponse): Promise<Buffer> {

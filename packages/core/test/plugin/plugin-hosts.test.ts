@@ -4,7 +4,7 @@ import { checkContract } from '../../src/plugin/loader.js';
 import { UpstreamClient } from '../../src/upstream/client.js';
 import { UPSTREAM_DEFAULTS } from '../../src/config/schema.js';
 import type { RemoteConfig } from '../../src/config/config.js';
-import type { FormatPlugin } from '../../src/plugin/contract.js';
+import type { FormatPlugin } from '../../src/contract/index.js';
 import { hasCode } from '../../src/errors/errors.js';
 
 const remote: RemoteConfig = {

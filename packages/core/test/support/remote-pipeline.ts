@@ -8,7 +8,7 @@ import { createLogger } from '../../src/util/logger.js';
 import type { RemoteRegistry } from '../../src/plugin/remote-registry.js';
 import type { Storage } from '../../src/storage/storage.js';
 import type { MetadataStore } from '../../src/metadata/metadata.js';
-import type { Pipeline } from '../../src/plugin/contract.js';
+import type { Pipeline } from '../../src/contract/index.js';
 
 /** The pipeline of one generic remote, built by the real container on a temp folder (no server). */
 export interface RemotePipelineHarness {

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { cfError } from '../../errors/errors.js';
-import type { BodyVerifier, Expectation, ExpectedDigest, FinishedBody } from '../../plugin/contract.js';
+import type { BodyVerifier, Expectation, ExpectedDigest, FinishedBody } from '../../contract/index.js';
 
 /** Hex lengths of each algorithm's digest, for checking what a sidecar or index gives. */
 export const HEX_LENGTH = { md5: 32, sha1: 40, sha256: 64, sha512: 128 } as const;

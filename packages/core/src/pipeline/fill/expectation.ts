@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { cfError, hasCode } from '../../errors/errors.js';
 import type {
   CachedRoute, DocumentExpectation, Expectation, ExpectedDigest, LoadedDocument, ServeOptions, SidecarExpectation, UpstreamRequest, Verification,
-} from '../../plugin/contract.js';
+} from '../../contract/index.js';
 import { HEX_LENGTH } from './body-check.js';
 
 /** Reads another route whole through the same pipeline (a sidecar, an index document). */

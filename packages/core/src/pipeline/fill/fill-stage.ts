@@ -1,11 +1,11 @@
 import { hasCode, isCacheForgeError } from '../../errors/errors.js';
-import type { Expectation } from '../../plugin/contract.js';
+import type { Expectation } from '../../contract/index.js';
 import type { RemotePolicy } from '../../policy/policy.js';
 import type { Storage } from '../../storage/storage.js';
 import type { UpstreamClient, UpstreamResponse } from '../../upstream/client.js';
 import { discardBody } from '../../upstream/client.js';
 import { upstreamStatusError } from '../../upstream/outcome.js';
-import type { Metrics } from '../../server/metrics.js';
+import type { Metrics } from '../../metrics/metrics.js';
 import type { Logger } from '../../util/logger.js';
 import { redact } from '../../util/redact.js';
 import type { Job } from '../job.js';

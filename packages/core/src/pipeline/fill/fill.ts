@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { cfError } from '../../errors/errors.js';
-import type { Expectation } from '../../plugin/contract.js';
+import type { Expectation } from '../../contract/index.js';
 import type { BlobInfo, BlobWriter, PartialReader } from '../../storage/storage.js';
 import { BodyCheck } from './body-check.js';
 import { FillReader } from './fill-reader.js';

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { CachedRoute } from '../../plugin/contract.js';
+import type { CachedRoute } from '../../contract/index.js';
 import type { MetadataStore, NewArtifactRecord } from '../../metadata/metadata.js';
 import type { BlobInfo } from '../../storage/storage.js';
 import type { Clock } from '../../util/clock.js';

@@ -1,7 +1,7 @@
 import { Counter, Gauge } from 'prom-client';
 import { hasCode } from '../../errors/errors.js';
 import type { HotCache } from '../../cache/cache.js';
-import type { Metrics } from '../../server/metrics.js';
+import type { Metrics } from '../../metrics/metrics.js';
 import type { Logger } from '../../util/logger.js';
 import type { Clock } from '../../util/clock.js';
 import type { KeyLock, LockedWork } from './key-lock.js';

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ArtifactRequest, ArtifactResponse, UpstreamRequest } from '../../plugin/contract.js';
+import type { ArtifactRequest, ArtifactResponse, UpstreamRequest } from '../../contract/index.js';
 import type { UpstreamClient } from '../../upstream/client.js';
 import { discardBody } from '../../upstream/client.js';
 import { upstreamStatusError } from '../../upstream/outcome.js';

@@ -1,5 +1,5 @@
 import { cfError, hasCode, isCacheForgeError } from '../../errors/errors.js';
-import type { ArtifactResponse, CacheStatus, Entity } from '../../plugin/contract.js';
+import type { ArtifactResponse, CacheStatus, Entity } from '../../contract/index.js';
 import type { Storage } from '../../storage/storage.js';
 import type { Job } from '../job.js';
 import type { Lookup } from '../lookup/lookup.js';

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { RemoteDefinition } from './contract.js';
+import type { RemoteDefinition } from './remote.js';
 
 /**
  * A root path prefix a format claims for all of its remotes, for protocols whose clients cannot

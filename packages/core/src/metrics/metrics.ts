@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { UpstreamObserver } from '../upstream/client.js';
+import type { UpstreamObserver } from './upstream-observer.js';
+import { OperationMetrics } from './operations.js';
 
 /** The Prometheus metrics of one process, served at `/-/metrics`. */
 export class Metrics implements UpstreamObserver {
@@ -35,6 +36,11 @@ export class Metrics implements UpstreamObserver {
   readonly uncaughtErrors = new Counter({
     name: 'cacheforge_uncaught_errors_total', help: 'Errors that escaped a request and were stopped by the last line of defence (always a bug).', registers: [this.registry],
   });
+
+  /** Timings and failures of the storage, metadata and hot-cache backends (their measured wrappers). */
+  readonly storage = new OperationMetrics(this.registry, 'storage');
+  readonly metadata = new OperationMetrics(this.registry, 'metadata');
+  readonly cache = new OperationMetrics(this.registry, 'cache');
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'cacheforge_' });

@@ -1,0 +1,35 @@
+import type { Logger } from '../util/logger.js';
+import type { ArtifactRequest, CachedRoute, PassthroughRoute, Route } from './request.js';
+import type { ArtifactResponse, Pipeline } from './pipeline.js';
+import type { UpstreamAuth } from './upstream-auth.js';
+import type { PluginStore } from './plugin-store.js';
+
+/** Services a plugin's handler gets at creation: narrow on purpose, no DI container. */
+export interface PluginContext {
+  readonly log: Logger;
+  /**
+   * Disposable key/value state with expiry, in the (possibly shared) hot cache, namespaced to this
+   * remote. The core always sets it; it is optional only so unit tests can make handlers without one.
+   */
+  readonly store?: PluginStore;
+}
+
+/** Per-request services handed to {@link Handler.fetch}. */
+export interface FetchContext {
+  readonly pipeline: Pipeline;
+  readonly log: Logger;
+}
+
+/** One remote's request handler, made by {@link FormatPlugin.createHandler}. */
+export interface Handler {
+  /**
+   * Classifies a request; `undefined` when it is outside the format's URL space (the core answers
+   * 404). Pure and synchronous: no I/O, no state.
+   */
+  canHandle(req: ArtifactRequest): Route | undefined;
+  /** Answers a request `canHandle` classified as cached or passthrough. */
+  fetch(req: ArtifactRequest, route: CachedRoute | PassthroughRoute, ctx: FetchContext): Promise<ArtifactResponse>;
+  /** How the remote's upstream client authenticates (token flows); absent: only the remote's `headers`. */
+  readonly upstreamAuth?: UpstreamAuth;
+}
+
