@@ -31,6 +31,7 @@ import { UpstreamClient } from './upstream/client.js';
 import { SelfIdentity } from './upstream/self.js';
 import { RemoteRegistry } from './plugin/remote-registry.js';
 import { withPluginHosts } from './plugin/plugin-hosts.js';
+import { remoteDefinition } from './plugin/remote-definition.js';
 import { cfError } from './errors/errors.js';
 import { NamespacedStore } from './plugin/plugin-store.js';
 
@@ -115,10 +116,11 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
         }, process.env, identity);
         clients.set(remote.name, client);
         const pipeline = new RemotePipeline(remote, new RemotePolicy(remote, loaded.plugin.classes), client, services);
+        const definition = remoteDefinition(remote, config.server.publicUrl);
         let handler;
         try {
           handler = loaded.plugin.createHandler(
-            { name: remote.name, upstream: remote.upstream, options: remote.options as Record<string, unknown> },
+            definition,
             { log: log.child({ plugin: loaded.plugin.name, remote: remote.name }), store: new NamespacedStore(services.cache, loaded.plugin.name, remote.name) },
           );
         } catch (err) {
@@ -128,7 +130,7 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
           throw cfError('CF_ERR_PLUGIN_CONTRACT', `plugin ${loaded.specifier}: createHandler must return { canHandle, fetch }`);
         }
         if (handler.upstreamAuth) client.useAuth(handler.upstreamAuth);
-        registry.add({ config: remote, plugin: loaded.plugin, handler, pipeline });
+        registry.add({ config: remote, definition, plugin: loaded.plugin, handler, pipeline });
       }
       return registry;
     }),

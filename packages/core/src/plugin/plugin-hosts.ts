@@ -1,5 +1,6 @@
 import { cfError } from '../errors/errors.js';
 import type { RemoteConfig } from '../config/config.js';
+import { remoteDefinition } from './remote-definition.js';
 import type { FormatPlugin } from '../contract/index.js';
 
 /**
@@ -10,7 +11,7 @@ export function withPluginHosts(remote: RemoteConfig, plugin: FormatPlugin<Recor
   if (!plugin.upstreamHosts) return remote;
   let hosts: readonly string[];
   try {
-    hosts = plugin.upstreamHosts({ name: remote.name, upstream: remote.upstream, options: remote.options as Record<string, unknown> });
+    hosts = plugin.upstreamHosts(remoteDefinition(remote));
   } catch (err) {
     throw cfError('CF_ERR_PLUGIN_FAILED', `plugin ${specifier} could not name the upstream hosts of remote ${remote.name}: ${(err as Error).message}`, { cause: err });
   }

@@ -1,9 +1,11 @@
-import type { FormatPlugin, Handler, Pipeline } from '../contract/index.js';
+import type { FormatPlugin, Handler, Pipeline, RemoteDefinition } from '../contract/index.js';
 import type { RemoteConfig } from '../config/config.js';
 
 /** One remote as the server dispatches to it: its config, format, handler and pipeline. */
 export interface MountedRemote {
   readonly config: RemoteConfig;
+  /** The remote as its plugin sees it. */
+  readonly definition: RemoteDefinition<Record<string, unknown>>;
   readonly plugin: FormatPlugin<Record<string, unknown>>;
   readonly handler: Handler;
   readonly pipeline: Pipeline;

@@ -6,6 +6,7 @@ import { loadConfig } from '../config/load.js';
 import { parseRemotePath } from '../server/request-path.js';
 import { isPathSpecifier } from './resolve.js';
 import { loadPlugin } from './loader.js';
+import { remoteDefinition } from './remote-definition.js';
 import { createLogger } from '../util/logger.js';
 import type { ArtifactRequest, FormatPlugin, Handler, Route } from '../contract/index.js';
 import type { RemoteConfig } from '../config/config.js';
@@ -89,7 +90,7 @@ export async function verifyPlugin(specifier: string, options: VerifyOptions): P
   const broken: string[] = [];
   for (const remote of remotes) {
     try {
-      const handler = plugin.createHandler({ name: remote.name, upstream: remote.upstream, options: remote.options as Record<string, unknown> }, { log });
+      const handler = plugin.createHandler(remoteDefinition(remote), { log });
       if (!handler || typeof handler.canHandle !== 'function' || typeof handler.fetch !== 'function') broken.push(`${remote.name}: returned ${typeof handler}`);
       else handlers.push({ remote, handler });
     } catch (err) {

@@ -22,7 +22,7 @@ export function pluginMounts(registry: RemoteRegistry, dispatcher: RemoteDispatc
   for (const remote of registry.all()) {
     const mount = remote.plugin.mount;
     if (!mount) continue;
-    const definition = { name: remote.config.name, upstream: remote.config.upstream, options: remote.config.options as Record<string, unknown> };
+    const definition = remote.definition;
     const known = byPlugin.get(remote.plugin.name);
     if (known) { (known.remotes as RemoteDefinition<Record<string, unknown>>[]).push(definition); continue; }
     if (!/^\/[^/]+(\/[^/]+)*\/$/.test(mount.prefix) || mount.prefix.startsWith('/-/')) {

@@ -47,7 +47,7 @@ export const HOOKS_PLUGIN = `export default {
         const url = remote.upstream.href + req.rawPath;
         if (req.segments[0] !== 'tag') return ctx.pipeline.serve(req, route, { url });
         const response = await ctx.pipeline.serve(req, route, { url }, {
-          keepHeaders: ['content-type', 'x-digest'], headValidator: 'x-digest', digestHeader: 'x-digest', fillOnHead: true,
+          keepHeaders: ['content-type', 'x-digest'], headValidator: 'x-digest', verify: { kind: 'header', header: 'x-digest' }, fillOnHead: true,
           alias: (hex) => ({ kind: 'cached', key: 'by-digest/' + hex, class: 'immutable' }),
         });
         return { ...response, headers: { ...response.headers, 'x-added': 'by-handler' } };

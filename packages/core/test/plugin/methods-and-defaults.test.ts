@@ -41,14 +41,10 @@ const RELAY_PLUGIN = pluginModule(`{
         const url = remote.upstream.href + req.rawPath;
         if (route.kind === 'passthrough') return ctx.pipeline.passthrough(req, { url });
         if (req.segments[0] === 'moved') {
-          return ctx.pipeline.serve(req, route, { url }, { resolveMiss: async () => ({ url: remote.upstream.href + 'elsewhere/' + req.segments[1] }) });
+          return ctx.pipeline.serve(req, route, { url }, { verify: { kind: 'known', url: remote.upstream.href + 'elsewhere/' + req.segments[1] } });
         }
         return ctx.pipeline.serve(req, route, { url }, {
-          resolveMiss: async () => {
-            globalThis.relayLookups = (globalThis.relayLookups ?? 0) + 1;
-            const sum = await ctx.pipeline.load({ kind: 'cached', key: req.path + '.sha256', class: 'immutable' }, { url: url + '.sha256' });
-            return { digest: { algorithm: 'sha256', hex: sum.body.toString().trim() } };
-          },
+          verify: { kind: 'sidecar', sidecars: [{ route: { kind: 'cached', key: req.path + '.sha256', class: 'immutable' }, upstream: { url: url + '.sha256' }, algorithm: 'sha256' }] },
         });
       },
     };
@@ -180,27 +176,25 @@ describe('plugin contract: extra methods, lazy miss details and default upstream
     }
   });
 
-  it('asks resolveMiss only on a miss, and never stores bytes that fail the digest it returns', async () => {
+  it('reads a checksum sidecar only on a miss, and never stores bytes that fail it (each miss retried once)', async () => {
     const good = Buffer.from('good artifact bytes');
     upstream.files.set('/sums/good.bin', good);
     upstream.files.set('/sums/good.bin.sha256', Buffer.from(createHash('sha256').update(good).digest('hex')));
     upstream.files.set('/sums/bad.bin', Buffer.from('tampered bytes'));
     upstream.files.set('/sums/bad.bin.sha256', Buffer.from(createHash('sha256').update('original bytes').digest('hex')));
-    const g = globalThis as { relayLookups?: number };
-    g.relayLookups = 0;
     expect((await request(`${cf.url}/relay/sums/good.bin`)).body.equals(good)).to.equal(true);
     const hit = await request(`${cf.url}/relay/sums/good.bin`);
     expect(hit.headers['x-cache-status']).to.equal('HIT');
-    expect(g.relayLookups).to.equal(1);
+    expect(upstream.seen.filter((r) => r.url === '/sums/good.bin.sha256').length).to.equal(1);
     for (let i = 0; i < 2; i++) {
       const bad = await request(`${cf.url}/relay/sums/bad.bin`);
       expect(bad.status === 502 || !bad.complete, `attempt ${i}: status ${bad.status}`).to.equal(true);
       expect(bad.body.toString()).not.to.equal('tampered bytes');
     }
-    expect(upstream.seen.filter((r) => r.url === '/sums/bad.bin').length).to.equal(2);
+    expect(upstream.seen.filter((r) => r.url === '/sums/bad.bin').length).to.equal(4);
   });
 
-  it('fetches a miss from the location resolveMiss names', async () => {
+  it('fetches a miss from the location its verification names', async () => {
     upstream.files.set('/elsewhere/file.bin', Buffer.from('the real location'));
     const res = await request(`${cf.url}/relay/moved/file.bin`);
     expect(res.status).to.equal(200);
