@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import path from 'node:path';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import type { CacheForgeConfig } from './config/config.js';
-import type { LoadedPlugin } from './plugin/loader.js';
+import type { LoadedPlugin } from './config/plugin-source.js';
 import type { Logger } from './util/logger.js';
 import type { Storage } from './storage/storage.js';
 import type { MetadataStore } from './metadata/metadata.js';

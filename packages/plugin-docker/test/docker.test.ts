@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import plugin from '../src/index.js';
 import { checkContract } from '../../core/src/plugin/loader.js';
-import { loadConfig } from '../../core/src/config/load.js';
+import { loadConfig } from '../../core/src/plugin/load-config.js';
 import { parseRegistryPath, upstreamName } from '../src/reference.js';
 import { acceptedManifestTypes } from '../src/media-types.js';
 import { parseChallenges } from '../src/challenge.js';

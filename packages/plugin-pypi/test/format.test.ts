@@ -13,7 +13,8 @@ import { filesOfJson, parseJsonDocument, rewriteSimpleJson } from '../src/json-p
 import { rewriteJsonApi } from '../src/json-api.js';
 import { FileLocations } from '../src/file-locations.js';
 import { expectedDigest } from '../src/index-file.js';
-import { loadConfig, EMBEDDED_DEFAULTS } from '../../core/src/config/load.js';
+import { EMBEDDED_DEFAULTS } from '../../core/src/config/load.js';
+import { loadConfig } from '../../core/src/plugin/load-config.js';
 import { withPluginHosts } from '../../core/src/plugin/plugin-hosts.js';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';

@@ -1,5 +1,5 @@
 import type { CacheForgeConfig } from '../config/config.js';
-import type { LoadedPlugin } from '../plugin/loader.js';
+import type { LoadedPlugin } from '../config/plugin-source.js';
 import { formatDuration } from '../config/units.js';
 import { coreSchema, duration, remoteSchema } from '../config/schema.js';
 import { isSchemaOf, schemasAt } from '../config/coerce.js';

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { redactText } from '../util/redact.js';
 import { isCacheForgeError } from '../errors/errors.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig } from '../plugin/load-config.js';
 import { createLogger } from '../util/logger.js';
 import { createContainer } from '../container.js';
 import { installEscapeGuard } from './escape-guard.js';

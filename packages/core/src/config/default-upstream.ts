@@ -1,6 +1,6 @@
 import { baseUrl } from './schema.js';
 import { formatPath, type ConfigProblem } from './problems.js';
-import type { LoadedPlugin } from '../plugin/loader.js';
+import type { LoadedPlugin } from './plugin-source.js';
 import type { DefaultsEnvironment } from '../contract/index.js';
 
 /**

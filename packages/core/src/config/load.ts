@@ -2,17 +2,17 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { cosmiconfig } from 'cosmiconfig';
 import { cfError, isCacheForgeError } from '../errors/errors.js';
-import { coreSchema, remoteSchema, remoteBaseShape, REMOTE_NAME, UPSTREAM_DEFAULTS, type RemoteBaseConfig } from './schema.js';
+import { coreSchema, UPSTREAM_DEFAULTS } from './schema.js';
 import { applyEnvOverrides, envName, ENV_PREFIX } from './env-overrides.js';
 import { interpolate, type Substitution } from './interpolate.js';
 import { coerceTree } from './coerce.js';
-import { problemsFromZod, formatPath, type ConfigProblem } from './problems.js';
-import { discoverInstalledPlugins } from '../plugin/resolve.js';
-import { loadPlugin, type LoadedPlugin } from '../plugin/loader.js';
-import type { CacheForgeConfig, RemoteConfig } from './config.js';
+import { problemsFromZod, formatPath, ProblemList, type ConfigProblem } from './problems.js';
+import { crossRemoteProblems, defaultRemoteTree, parseRemotes, stripUndefined } from './remotes.js';
+import type { LoadedPlugin, PluginSource } from './plugin-source.js';
+import type { CacheForgeConfig } from './config.js';
 import { DefaultUpstreams } from './default-upstream.js';
 import type { Logger } from '../util/logger.js';
-import type { DefaultsEnvironment, RemoteProblem } from '../contract/index.js';
+import type { DefaultsEnvironment } from '../contract/index.js';
 import { SelfIdentity } from '../upstream/self.js';
 import { effectivePort } from '../upstream/addresses.js';
 
@@ -36,130 +36,48 @@ export interface LoadedConfig {
 export const EMBEDDED_DEFAULTS = 'embedded defaults';
 
 /**
- * Finds, reads, interpolates and validates the configuration, loading the plugins it names (their
- * schemas are part of it). Every problem is collected; if there is any, one CF_ERR_CONFIG_INVALID
- * names the file and lists them all, each with its key path.
+ * Finds, reads, interpolates and validates the configuration, loading the plugins it names from
+ * `pluginSource` (their schemas are part of it). Every problem is collected; if there is any, one
+ * CF_ERR_CONFIG_INVALID names the file and lists them all, each with its key path. The plugin
+ * layer's `loadConfig` calls this with the installed plugins.
  */
-export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfig> {
+export async function loadConfigWith(pluginSource: PluginSource, options: LoadOptions = {}): Promise<LoadedConfig> {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   const { raw, source } = await readRaw(options.configPath ?? (env.CACHEFORGE_CONFIG || undefined), cwd);
   const baseDir = source === EMBEDDED_DEFAULTS ? cwd : path.dirname(source);
 
   const interpolated = interpolate(raw ?? {}, env);
-  const problems: ConfigProblem[] = interpolated.problems.map((p) => ({ path: formatPath(p.path), message: p.message }));
-  // NOTE: a key whose variable is missing holds '' now; what the schema says about that '' (not a
-  // URL, too short) is noise beside the real cause, so later problems at that key are dropped.
-  const unresolved = new Set(problems.map((p) => p.path));
-  const report = (found: readonly ConfigProblem[]) => {
-    for (const p of found) if (!unresolved.has(p.path)) problems.push(p);
-  };
-
-  const overridden = applyEnvOverrides(interpolated.value, env, coreSchema);
-  for (const variable of overridden.unknown) {
-    problems.push({ path: `environment ${variable}`, message: `names no setting (settings are ${ENV_PREFIX}<KEY_PATH>, e.g. ${envName(['server', 'port'])})` });
-  }
-  for (const { variable, path: keyPath } of overridden.applied) options.log?.info({ variable, key: keyPath.join('.') }, 'setting overridden from the environment');
-
-  // `${PORT:-8123}` is a string until the schema says what the key holds.
-  coerceTree(overridden.value, coreSchema, interpolated.interpolated);
-  const parsed = coreSchema.safeParse(overridden.value);
-  if (!parsed.success) report(problemsFromZod(parsed.error, [], coreSchema));
-  const core = parsed.success ? parsed.data : undefined;
-  const rawTree = (overridden.value ?? {}) as { plugins?: unknown; remotes?: unknown };
+  const problems = new ProblemList(interpolated.problems.map((p) => ({ path: formatPath(p.path), message: p.message })));
+  const { core, tree } = parseCore(interpolated, env, problems, options.log);
 
   // Plugins: what the config names, else every first-party plugin installed here.
   const searchDirs = [...new Set([baseDir, cwd])];
-  const specifiers = Array.isArray(rawTree.plugins) && rawTree.plugins.every((p) => typeof p === 'string')
-    ? rawTree.plugins as string[]
-    : rawTree.plugins === undefined ? discoverInstalledPlugins(searchDirs) : [];
-  const plugins = new Map<string, LoadedPlugin>();
-  for (const [i, specifier] of specifiers.entries()) {
-    try {
-      const loaded = await loadPlugin(specifier, baseDir, searchDirs);
-      const existing = plugins.get(loaded.plugin.name);
-      if (existing) {
-        problems.push({ path: `plugins[${i}]`, message: `CF_ERR_PLUGIN_DUPLICATE: plugin "${specifier}" declares format "${loaded.plugin.name}", which plugin "${existing.specifier}" already provides; list only one of them` });
-      } else {
-        plugins.set(loaded.plugin.name, loaded);
-      }
-    } catch (err) {
-      if (!isCacheForgeError(err)) throw err;
-      problems.push({ path: `plugins[${i}]`, message: `${err.code}: ${err.message}` });
-    }
-  }
+  const specifiers = Array.isArray(tree.plugins) && tree.plugins.every((p) => typeof p === 'string')
+    ? tree.plugins as string[]
+    : tree.plugins === undefined ? pluginSource.discover(searchDirs) : [];
+  const plugins = await loadPlugins(pluginSource, specifiers, baseDir, searchDirs, problems);
 
-  const pointsAtSelf = selfCheck(core?.server.host, options.port ?? core?.server.port);
+  const port = options.port ?? core?.server.port;
+  const pointsAtSelf = selfCheck(core?.server.host, port);
   const environment: DefaultsEnvironment = { env, log: options.log ?? silentLog, ...(pointsAtSelf ? { pointsAtSelf } : {}) };
   // Remotes: the config's, else the loaded plugins' defaults.
-  let remoteTree: Record<string, unknown>;
-  if (rawTree.remotes !== undefined) {
-    remoteTree = (rawTree.remotes && typeof rawTree.remotes === 'object' ? rawTree.remotes : {}) as Record<string, unknown>;
-  } else {
-    remoteTree = {};
-    for (const { plugin, specifier } of plugins.values()) {
-      let defaults: Record<string, Record<string, unknown>> = {};
-      try {
-        defaults = plugin.defaultRemotes ? await plugin.defaultRemotes(environment) : {};
-      } catch (err) {
-        // A plugin's bug stops the start like any other plugin problem: coded, naming the package.
-        problems.push({ path: `plugins[${specifiers.indexOf(specifier)}]`, message: `CF_ERR_PLUGIN_FAILED: plugin "${specifier}": defaultRemotes() threw: ${(err as Error)?.message ?? String(err)}` });
-        continue;
-      }
-      for (const [name, remote] of Object.entries(defaults ?? {})) remoteTree[name] = { type: plugin.name, ...remote };
-    }
-  }
-  const remotes: Record<string, RemoteConfig> = {};
-  const defaultUpstreams = new DefaultUpstreams(environment);
-  for (const [name, value] of Object.entries(remoteTree)) {
-    const at = ['remotes', name];
-    if (!REMOTE_NAME.test(name)) {
-      problems.push({ path: formatPath(at), message: `invalid remote name: lowercase letters, digits, '.', '_' and '-', starting with a letter or digit (${REMOTE_NAME})` });
-      continue;
-    }
-    const type = (value as { type?: unknown } | null)?.type;
-    if (typeof type !== 'string') continue; // the core schema already reported it
-    const loaded = plugins.get(type);
-    if (!loaded) {
-      problems.push({ path: formatPath([...at, 'type']), message: `unknown remote type "${type}": expected the format of a loaded plugin (${[...plugins.keys()].join(', ') || 'none loaded'})` });
-      continue;
-    }
-    const schema = remoteSchema(loaded.options);
-    // The core schema does not know a plugin's keys: its own strings are converted by the remote's schema.
-    coerceTree(value, schema, interpolated.interpolated
-      .filter((p) => p.length > at.length && p[0] === 'remotes' && p[1] === name).map((p) => p.slice(at.length)));
-    const result = schema.safeParse(value);
-    const found = result.success ? [] : problemsFromZod(result.error, at, schema);
-    // NOTE: the merged schema has the plugin's fields but not its object, so refinements and
-    // transforms a plugin put on its z.object run only when that object parses its own keys.
-    let pluginOptions: Record<string, unknown> | undefined;
-    if (loaded.options) {
-      const own = loaded.options.safeParse(Object.fromEntries(
-        Object.entries(value as Record<string, unknown>).filter(([k]) => !Object.hasOwn(remoteBaseShape, k))));
-      if (own.success) pluginOptions = own.data as Record<string, unknown>;
-      else found.push(...problemsFromZod(own.error, at, loaded.options));
-    }
-    // No upstream: the format's own default, when it has one (else the same problem a missing key gets).
-    const upstream = (value as { upstream?: unknown }).upstream === undefined
-      ? await defaultUpstreams.of(loaded, [...at, 'upstream'], found) : undefined;
-    if (found.length > 0) {
-      // The base keys were already checked by the core schema, the fields by both: report each once.
-      const seen = new Set(problems.map((p) => `${p.path}: ${p.message}`));
-      report(found.filter((p) => !seen.has(`${p.path}: ${p.message}`) && seen.add(`${p.path}: ${p.message}`)));
-      continue;
-    }
-    const data = result.data as RemoteBaseConfig & Record<string, unknown>;
-    remotes[name] = toRemoteConfig(name, { ...data, upstream: (data.upstream ?? upstream)! }, core?.upstream, pluginOptions, core?.server.offline ?? false);
-  }
-  problems.push(...crossRemoteProblems(plugins, remotes));
+  const remoteTree = tree.remotes !== undefined
+    ? (tree.remotes && typeof tree.remotes === 'object' ? tree.remotes : {}) as Record<string, unknown>
+    : await defaultRemoteTree(plugins, specifiers, environment, problems);
+  const remotes = await parseRemotes(remoteTree, {
+    plugins, interpolated: interpolated.interpolated, defaultUpstreams: new DefaultUpstreams(environment),
+    clientDefaults: core?.upstream, serverOffline: core?.server.offline ?? false,
+  }, problems);
+  problems.add(...crossRemoteProblems(plugins, remotes));
   if (pointsAtSelf) {
     for (const remote of Object.values(remotes)) {
       if (!pointsAtSelf(remote.upstream)) continue;
-      problems.push({ path: formatPath(['remotes', remote.name, 'upstream']), message: `${remote.upstream.protocol}//${remote.upstream.host} is this Cache Forge's own listen address (server.host ${core?.server.host}, port ${options.port ?? core?.server.port}): every miss would come back here in a loop; name the repository this remote proxies` });
+      problems.add({ path: formatPath(['remotes', remote.name, 'upstream']), message: `${remote.upstream.protocol}//${remote.upstream.host} is this Cache Forge's own listen address (server.host ${core?.server.host}, port ${port}): every miss would come back here in a loop; name the repository this remote proxies` });
     }
   }
 
-  if (problems.length > 0) throw invalid(source, redactProblems(problems, interpolated.substitutions));
+  if (problems.all.length > 0) throw invalid(source, redactProblems(problems.all, interpolated.substitutions));
   if (!core) throw new Error('unreachable: core config without problems');
 
   const config: CacheForgeConfig = {
@@ -174,25 +92,43 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
   return { config: deepFreeze(config), plugins };
 }
 
+/** Applies the environment's overrides and validates the core keys (all but each remote's own). */
+function parseCore(interpolated: ReturnType<typeof interpolate>, env: NodeJS.ProcessEnv, problems: ProblemList, log: Logger | undefined) {
+  const overridden = applyEnvOverrides(interpolated.value, env, coreSchema);
+  for (const variable of overridden.unknown) {
+    problems.add({ path: `environment ${variable}`, message: `names no setting (settings are ${ENV_PREFIX}<KEY_PATH>, e.g. ${envName(['server', 'port'])})` });
+  }
+  for (const { variable, path: keyPath } of overridden.applied) log?.info({ variable, key: keyPath.join('.') }, 'setting overridden from the environment');
+
+  // `${PORT:-8123}` is a string until the schema says what the key holds.
+  coerceTree(overridden.value, coreSchema, interpolated.interpolated);
+  const parsed = coreSchema.safeParse(overridden.value);
+  if (!parsed.success) problems.report(problemsFromZod(parsed.error, [], coreSchema));
+  return { core: parsed.success ? parsed.data : undefined, tree: (overridden.value ?? {}) as { plugins?: unknown; remotes?: unknown } };
+}
+
+/** Loads each plugins entry from `source`; a plugin that fails, or repeats a format, is a problem at its entry. */
+async function loadPlugins(source: PluginSource, specifiers: readonly string[], baseDir: string, searchDirs: readonly string[],
+  problems: ProblemList): Promise<Map<string, LoadedPlugin>> {
+  const plugins = new Map<string, LoadedPlugin>();
+  for (const [i, specifier] of specifiers.entries()) {
+    try {
+      const loaded = await source.load(specifier, baseDir, searchDirs);
+      const existing = plugins.get(loaded.plugin.name);
+      if (existing) {
+        problems.add({ path: `plugins[${i}]`, message: `CF_ERR_PLUGIN_DUPLICATE: plugin "${specifier}" declares format "${loaded.plugin.name}", which plugin "${existing.specifier}" already provides; list only one of them` });
+      } else {
+        plugins.set(loaded.plugin.name, loaded);
+      }
+    } catch (err) {
+      if (!isCacheForgeError(err)) throw err;
+      problems.add({ path: `plugins[${i}]`, message: `${err.code}: ${err.message}` });
+    }
+  }
+  return plugins;
+}
+
 const silentLog = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, fatal() {}, child() { return silentLog; }, level: 'silent' } as unknown as Logger;
-
-function toRemoteConfig(name: string, data: RemoteBaseConfig & Record<string, unknown> & { upstream: URL }, defaults: Record<string, unknown> | undefined,
-  pluginOptions: Record<string, unknown> | undefined, serverOffline: boolean): RemoteConfig {
-  const { type, upstream, include, exclude, immutable, mutable, ttl, maxSize, allowedHosts, headers, client, offline, ...rest } = data;
-  const options = pluginOptions ?? rest;
-  return {
-    name, type, upstream, include, exclude, immutable, mutable,
-    ttl: ttl ?? {}, maxSize: maxSize ?? 0, allowedHosts: allowedHosts ?? [],
-    headers: Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
-    client: { ...UPSTREAM_DEFAULTS, ...stripUndefined(defaults ?? {}), ...stripUndefined(client ?? {}) },
-    offline: offline ?? serverOffline,
-    options,
-  };
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
 /**
  * Where a search looks, in each folder from the working directory up to the project root (the
@@ -274,23 +210,4 @@ function selfCheck(host: string | undefined, port: number | undefined): ((url: U
   if (host === undefined || !port) return undefined;
   const self = new SelfIdentity([{ host, port }]);
   return (url) => self.isSelf(url.hostname, effectivePort(url));
-}
-
-/** What each format's `checkRemotes` finds across its (individually valid) remotes. */
-function crossRemoteProblems(plugins: ReadonlyMap<string, LoadedPlugin>, remotes: Readonly<Record<string, RemoteConfig>>): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
-  for (const [format, loaded] of plugins) {
-    if (!loaded.plugin.checkRemotes) continue;
-    const own = Object.values(remotes).filter((r) => r.type === format).map((r) => ({ name: r.name, upstream: r.upstream, options: r.options }));
-    if (own.length === 0) continue;
-    let found: readonly RemoteProblem[];
-    try {
-      found = loaded.plugin.checkRemotes(own);
-    } catch (err) {
-      problems.push({ path: 'remotes', message: `CF_ERR_PLUGIN_FAILED: plugin "${format}": checkRemotes() threw: ${(err as Error)?.message ?? String(err)}` });
-      continue;
-    }
-    for (const p of found) problems.push({ path: formatPath(['remotes', p.remote, ...p.key.split('.')]), message: p.message });
-  }
-  return problems;
 }

@@ -85,3 +85,27 @@ function levenshtein(a: string, b: string): number {
   }
   return previous[b.length]!;
 }
+
+/** The problems of one load, collected so that all of them are reported at once. */
+export class ProblemList {
+  readonly all: ConfigProblem[];
+  private readonly unresolved: ReadonlySet<string>;
+
+  /** `missing`: the keys whose `${VAR}` is not set. */
+  constructor(missing: readonly ConfigProblem[]) {
+    this.all = [...missing];
+    this.unresolved = new Set(missing.map((p) => p.path));
+  }
+
+  add(...found: ConfigProblem[]): void {
+    this.all.push(...found);
+  }
+
+  /**
+   * Adds what a schema found. NOTE: a key whose variable is missing holds '' now; what the schema
+   * says about that '' (not a URL, too short) is noise beside the real cause, so it is dropped.
+   */
+  report(found: readonly ConfigProblem[]): void {
+    for (const p of found) if (!this.unresolved.has(p.path)) this.all.push(p);
+  }
+}

@@ -5,16 +5,7 @@ import { cfError, isCacheForgeError } from '../errors/errors.js';
 import { CORE_VERSION } from '../version.js';
 import { resolvePlugin } from './resolve.js';
 import { remoteBaseShape } from '../config/schema.js';
-
-/** A plugin that passed every check, with what the loader learned about it. */
-export interface LoadedPlugin {
-  /** The plugins entry it was loaded from (package name or path). */
-  readonly specifier: string;
-  readonly url: string;
-  readonly plugin: FormatPlugin<Record<string, unknown>>;
-  /** The plugin's options schema, built with the core's zod (absent: no options). */
-  readonly options?: z.ZodObject;
-}
+import type { LoadedPlugin } from '../config/plugin-source.js';
 
 const FORMAT_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const EXTRA_METHODS: ReadonlySet<string> = new Set<ExtraMethod>(['POST', 'PUT', 'PATCH', 'DELETE']);

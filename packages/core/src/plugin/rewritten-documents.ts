@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Entity } from '../contract/index.js';
+import { Lru } from '../util/lru.js';
 
 /** How a document held in memory is served. */
 export interface MemoryDocumentMeta {
@@ -37,34 +38,20 @@ export function memoryEntity(bytes: Buffer, meta: MemoryDocumentMeta): Entity {
  * bytes, least recently used first out.
  */
 export class RewrittenDocuments {
-  private readonly entries = new Map<string, Entity>();
-  private bytes = 0;
+  private readonly entries: Lru<string, Entity>;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(private readonly maxBytes: number) {
+    this.entries = new Lru({ maxBytes, sizeOf: (entity) => entity.bytes?.length ?? 0 });
+  }
 
   get(key: string): Entity | undefined {
-    const entity = this.entries.get(key);
-    if (entity) {
-      // Re-inserted: a Map keeps insertion order, so the first key is the least recently used.
-      this.entries.delete(key);
-      this.entries.set(key, entity);
-    }
-    return entity;
+    return this.entries.get(key);
   }
 
   /** Keeps `entity` (held in memory) under `key`, unless it alone would take a quarter of the budget. */
   set(key: string, entity: Entity): void {
-    const size = entity.bytes?.length ?? 0;
     // One huge document (PyPI's project list) is rewritten again when asked rather than evict everything else.
-    if (size > this.maxBytes / 4) return;
-    const old = this.entries.get(key);
-    if (old) { this.entries.delete(key); this.bytes -= old.bytes?.length ?? 0; }
+    if ((entity.bytes?.length ?? 0) > this.maxBytes / 4) return;
     this.entries.set(key, entity);
-    this.bytes += size;
-    for (const [oldest, e] of this.entries) {
-      if (this.bytes <= this.maxBytes) break;
-      this.entries.delete(oldest);
-      this.bytes -= e.bytes?.length ?? 0;
-    }
   }
 }

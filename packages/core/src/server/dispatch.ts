@@ -5,7 +5,7 @@ import type { ArtifactRequest, FetchContext } from '../contract/index.js';
 import type { RemoteRegistry } from '../plugin/remote-registry.js';
 import type { CacheForgeConfig } from '../config/config.js';
 import type { Logger } from '../util/logger.js';
-import { parseRemotePath } from './request-path.js';
+import { parseRemotePath } from '../util/request-path.js';
 import { publicBaseFor } from './public-base.js';
 import { sendArtifact } from './send.js';
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/plugin/load-config.js';
 import { describeConfig } from '../../src/cli/describe-config.js';
 
 /** Every value at a key path of a JSON tree, as `path: value`. */

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/plugin/load-config.js';
 import { coerceBySchema } from '../../src/config/coerce.js';
 import { coreSchema } from '../../src/config/schema.js';
 

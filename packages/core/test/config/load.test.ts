@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { loadConfig, EMBEDDED_DEFAULTS, SEARCH_PLACES, type LoadOptions } from '../../src/config/load.js';
+import { EMBEDDED_DEFAULTS, SEARCH_PLACES, type LoadOptions } from '../../src/config/load.js';
+import { loadConfig } from '../../src/plugin/load-config.js';
 import type { CacheForgeError } from '../../src/errors/errors.js';
 import { TempDir } from '../cli/run-cli.js';
 import { minimalPlugin, pluginModule, GREET_PLUGIN } from '../plugin/fixtures.js';

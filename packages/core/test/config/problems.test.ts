@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/plugin/load-config.js';
 import { closest } from '../../src/config/problems.js';
 
 describe('config: an unknown key gets the valid key it was close to', () => {

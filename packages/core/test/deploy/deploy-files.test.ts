@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CORE_SCHEMA, load as loadYaml, loadAll, mergeTag } from 'js-yaml';
 import { z } from 'zod';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/plugin/load-config.js';
 import { hasProgram, skipMissing } from '../support/services.js';
 
 /**

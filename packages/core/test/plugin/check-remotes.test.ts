@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { rejectsWith } from '../support/errors.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/plugin/load-config.js';
 import { checkContract } from '../../src/plugin/loader.js';
 import { minimalPlugin } from './fixtures.js';
 

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { startCacheForge, type RunningCacheForge } from '../support/harness.js';
 import { request } from '../support/http.js';
 import { rejectsWith } from '../support/errors.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/plugin/load-config.js';
 import { checkContract } from '../../src/plugin/loader.js';
 import { pluginModule } from './fixtures.js';
 

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { FakeUpstream } from '../support/fake-upstream.js';
 import { startCacheForge, type RunningCacheForge } from '../support/harness.js';
 import { request } from '../support/http.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/plugin/load-config.js';
 
 /** A relay that forwards every request, headers and all, to `target`: a loop through a detour. */
 async function relay(target: () => string): Promise<{ url: string; close(): Promise<void> }> {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/plugin/load-config.js';
 import { createContainer } from '../../src/container.js';
 import { CacheForgeServer } from '../../src/server/server.js';
 import { createLogger } from '../../src/util/logger.js';

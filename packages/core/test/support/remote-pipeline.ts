@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/plugin/load-config.js';
 import { createContainer, TOKENS } from '../../src/container.js';
 import { createLogger } from '../../src/util/logger.js';
 import type { RemoteRegistry } from '../../src/plugin/remote-registry.js';

@@ -1,3 +1,4 @@
+import { Lru } from '../../util/lru.js';
 import type { ArtifactRecord } from '../../metadata/metadata.js';
 
 /** A record the process keeps at hand, with its freshness and, when small, its bytes. */
@@ -18,53 +19,41 @@ export interface HotEntry {
  * no disk read; it is only ever a copy of what metadata and storage hold.
  */
 export class HotIndex {
-  private readonly entries = new Map<string, HotEntry>();
-  private bodyBytes = 0;
+  // Past the byte budget the least recent entries lose their bodies first: a record without bytes still saves a query.
+  private readonly entries: Lru<string, HotEntry>;
 
-  constructor(private readonly maxBodyBytes: number, readonly maxObjectBytes: number, private readonly maxEntries = 100_000) {}
+  constructor(private readonly maxBodyBytes: number, readonly maxObjectBytes: number, maxEntries = 100_000) {
+    this.entries = new Lru({
+      maxBytes: maxBodyBytes, maxEntries, sizeOf: (entry) => entry.body?.length ?? 0,
+      shed: (entry) => { entry.body = undefined; return entry; },
+    });
+  }
 
   get(key: string): HotEntry | undefined {
-    const entry = this.entries.get(key);
-    if (entry) {
-      // Re-insert: Map order is the recency order.
-      this.entries.delete(key);
-      this.entries.set(key, entry);
-    }
-    return entry;
+    return this.entries.get(key);
   }
 
   set(key: string, entry: HotEntry): void {
-    this.delete(key);
-    if (entry.body && (entry.body.length > this.maxObjectBytes || entry.body.length > this.maxBodyBytes)) entry = { ...entry, body: undefined };
+    if (entry.body && !this.fits(entry.body)) entry = { ...entry, body: undefined };
     this.entries.set(key, entry);
-    this.bodyBytes += entry.body?.length ?? 0;
-    this.evict();
   }
 
   /** Attaches bytes to an entry already present (read lazily on a first hit). */
   attachBody(key: string, body: Buffer): void {
-    const entry = this.entries.get(key);
-    if (!entry || entry.body || body.length > this.maxObjectBytes || body.length > this.maxBodyBytes) return;
+    const entry = this.entries.peek(key);
+    if (!entry || entry.body || !this.fits(body)) return;
     entry.body = body;
-    this.bodyBytes += body.length;
-    this.evict();
+    this.entries.update(key, entry);
   }
 
   delete(key: string): void {
-    const old = this.entries.get(key);
-    if (!old) return;
-    this.bodyBytes -= old.body?.length ?? 0;
     this.entries.delete(key);
   }
 
   /** Bytes of bodies held. */
-  get bytes(): number { return this.bodyBytes; }
+  get bytes(): number { return this.entries.bytes; }
 
-  private evict(): void {
-    for (const [key, entry] of this.entries) {
-      if (this.bodyBytes <= this.maxBodyBytes && this.entries.size <= this.maxEntries) return;
-      if (this.entries.size > this.maxEntries) { this.delete(key); continue; }
-      if (entry.body) { this.bodyBytes -= entry.body.length; entry.body = undefined; }
-    }
+  private fits(body: Buffer): boolean {
+    return body.length <= this.maxObjectBytes && body.length <= this.maxBodyBytes;
   }
 }
