@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startCacheForge, type RunningCacheForge } from '../../core/test/support/harness.js';
+import { startCacheForge, type RunningCacheForge } from '@cacheforge/core/testing';
 import type { Registry } from './support/registry.js';
 import type { RegistryFront } from './support/front.js';
 import type { Skopeo } from './support/skopeo.js';

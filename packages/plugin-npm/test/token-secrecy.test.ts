@@ -3,8 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnCacheForge, type CliProcess } from '../../core/test/support/cli-process.js';
-import { request } from '../../core/test/support/http.js';
+import { request, spawnCacheForge, type CliProcess } from '@cacheforge/core/testing';
 import { FakeRegistry, packTarball } from './support/fake-registry.js';
 
 const PLUGIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -1,8 +1,6 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { FakeUpstream } from '../../core/test/support/fake-upstream.js';
-import { startCacheForge, type RunningCacheForge } from '../../core/test/support/harness.js';
-import { request } from '../../core/test/support/http.js';
+import { FakeUpstream, request, startCacheForge, type RunningCacheForge } from '@cacheforge/core/testing';
 
 const JSON_ACCEPT = 'application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01';
 const codeOf = (body: Buffer) => (JSON.parse(body.toString()) as { errors: Array<{ code: string; message: string }> }).errors[0]!;

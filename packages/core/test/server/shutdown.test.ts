@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { FakeUpstream, generated } from '../support/fake-upstream.js';
-import { startCacheForge } from '../support/harness.js';
-import { hashGet, request } from '../support/http.js';
+import { FakeUpstream, generated } from '../../src/testing/fake-upstream.js';
+import { startCacheForge } from '../../src/testing/harness.js';
+import { hashGet, request } from '../../src/testing/http.js';
 
 describe('server: shutdown', function () {
   this.timeout(30_000);

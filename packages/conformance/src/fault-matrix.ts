@@ -3,10 +3,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { spawnCacheForge, type CliProcess } from './cli-process.js';
-import { FAULT_MODES, FaultUpstream, type FaultMode } from './fault-upstream.js';
-import { request } from './http.js';
-import { waitFor } from './wait.js';
+import { FAULT_MODES, FaultUpstream, request, spawnCacheForge, waitFor, type CliProcess, type FaultMode } from '@cacheforge/core/testing';
 
 /**
  * The core's fault matrix, which every format runs against its own URL space: each way an

@@ -4,9 +4,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const BIN = path.resolve(HERE, '../../src/cli/bin.ts');
+/** This kit runs from the core's TypeScript source (inside the workspace) or from its build (dist/testing). */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const SOURCE_BIN = path.resolve(HERE, '../cli/bin.ts');
 const BUILT_BIN = path.resolve(HERE, '../../bin/cacheforge.js');
-const ROOT = path.resolve(HERE, '../../../..');
+const WORKSPACE = path.resolve(HERE, '../../../..');
 
 /** A `cacheforge start` running as its own process (from source, through tsx). */
 export interface CliProcess {
@@ -21,13 +23,16 @@ export interface CliProcess {
 }
 
 /**
- * Starts `cacheforge start --config <file> --port 0` and waits for its "listening" log line. From
- * source through tsx by default; with `built`, the compiled command users run (built first, so
- * it is current): memory measurements must not count the TypeScript transpiler.
+ * Starts `cacheforge start --config <file> --port 0` and waits for its "listening" log line. The
+ * child runs the core this kit came with: from the workspace's source through tsx, or the built
+ * `cacheforge` command with this process's Node options (a loader such as tsx included, so a
+ * plugin written in TypeScript loads). `built` runs the compiled command from the workspace too
+ * (built first, so it is current): memory measurements must not count the TypeScript transpiler.
  */
 export async function spawnCacheForge(configFile: string, args: string[] = [], options: { built?: boolean } = {}): Promise<CliProcess> {
-  if (options.built) execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-b'], { cwd: ROOT, stdio: 'inherit' });
-  const command = options.built ? [BUILT_BIN] : ['--import', 'tsx', '--conditions=source', BIN];
+  const source = FROM_SOURCE && !options.built;
+  if (FROM_SOURCE && options.built) execFileSync(path.join(WORKSPACE, 'node_modules', '.bin', 'tsc'), ['-b'], { cwd: WORKSPACE, stdio: 'inherit' });
+  const command = source ? ['--import', 'tsx', '--conditions=source', SOURCE_BIN] : [...(FROM_SOURCE ? [] : process.execArgv), BUILT_BIN];
   const child = spawn(process.execPath, [...command, 'start', '--config', configFile, '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'], env: process.env,
   });

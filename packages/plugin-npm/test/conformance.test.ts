@@ -1,0 +1,17 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pluginSuite } from '@cacheforge/conformance';
+
+const PLUGIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+// What npm, pnpm and yarn ask for: package documents (plain and scoped, `%2f` as npm sends it),
+// tarballs, one version or tag, dist-tags, the relayed and refused endpoints.
+pluginSuite(PLUGIN, {
+  cwd: PLUGIN,
+  remote: { upstream: 'http://127.0.0.1:9/registry/' },
+  samples: [
+    'koa', 'koa/-/koa-3.0.0.tgz', 'koa/3.0.0', 'koa/latest', '@koa%2frouter', '@koa/router/-/router-15.0.0.tgz', '@types%2Fnode',
+    '@types/node/20.19.0', '-/package/koa/dist-tags', '-/package/@koa%2frouter/dist-tags', '-/ping', '-/v1/search',
+    '-/npm/v1/security/advisories/bulk', '-/whoami', '-/npm/v1/tokens', 'koa/_rev', 'koa/-/koa-3.0.0.tgz/extra',
+  ],
+});
