@@ -2,6 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { LogLine } from './log-capture.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** This kit runs from the core's TypeScript source (inside the workspace) or from its build (dist/testing). */
@@ -10,12 +11,14 @@ const SOURCE_BIN = path.resolve(HERE, '../cli/bin.ts');
 const BUILT_BIN = path.resolve(HERE, '../../bin/cacheforge.js');
 const WORKSPACE = path.resolve(HERE, '../../../..');
 
-/** A `cacheforge start` running as its own process (from source, through tsx). */
+/** A `cacheforge start` running as its own process. */
 export interface CliProcess {
   readonly child: ChildProcess;
   readonly url: string;
   /** Everything it printed so far. */
   output(): string;
+  /** The complete JSON log lines it printed so far, parsed (other output skipped). */
+  logLines(): LogLine[];
   /** Resident memory in bytes, from /proc. */
   rss(): number;
   /** Sends `signal` and resolves with the exit code. */
@@ -52,6 +55,7 @@ export async function spawnCacheForge(configFile: string, args: string[] = [], o
   return {
     child, url: `http://127.0.0.1:${port}`,
     output: () => out,
+    logLines: () => parseLogLines(out),
     rss: () => {
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
@@ -61,4 +65,18 @@ export async function spawnCacheForge(configFile: string, args: string[] = [], o
       return exited;
     },
   };
+}
+
+function parseLogLines(text: string): LogLine[] {
+  const lines: LogLine[] = [];
+  // The last piece has no newline yet: it may be half a line.
+  for (const line of text.split('\n').slice(0, -1)) {
+    if (!line.startsWith('{')) continue;
+    try {
+      lines.push(JSON.parse(line) as LogLine);
+    } catch {
+      // stdout and stderr interleave; a line they broke is not a log line
+    }
+  }
+  return lines;
 }
