@@ -1,9 +1,11 @@
 import { expect } from 'chai';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { FAULT_MODES, FaultUpstream, request, spawnCacheForge, waitFor, type CliProcess, type FaultMode } from '@cacheforge/core/testing';
+import {
+  FAULT_MODES, FaultUpstream, request, spawnCacheForge, waitFor, writeTestConfig, type CliProcess, type FaultMode, type RemoteInput,
+} from '@cacheforge/core/testing';
 
 /**
  * The core's fault matrix, which every format runs against its own URL space: each way an
@@ -40,7 +42,7 @@ export interface FaultFormat {
   /** `plugins` entries (paths or package names). */
   readonly plugins: readonly string[];
   /** The remotes of the config, given the fault upstream's URL. */
-  remotes(upstreamUrl: string): Record<string, unknown>;
+  remotes(upstreamUrl: string): Record<string, RemoteInput>;
   /**
    * Registers on `upstream` the healthy artifacts one case needs (named after `id`, so no two
    * cases share a key) and returns the requests the case makes.
@@ -70,129 +72,147 @@ export interface MatrixOptions {
   readonly parallelCases?: number;
 }
 
+/** One case as planned: its fault, its id (the artifacts' name) and what its clients ask for. */
+interface PlannedCase { readonly fault: FaultCase; readonly id: string; readonly targets: FaultTarget[] }
+
+/** A matrix under way: the upstream, the `cacheforge start` in front of it, its folder, its cases. */
+interface MatrixRun { upstream: FaultUpstream; cli: CliProcess; dir: string; planned: PlannedCase[] }
+
 /** Declares the matrix's mocha suite for `format`. */
 export function describeFaultMatrix(format: FaultFormat, options: MatrixOptions = {}): void {
-  const iterations = options.iterations ?? 50;
-  const concurrency = options.concurrency ?? 10;
-  const parallelCases = options.parallelCases ?? 8;
-
+  const settings = { iterations: options.iterations ?? 50, concurrency: options.concurrency ?? 10, parallelCases: options.parallelCases ?? 8 };
   describe(`${format.name}: the core's fault matrix (raw-socket upstream, real \`cacheforge start\`)`, function () {
     this.timeout(120_000);
-    let upstream: FaultUpstream;
-    let cli: CliProcess;
-    let dir: string;
-    const planned: Array<{ fault: FaultCase; id: string; targets: FaultTarget[] }> = [];
-
-    before(async () => {
-      upstream = await new FaultUpstream().start();
-      upstream.slowByteMs = 100;
-      dir = await mkdtemp(path.join(tmpdir(), `cf-faults-${format.name}-`));
-      for (const fault of faultCases()) {
-        const id = `${fault.mode}-${fault.status}-${fault.size}`.replace(/[^a-z0-9-]/g, '');
-        const targets = format.targets(upstream, id, fault.size);
-        for (const target of targets) for (const p of target.faulty) upstream.faults.set(p, { mode: fault.mode, status: fault.status });
-        planned.push({ fault, id, targets });
-      }
-      const file = path.join(dir, 'cacheforge.config.json');
-      await writeFile(file, JSON.stringify({
-        log: { level: 'info' },
-        storage: { filesystem: { path: path.join(dir, 'blobs') } },
-        metadata: { sqlite: { filename: path.join(dir, 'cf.db') } },
-        // One retry, and attempts short enough that a stalled upstream costs a second, not a minute.
-        upstream: { retries: 1, connectTimeout: '2s', responseTimeout: '1s', idleTimeout: '1s' },
-        plugins: format.plugins,
-        remotes: forFaults(format.remotes(upstream.url)),
-      }));
-      cli = await spawnCacheForge(file);
-    });
+    let run: MatrixRun | undefined;
+    const started = () => run!;
+    before(async () => { run = await startMatrix(format); });
     after(async () => {
-      await cli?.stop();
-      await upstream?.stop();
-      await rm(dir, { recursive: true, force: true });
+      await run?.cli.stop();
+      await run?.upstream.stop();
+      if (run) await rm(run.dir, { recursive: true, force: true });
     });
 
-    it(`survives every fault ${iterations}× with concurrent clients; nothing partial is served whole or stored`, async () => {
-      const problems: string[] = [];
-      const agent = new http.Agent({ keepAlive: true, maxSockets: parallelCases * concurrency });
-      const runCase = async ({ fault, targets }: (typeof planned)[number]) => {
-        let next = 0;
-        const client = async () => {
-          for (let i = next++; i < iterations; i = next++) {
-            const target = targets[i % targets.length]!;
-            // Mostly whole GETs; some HEADs and ranges, which take other paths through the pipeline.
-            const variant = i % 10 === 9 ? 'HEAD' : i % 10 === 8 ? 'RANGE' : 'GET';
-            const r = await get(cli.url + target.path, variant === 'RANGE' ? { ...target.headers, range: 'bytes=0-4' } : target.headers, agent, variant === 'HEAD' ? 'HEAD' : 'GET');
-            const label = `${fault.mode} ${fault.status} ${fault.size}B ${variant} ${target.path}`;
-            if (variant !== 'GET') {
-              if (r.status === 0) problems.push(`${label}: no response (${r.error?.message})`);
-              if (variant === 'RANGE' && r.status === 206 && r.complete && !target.check && !r.body.equals(target.body.subarray(0, 5))) problems.push(`${label}: a clean 206 carried the wrong bytes`);
-              continue;
-            }
-            const wrong = r.status === 200 && r.complete ? whatIsWrong(target, r.body) : undefined;
-            if (wrong) problems.push(`${label}: a clean 200 (${r.headers['x-cache-status']}) ${wrong}`);
-            if (r.headers['x-cache-status'] === 'HIT' && !r.complete) problems.push(`${label}: a HIT broke off after ${r.body.length} bytes`);
-            if (r.status === 0) problems.push(`${label}: no response (${r.error?.message})`);
-          }
-        };
-        await Promise.all(Array.from({ length: concurrency }, client));
-      };
-      const queue = [...planned];
-      await Promise.all(Array.from({ length: parallelCases }, async () => {
-        for (let c = queue.shift(); c; c = queue.shift()) {
-          await runCase(c);
-          if (cli.child.exitCode !== null) throw new Error(`cacheforge exited (${cli.child.exitCode}) during ${c.fault.mode} ${c.fault.status}:\n${cli.output().slice(-3000)}`);
-        }
-      }));
-      agent.destroy();
-      expect(cli.child.exitCode, cli.output().slice(-3000)).to.equal(null);
-      expect(problems.slice(0, 20)).to.deep.equal([]);
-      const health = await request(`${cli.url}/-/health`);
-      expect(health.status).to.equal(200);
-      // Every failed download is discarded by the time its clients have their answer; the last
-      // ones may still be closing their temp files.
-      const tmp = path.join(dir, 'blobs', 'tmp');
-      await waitFor('the storage temp folder to be empty', async () => (await readdir(tmp)).length === 0, 10_000);
-      const metrics = (await request(`${cli.url}/-/metrics`)).body.toString();
-      expect(/^cacheforge_uncaught_errors_total(?:\{[^}]*\})? (\d+)/m.exec(metrics)?.[1] ?? '0', 'errors that escaped a request').to.equal('0');
-      expect(cli.output()).to.not.match(/Unhandled|uncaught|escaped a request/i);
+    it(`survives every fault ${settings.iterations}× with concurrent clients; nothing partial is served whole or stored`, async () => {
+      await survivesEveryFault(started(), settings);
     });
-
-    it('once the upstream heals, every artifact is served whole', async () => {
-      const faults = new Map(upstream.faults);
-      upstream.faults.clear();
-      const wrong: string[] = [];
-      const queue = planned.flatMap((p) => p.targets);
-      await Promise.all(Array.from({ length: 16 }, async () => {
-        for (let t = queue.shift(); t; t = queue.shift()) {
-          const r = await get(cli.url + t.path, t.headers);
-          if (r.status !== 200 || !r.complete || whatIsWrong(t, r.body)) wrong.push(`${t.path}: ${r.status} ${r.headers['x-cache-status']} ${r.body.length}/${t.body.length} bytes`);
-        }
-      }));
-      expect(wrong.slice(0, 20)).to.deep.equal([]);
-      expect(cli.child.exitCode).to.equal(null);
-      for (const [p, fault] of faults) upstream.faults.set(p, fault);
-    });
-
+    it('once the upstream heals, every artifact is served whole', async () => { await servedWholeOnceHealed(started()); });
     it('with documents stored, the same faults on revalidation are answered from the stored copy (STALE)', async () => {
-      const wrong: string[] = [];
-      const queue = planned.flatMap((p) => p.targets.filter((t) => t.mutable).map((t) => ({ fault: p.fault, target: t })));
-      await Promise.all(Array.from({ length: 16 }, async () => {
-        for (let c = queue.shift(); c; c = queue.shift()) {
-          const { fault, target } = c;
-          const r = await get(cli.url + target.path, target.headers);
-          // A 404 whose head arrived is the upstream saying the document is gone: it is forgotten.
-          if (r.status === 404 && fault.status === 404) continue;
-          if (r.status !== 200 || !r.complete || whatIsWrong(target, r.body)) {
-            wrong.push(`${fault.mode} ${fault.status} ${target.path}: ${r.status} ${r.headers['x-cache-status']} ${r.body.length}/${target.body.length} bytes`);
-          }
-        }
-      }));
-      expect(wrong.slice(0, 20)).to.deep.equal([]);
-      expect(cli.child.exitCode).to.equal(null);
-      const tmp = path.join(dir, 'blobs', 'tmp');
-      await waitFor('the storage temp folder to be empty', async () => (await readdir(tmp)).length === 0, 10_000);
+      await staleOnRevalidation(started());
     });
   });
+}
+
+/** Plans every case on a fresh fault upstream and starts `cacheforge start` in front of it. */
+async function startMatrix(format: FaultFormat): Promise<MatrixRun> {
+  const upstream = await new FaultUpstream().start();
+  upstream.slowByteMs = 100;
+  const dir = await mkdtemp(path.join(tmpdir(), `cf-faults-${format.name}-`));
+  const planned: PlannedCase[] = [];
+  for (const fault of faultCases()) {
+    const id = `${fault.mode}-${fault.status}-${fault.size}`.replace(/[^a-z0-9-]/g, '');
+    const targets = format.targets(upstream, id, fault.size);
+    for (const target of targets) for (const p of target.faulty) upstream.faults.set(p, { mode: fault.mode, status: fault.status });
+    planned.push({ fault, id, targets });
+  }
+  const file = await writeTestConfig(dir, {
+    log: { level: 'info' },
+    metadata: { sqlite: { filename: path.join(dir, 'cf.db') } },
+    // One retry, and attempts short enough that a stalled upstream costs a second, not a minute.
+    upstream: { retries: 1, connectTimeout: '2s', responseTimeout: '1s', idleTimeout: '1s' },
+    plugins: [...format.plugins],
+    remotes: forFaults(format.remotes(upstream.url)),
+  });
+  return { upstream, dir, planned, cli: await spawnCacheForge(file) };
+}
+
+async function survivesEveryFault(run: MatrixRun, settings: Required<MatrixOptions>): Promise<void> {
+  const { cli, dir } = run;
+  const problems: string[] = [];
+  const agent = new http.Agent({ keepAlive: true, maxSockets: settings.parallelCases * settings.concurrency });
+  const queue = [...run.planned];
+  await Promise.all(Array.from({ length: settings.parallelCases }, async () => {
+    for (let c = queue.shift(); c; c = queue.shift()) {
+      await driveCase(cli, c, settings, agent, problems);
+      if (cli.child.exitCode !== null) throw new Error(`cacheforge exited (${cli.child.exitCode}) during ${c.fault.mode} ${c.fault.status}:\n${cli.output().slice(-3000)}`);
+    }
+  }));
+  agent.destroy();
+  expect(cli.child.exitCode, cli.output().slice(-3000)).to.equal(null);
+  expect(problems.slice(0, 20)).to.deep.equal([]);
+  const health = await request(`${cli.url}/-/health`);
+  expect(health.status).to.equal(200);
+  // Every failed download is discarded by the time its clients have their answer; the last
+  // ones may still be closing their temp files.
+  await tempFolderEmpty(dir);
+  const metrics = (await request(`${cli.url}/-/metrics`)).body.toString();
+  expect(/^cacheforge_uncaught_errors_total(?:\{[^}]*\})? (\d+)/m.exec(metrics)?.[1] ?? '0', 'errors that escaped a request').to.equal('0');
+  expect(cli.output()).to.not.match(/Unhandled|uncaught|escaped a request/i);
+}
+
+/** `concurrency` clients sharing `iterations` requests of one case; what is wrong goes to `problems`. */
+async function driveCase(cli: CliProcess, { fault, targets }: PlannedCase, settings: Required<MatrixOptions>, agent: http.Agent, problems: string[]): Promise<void> {
+  let next = 0;
+  const client = async () => {
+    for (let i = next++; i < settings.iterations; i = next++) {
+      const target = targets[i % targets.length]!;
+      // Mostly whole GETs; some HEADs and ranges, which take other paths through the pipeline.
+      const variant = i % 10 === 9 ? 'HEAD' : i % 10 === 8 ? 'RANGE' : 'GET';
+      const r = await get(cli.url + target.path, variant === 'RANGE' ? { ...target.headers, range: 'bytes=0-4' } : target.headers, agent, variant === 'HEAD' ? 'HEAD' : 'GET');
+      const label = `${fault.mode} ${fault.status} ${fault.size}B ${variant} ${target.path}`;
+      if (variant !== 'GET') {
+        if (r.status === 0) problems.push(`${label}: no response (${r.error?.message})`);
+        if (variant === 'RANGE' && r.status === 206 && r.complete && !target.check && !r.body.equals(target.body.subarray(0, 5))) problems.push(`${label}: a clean 206 carried the wrong bytes`);
+        continue;
+      }
+      const wrong = r.status === 200 && r.complete ? whatIsWrong(target, r.body) : undefined;
+      if (wrong) problems.push(`${label}: a clean 200 (${r.headers['x-cache-status']}) ${wrong}`);
+      if (r.headers['x-cache-status'] === 'HIT' && !r.complete) problems.push(`${label}: a HIT broke off after ${r.body.length} bytes`);
+      if (r.status === 0) problems.push(`${label}: no response (${r.error?.message})`);
+    }
+  };
+  await Promise.all(Array.from({ length: settings.concurrency }, client));
+}
+
+async function servedWholeOnceHealed(run: MatrixRun): Promise<void> {
+  const { cli, upstream } = run;
+  const faults = new Map(upstream.faults);
+  upstream.faults.clear();
+  const wrong: string[] = [];
+  const queue = run.planned.flatMap((p) => p.targets);
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    for (let t = queue.shift(); t; t = queue.shift()) {
+      const r = await get(cli.url + t.path, t.headers);
+      if (r.status !== 200 || !r.complete || whatIsWrong(t, r.body)) wrong.push(`${t.path}: ${r.status} ${r.headers['x-cache-status']} ${r.body.length}/${t.body.length} bytes`);
+    }
+  }));
+  expect(wrong.slice(0, 20)).to.deep.equal([]);
+  expect(cli.child.exitCode).to.equal(null);
+  for (const [p, fault] of faults) upstream.faults.set(p, fault);
+}
+
+async function staleOnRevalidation(run: MatrixRun): Promise<void> {
+  const { cli } = run;
+  const wrong: string[] = [];
+  const queue = run.planned.flatMap((p) => p.targets.filter((t) => t.mutable).map((t) => ({ fault: p.fault, target: t })));
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    for (let c = queue.shift(); c; c = queue.shift()) {
+      const { fault, target } = c;
+      const r = await get(cli.url + target.path, target.headers);
+      // A 404 whose head arrived is the upstream saying the document is gone: it is forgotten.
+      if (r.status === 404 && fault.status === 404) continue;
+      if (r.status !== 200 || !r.complete || whatIsWrong(target, r.body)) {
+        wrong.push(`${fault.mode} ${fault.status} ${target.path}: ${r.status} ${r.headers['x-cache-status']} ${r.body.length}/${target.body.length} bytes`);
+      }
+    }
+  }));
+  expect(wrong.slice(0, 20)).to.deep.equal([]);
+  expect(cli.child.exitCode).to.equal(null);
+  await tempFolderEmpty(run.dir);
+}
+
+async function tempFolderEmpty(dir: string): Promise<void> {
+  const tmp = path.join(dir, 'blobs', 'tmp');
+  await waitFor('the storage temp folder to be empty', async () => (await readdir(tmp)).length === 0, 10_000);
 }
 
 function whatIsWrong(target: FaultTarget, received: Buffer): string | undefined {
@@ -207,11 +227,8 @@ function whatIsWrong(target: FaultTarget, received: Buffer): string | undefined 
  * with hundreds of cases failing at once it would be, correctly, and the heal would wait out its
  * backoff (health has its own tests, `test/upstream/health.test.ts`).
  */
-function forFaults(remotes: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(remotes).map(([name, remote]) => {
-    const r = remote as { ttl?: Record<string, unknown>; client?: Record<string, unknown> };
-    return [name, { ...r, ttl: { ...r.ttl, negative: 0, mutable: 0 }, client: { ...r.client, downAfter: 0 } }];
-  }));
+function forFaults(remotes: Record<string, RemoteInput>): Record<string, RemoteInput> {
+  return Object.fromEntries(Object.entries(remotes).map(([name, r]) => [name, { ...r, ttl: { ...r.ttl, negative: 0, mutable: 0 }, client: { ...r.client, downAfter: 0 } }]));
 }
 
 interface Got { status: number; headers: http.IncomingHttpHeaders; body: Buffer; complete: boolean; error?: Error }
