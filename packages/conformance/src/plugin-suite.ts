@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { PLUGIN_CHECKS, verifyPlugin, type PluginVerification, type VerifyOptions } from '@cacheforge/core';
 
+export type { VerifyOptions };
+
 /**
  * The plugin contract (see `FormatPlugin` and `Handler` in @cacheforge/core), checked without an
  * upstream: the plugin loads and passes the loader's checks, its remotes validate, and its

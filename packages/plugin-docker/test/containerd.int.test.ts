@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startCacheForge, type RunningCacheForge } from '../../core/test/support/harness.js';
+import { startCacheForge, type RunningCacheForge } from '@cacheforge/core/testing';
 import type { RegistryFront } from './support/front.js';
 import { requireTools, startUpstreamFixture, tempDir, type FixtureImages, type UpstreamFixture } from './support/fixture.js';
-import { Daemon, run, until } from './support/processes.js';
+import { Daemon, run, until } from '@cacheforge/core/testing';
 
 /**
  * containerd (`ctr` against a private containerd daemon) pulls docker.io images through a

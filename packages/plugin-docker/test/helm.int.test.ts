@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { readFile, rm, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { startCacheForge, type RunningCacheForge } from '../../core/test/support/harness.js';
+import { startCacheForge, type RunningCacheForge } from '@cacheforge/core/testing';
 import { startRegistry, type Registry } from './support/registry.js';
 import { requireTools, tempDir } from './support/fixture.js';
 import { extractHelm, helmRunner, writeChart } from './support/helm.js';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startCacheForge, type RunningCacheForge } from '../../core/test/support/harness.js';
+import { startCacheForge, waitFor, type RunningCacheForge } from '@cacheforge/core/testing';
 import type { Registry } from './support/registry.js';
 import type { RegistryFront } from './support/front.js';
 import type { Skopeo } from './support/skopeo.js';
@@ -203,11 +203,10 @@ describe('docker: registry protocol (plain HTTP)', function () {
 
   it('serves a stored tag STALE when the upstream answers 429; an unstored one gets 429 TOOMANYREQUESTS', async () => {
     // Until the tag is recorded (a request arriving while its fill is being recorded joins the fill).
-    for (let i = 0; i < 50; i++) {
+    await waitFor('the tag to be recorded (revalidated, not joined)', async () => {
       const res = await httpRequest(`${v2}/fix/app/manifests/1`, { headers: { accept: SKOPEO_ACCEPT } });
-      if (res.headers['x-cache-status'] === 'REVALIDATED') break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+      return res.headers['x-cache-status'] === 'REVALIDATED';
+    });
     front.fault = { kind: 'status', status: 429, match: /\/manifests\// };
     const stale = await httpRequest(`${v2}/fix/app/manifests/1`, { headers: { accept: SKOPEO_ACCEPT } });
     expect(stale.status).to.equal(200);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { startCacheForge, type RunningCacheForge } from '../../core/test/support/harness.js';
+import { startCacheForge, type RunningCacheForge } from '@cacheforge/core/testing';
 import type { Registry } from './support/registry.js';
 import type { RegistryFront } from './support/front.js';
 import { Skopeo } from './support/skopeo.js';

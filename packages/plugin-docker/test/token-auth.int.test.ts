@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { startCacheForge, type RunningCacheForge } from '../../core/test/support/harness.js';
+import { startCacheForge, type RunningCacheForge } from '@cacheforge/core/testing';
 import { makeTokenCert, startRegistry, startStatic, startTokenServer, type Registry, type TokenServer } from './support/registry.js';
 import { Skopeo } from './support/skopeo.js';
 import { buildFixtureImages, httpRequest, pushFixtureImages, requireTools, SKOPEO_ACCEPT, tempDir, type FixtureImages } from './support/fixture.js';

@@ -1,15 +1,9 @@
 import { expect } from 'chai';
 import plugin from '../src/index.js';
-import { checkContract } from '../../core/src/plugin/loader.js';
-import { RemotePolicy } from '../../core/src/policy/policy.js';
 import type { ArtifactRequest, CachedRoute, FetchContext, UpstreamRequest } from '@cacheforge/core';
-import type { RemoteConfig } from '../../core/src/config/config.js';
-import { UPSTREAM_DEFAULTS } from '../../core/src/config/schema.js';
+import { checkContract, classify, remoteConfig } from '@cacheforge/core/testing';
 
-const remote: RemoteConfig = {
-  name: 'apache', type: 'generic', upstream: new URL('https://archive.example/dist/'), ttl: {}, maxSize: 0,
-  allowedHosts: [], headers: {}, offline: false, client: UPSTREAM_DEFAULTS, options: {},
-};
+const remote = remoteConfig({ name: 'apache', type: 'generic', upstream: new URL('https://archive.example/dist/') });
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, fatal() {}, child() { return silent; }, level: 'silent' } as never;
 
 function request(rawPath: string, search = ''): ArtifactRequest {
@@ -26,12 +20,11 @@ describe('plugin-generic', () => {
   });
 
   it('classes archives, packages and images as immutable; checksums, signatures and indexes as mutable', () => {
-    const policy = new RemotePolicy(remote, plugin.classes);
     for (const path of ['hadoop/hadoop-3.4.0.tar.gz', 'x/app.zip', 'debs/tool_1.0_amd64.deb', 'iso/debian-12.iso', 'lib/a.jar', 'w/pkg-1.0-py3-none-any.whl']) {
-      expect(policy.classify(path).class, path).to.equal('immutable');
+      expect(classify(plugin, path, remote).class, path).to.equal('immutable');
     }
     for (const path of ['hadoop/hadoop-3.4.0.tar.gz.sha512', 'hadoop/hadoop-3.4.0.tar.gz.asc', 'SHA256SUMS', 'hadoop/', '', 'latest.json', 'README']) {
-      expect(policy.classify(path).class, path).to.equal('mutable');
+      expect(classify(plugin, path, remote).class, path).to.equal('mutable');
     }
   });
 

@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import plugin from '../src/index.js';
-import { checkContract } from '../../core/src/plugin/loader.js';
-import { loadConfig } from '../../core/src/plugin/load-config.js';
-import { describeConfig } from '../../core/src/cli/describe-config.js';
+import { checkContract, describeConfig } from '@cacheforge/core/testing';
+import { loadConfig } from '@cacheforge/core';
 import { expectedDigest } from '../src/integrity.js';
 import { rewriteTarballUrls } from '../src/tarball-urls.js';
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeFaultMatrix } from '../../core/test/support/fault-matrix.js';
-import { bytesFor } from '../../core/test/support/fault-upstream.js';
+import { describeFaultMatrix } from '@cacheforge/conformance';
+import { bytesFor } from '@cacheforge/core/testing';
 
 const PLUGIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startCacheForge, type RunningCacheForge } from '../../core/test/support/harness.js';
-import { cleanClientEnv, clientVersion, runClient } from './support/clients.js';
+import { clientVersion, runClient, startCacheForge, type RunningCacheForge } from '@cacheforge/core/testing';
+import { cleanClientEnv } from './support/clients.js';
 import { FakeRegistry, packTarball } from './support/fake-registry.js';
 
 const PLUGIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

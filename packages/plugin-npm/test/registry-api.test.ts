@@ -3,8 +3,7 @@ import http from 'node:http';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startCacheForge, type RunningCacheForge } from '../../core/test/support/harness.js';
-import { request } from '../../core/test/support/http.js';
+import { request, startCacheForge, type RunningCacheForge } from '@cacheforge/core/testing';
 import { FakeRegistry, packTarball } from './support/fake-registry.js';
 
 const PLUGIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -3,8 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnCacheForge, type CliProcess } from '../../core/test/support/cli-process.js';
-import { request } from '../../core/test/support/http.js';
+import { request, spawnCacheForge, waitFor, type CliProcess } from '@cacheforge/core/testing';
 import { FakeRegistry, packTarball } from './support/fake-registry.js';
 
 const PLUGIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -50,7 +49,9 @@ describe('plugin-npm: the upstream token stays secret (real `cacheforge start`)'
     expect(refused.status).to.equal(502);
     expect(refused.body.toString()).to.not.include(token);
     expect(registry.seen.filter((r) => r.headers.authorization === `Bearer ${token}`).length).to.equal(2);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The token could only be in what was logged about these requests: wait until both are.
+    const answered = (remote: string, status: number) => cli!.logLines().some((l) => l.msg === 'request' && l.remote === remote && l.status === status);
+    await waitFor('the access log lines of both requests', () => answered('npm', 200) && answered('wrong', 502));
     expect(cli.output()).to.include('cacheforge listening');
     expect(cli.output()).to.not.include(token);
   });

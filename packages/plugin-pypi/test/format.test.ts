@@ -1,10 +1,7 @@
 import { expect } from 'chai';
 import plugin from '../src/index.js';
-import { checkContract } from '../../core/src/plugin/loader.js';
-import { RemotePolicy } from '../../core/src/policy/policy.js';
-import { UPSTREAM_DEFAULTS } from '../../core/src/config/schema.js';
-import type { RemoteConfig } from '../../core/src/config/config.js';
-import type { ArtifactRequest } from '@cacheforge/core';
+import { loadConfig, EMBEDDED_DEFAULTS, type ArtifactRequest } from '@cacheforge/core';
+import { checkContract, classify, remoteConfig, withPluginHosts } from '@cacheforge/core/testing';
 import { normalizeName } from '../src/names.js';
 import { negotiateFormat } from '../src/negotiate.js';
 import { parsePath } from '../src/paths.js';
@@ -13,9 +10,6 @@ import { filesOfJson, parseJsonDocument, rewriteSimpleJson } from '../src/json-p
 import { rewriteJsonApi } from '../src/json-api.js';
 import { FileLocations } from '../src/file-locations.js';
 import { expectedDigest } from '../src/index-file.js';
-import { EMBEDDED_DEFAULTS } from '../../core/src/config/load.js';
-import { loadConfig } from '../../core/src/plugin/load-config.js';
-import { withPluginHosts } from '../../core/src/plugin/plugin-hosts.js';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -65,15 +59,13 @@ describe('plugin-pypi: the format', () => {
   });
 
   it('classes files and metadata as immutable, pages and the JSON API as mutable', () => {
-    const remote: RemoteConfig = {
-      name: 'pypi', type: 'pypi', upstream: new URL('https://pypi.org/'), ttl: {}, maxSize: 0, allowedHosts: [], headers: {}, offline: false, client: UPSTREAM_DEFAULTS, options: {},
-    };
-    const policy = new RemotePolicy(remote, plugin.classes);
-    expect(policy.classify('files/wheel/packages/a/b/c/wheel-0.38.4-py3-none-any.whl').class).to.equal('immutable');
-    expect(policy.classify('files/wheel/packages/a/b/c/wheel-0.38.4-py3-none-any.whl.metadata').class).to.equal('immutable');
-    expect(policy.classify('simple/wheel/').class).to.equal('mutable');
-    expect(policy.classify('pypi/wheel/json').class).to.equal('mutable');
-    expect(policy.classify('simple/wheel/').ttl).to.equal(10 * 60_000);
+    const remote = remoteConfig({ name: 'pypi', type: 'pypi', upstream: new URL('https://pypi.org/') });
+    const classOf = (path: string) => classify(plugin, path, remote);
+    expect(classOf('files/wheel/packages/a/b/c/wheel-0.38.4-py3-none-any.whl').class).to.equal('immutable');
+    expect(classOf('files/wheel/packages/a/b/c/wheel-0.38.4-py3-none-any.whl.metadata').class).to.equal('immutable');
+    expect(classOf('simple/wheel/').class).to.equal('mutable');
+    expect(classOf('pypi/wheel/json').class).to.equal('mutable');
+    expect(classOf('simple/wheel/').ttl).to.equal(10 * 60_000);
   });
 
   it('normalizes project names as PEP 503 does', () => {

@@ -4,8 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startCacheForge, type RunningCacheForge } from '../../core/test/support/harness.js';
-import { request } from '../../core/test/support/http.js';
+import { request, startCacheForge, type RunningCacheForge } from '@cacheforge/core/testing';
 import { bundledWheels, DEBIAN_WHEELS, missingTools, PypiFixture, type ProjectSpec } from './support/pypi-fixture.js';
 import { pip, pipVersion, PYTHON } from './support/pip.js';
 

@@ -1,8 +1,6 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { FakeUpstream } from '../../core/test/support/fake-upstream.js';
-import { startCacheForge, type RunningCacheForge } from '../../core/test/support/harness.js';
-import { request } from '../../core/test/support/http.js';
+import { FakeUpstream, request, startCacheForge, type RunningCacheForge } from '@cacheforge/core/testing';
 
 const JSON_ACCEPT = 'application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01';
 const codeOf = (body: Buffer) => (JSON.parse(body.toString()) as { errors: Array<{ code: string; message: string }> }).errors[0]!;
@@ -53,8 +51,13 @@ describe('plugin-pypi: upstream faults and configuration errors', function () {
   it('a file cut short by its host never ends as a clean download and is not stored', async () => {
     const url = `${cf.url}/pypi/files/demo/packages/demo-1.0-py3-none-any.whl`;
     for (let i = 0; i < 2; i++) {
-      const r = await request(url).catch(() => ({ status: 0, complete: false }));
-      expect(r.status === 502 || !r.complete).to.equal(true);
+      // Small enough to be verified before its first byte: pip gets a clean 502 naming the file
+      // and the cut, not a body that breaks off (nor one it could take as whole).
+      const r = await request(url);
+      expect(r.status).to.equal(502);
+      expect(r.complete).to.equal(true);
+      expect(codeOf(r.body).code).to.equal('CF_ERR_UPSTREAM_TRUNCATED');
+      expect(codeOf(r.body).message).to.contain('/packages/demo-1.0-py3-none-any.whl: body ended early');
     }
     expect(files.count('/packages/demo-1.0-py3-none-any.whl')).to.equal(2);
     files.set('/packages/demo-1.0-py3-none-any.whl', { body: wheel });

@@ -45,6 +45,11 @@ export interface VerifyOptions {
   readonly remote?: Record<string, unknown>;
   /** Paths below the remote the plugin is meant to serve, added to the built-in probes. */
   readonly samples?: readonly string[];
+  /**
+   * Paths answered from the document another path caches (npm's `koa/3.0.0` from `koa`'s), so
+   * both routes carry one key by design: view → the path whose document it is. Probed as samples.
+   */
+  readonly views?: Readonly<Record<string, string>>;
 }
 
 /** Paths any handler must survive: ordinary, nested, encoded, non-ASCII, deep, empty, directory-like. */
@@ -100,19 +105,37 @@ export async function verifyPlugin(specifier: string, options: VerifyOptions): P
   checks.push({ name: 'createHandler returns { canHandle, fetch }', ok: broken.length === 0, detail: broken.join('; ') || undefined });
   if (broken.length) return finish(plugin.name);
 
-  const threw: string[] = [];
-  const invalid: string[] = [];
-  const impure: string[] = [];
-  const collisions: string[] = [];
+  const { threw, invalid, impure, collisions } = probeHandlers(handlers, plugin, options);
+  const report = (name: PluginCheckName, failures: string[]) => checks.push({
+    name, ok: failures.length === 0, detail: failures.length ? `${failures.slice(0, 5).join('; ')}${failures.length > 5 ? ` (+${failures.length - 5} more)` : ''}` : undefined,
+  });
+  report('canHandle never throws on a valid path', threw);
+  report('canHandle answers a valid route or nothing', invalid);
+  report('canHandle is pure: the same answer twice, the request untouched', impure);
+  report('different paths get different cache keys', collisions);
+  return finish(plugin.name);
+}
+
+interface ProbeFailures { threw: string[]; invalid: string[]; impure: string[]; collisions: string[] }
+
+/** Asks every handler about every probe and sample path, GET and HEAD, collecting what breaks a rule. */
+function probeHandlers(handlers: readonly { remote: RemoteConfig; handler: Handler }[], plugin: FormatPlugin<Record<string, unknown>>, options: VerifyOptions): ProbeFailures {
+  const failures: ProbeFailures = { threw: [], invalid: [], impure: [], collisions: [] };
+  const parse = (raw: string) => {
+    try {
+      return parseRemotePath(raw, { encodedSlash: plugin.paths?.encodedSlash });
+    } catch {
+      return undefined; // the server answers 400 before any handler sees it
+    }
+  };
+  const views = new Map(Object.entries(options.views ?? {}).map(([view, of]) => [parse(view)?.path ?? view, parse(of)?.path ?? of]));
+  const documentOf = (p: string) => views.get(p) ?? p;
+  const paths = [...PROBES, ...(options.samples ?? []), ...Object.keys(options.views ?? {})];
   for (const { remote, handler } of handlers) {
     const keys = new Map<string, string>();
-    for (const raw of [...PROBES, ...(options.samples ?? [])]) {
-      let parsed;
-      try {
-        parsed = parseRemotePath(raw, { encodedSlash: plugin.paths?.encodedSlash });
-      } catch {
-        continue; // the server answers 400 before any handler sees it
-      }
+    for (const raw of paths) {
+      const parsed = parse(raw);
+      if (!parsed) continue;
       for (const method of ['GET', 'HEAD'] as const) {
         const where = `${remote.name} ${method} /${raw}`;
         const request = probeRequest(remote.name, method, raw, parsed.path, parsed.segments);
@@ -122,29 +145,22 @@ export async function verifyPlugin(specifier: string, options: VerifyOptions): P
           first = handler.canHandle(request);
           second = handler.canHandle(request);
         } catch (err) {
-          threw.push(`${where}: ${describe(err)}`);
+          failures.threw.push(`${where}: ${describe(err)}`);
           continue;
         }
         const problem = routeProblem(first);
-        if (problem) { invalid.push(`${where}: ${problem}`); continue; }
-        if (JSON.stringify(first) !== JSON.stringify(second)) impure.push(`${where}: ${JSON.stringify(first)} then ${JSON.stringify(second)}`);
+        if (problem) { failures.invalid.push(`${where}: ${problem}`); continue; }
+        if (JSON.stringify(first) !== JSON.stringify(second)) failures.impure.push(`${where}: ${JSON.stringify(first)} then ${JSON.stringify(second)}`);
         if (first?.kind === 'cached' && method === 'GET') {
           const key = `${first.key}\u0000${first.variant ?? ''}`;
           const other = keys.get(key);
-          if (other !== undefined && other !== parsed.path) collisions.push(`${remote.name}: /${other} and /${parsed.path} both cache as ${JSON.stringify(first.key)}`);
+          if (other !== undefined && documentOf(other) !== documentOf(parsed.path)) failures.collisions.push(`${remote.name}: /${other} and /${parsed.path} both cache as ${JSON.stringify(first.key)}`);
           keys.set(key, parsed.path);
         }
       }
     }
   }
-  const report = (name: PluginCheckName, failures: string[]) => checks.push({
-    name, ok: failures.length === 0, detail: failures.length ? `${failures.slice(0, 5).join('; ')}${failures.length > 5 ? ` (+${failures.length - 5} more)` : ''}` : undefined,
-  });
-  report('canHandle never throws on a valid path', threw);
-  report('canHandle answers a valid route or nothing', invalid);
-  report('canHandle is pure: the same answer twice, the request untouched', impure);
-  report('different paths get different cache keys', collisions);
-  return finish(plugin.name);
+  return failures;
 }
 
 /** The remotes the plugin would run with: `options.remote`, else its defaults, else one on a dummy upstream. */

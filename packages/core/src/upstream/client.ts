@@ -303,11 +303,15 @@ export class UpstreamClient {
   private wrapBody(body: Readable, call: UpstreamCall): Readable {
     const toError = (err: unknown) => this.toError(err, call, true);
     const emit = body.emit.bind(body);
+    const destroy = body.destroy.bind(body);
     // Re-code body errors in place, keeping the stream object (and its backpressure) as got made it.
     body.emit = ((event: string, ...args: unknown[]) => {
       if (event === 'error') return emit('error', toError(args[0]));
       return emit(event, ...args);
     }) as typeof body.emit;
+    // NOTE: `errored` keeps what destroy() was given: a consumer that attaches after a cut
+    // (`pipeline` reads `errored`, not the event) must get the coded error too.
+    body.destroy = ((err?: Error) => destroy(err === undefined || err === null ? err : toError(err))) as typeof body.destroy;
     return body;
   }
 

@@ -6,7 +6,9 @@ import { ClusterLock } from '../../src/pipeline/lock/cluster-lock.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { createLogger } from '../../src/util/logger.js';
 import { cacheSuite } from '../../../conformance/src/index.js';
-import { clearRedisPrefix, hasProgram, PrivateRedis, REDIS_URL, redisUnavailable, runId, skipMissing } from '../support/services.js';
+import { clearRedisPrefix, PrivateRedis, REDIS_URL, redisUnavailable, runId } from '../support/services.js';
+import { hasProgram } from '../../src/testing/processes.js';
+import { skipMissing } from '../../src/testing/skip.js';
 
 describe('RedisCache', function () {
   const prefix = `cf-test-${runId()}`;

@@ -3,8 +3,8 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { runCli, RunningCli, TempDir, baseConfig, parseLogLines } from './run-cli.js';
-import { request } from '../support/http.js';
-import { FakeUpstream } from '../support/fake-upstream.js';
+import { request } from '../../src/testing/http.js';
+import { FakeUpstream } from '../../src/testing/fake-upstream.js';
 import { GREET_PLUGIN } from '../plugin/fixtures.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { CORE_SCHEMA, load as loadYaml, loadAll, mergeTag } from 'js-yaml';
 import { z } from 'zod';
 import { loadConfig } from '../../src/plugin/load-config.js';
-import { hasProgram, skipMissing } from '../support/services.js';
+import { hasProgram } from '../../src/testing/processes.js';
+import { skipMissing } from '../../src/testing/skip.js';
 
 /**
  * The deployment files cannot run here (no Docker engine, no cluster), so they are checked for

@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { spawnCacheForge, type CliProcess } from '../support/cli-process.js';
-import { request } from '../support/http.js';
-import { waitFor } from '../support/wait.js';
+import { spawnCacheForge, type CliProcess } from '../../src/testing/cli-process.js';
+import { request } from '../../src/testing/http.js';
+import { waitFor } from '../../src/testing/wait.js';
 
 /**
  * A plugin with a bug of the kind the guard exists for: each request leaves behind an 'error'

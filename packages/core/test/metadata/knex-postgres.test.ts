@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { KnexMetadataStore } from '../../src/metadata/knex/knex-metadata-store.js';
 import { metadataSuite } from '../../../conformance/src/index.js';
-import { createPgDatabase, skipMissing, type PgDatabase } from '../support/services.js';
+import { createPgDatabase, type PgDatabase } from '../support/services.js';
+import { skipMissing } from '../../src/testing/skip.js';
 
 describe('KnexMetadataStore on PostgreSQL', function () {
   let db: PgDatabase;

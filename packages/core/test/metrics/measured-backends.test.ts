@@ -8,10 +8,10 @@ import { KeyvCache } from '../../src/cache/keyv/keyv-cache.js';
 import { cfError } from '../../src/errors/errors.js';
 import type { BlobWriter, Storage } from '../../src/storage/storage.js';
 import type { MetadataStore } from '../../src/metadata/metadata.js';
-import { FakeUpstream } from '../support/fake-upstream.js';
-import { startCacheForge, type RunningCacheForge } from '../support/harness.js';
-import { request } from '../support/http.js';
-import { waitFor } from '../support/wait.js';
+import { FakeUpstream } from '../../src/testing/fake-upstream.js';
+import { startCacheForge, type RunningCacheForge } from '../../src/testing/harness.js';
+import { request } from '../../src/testing/http.js';
+import { waitFor } from '../../src/testing/wait.js';
 
 /** The value of one sample in Prometheus' text format, or undefined when it is absent. */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {

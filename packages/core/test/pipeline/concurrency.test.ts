@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { FakeUpstream, generated, generatedSha256 } from '../support/fake-upstream.js';
-import { startCacheForge, type RunningCacheForge } from '../support/harness.js';
-import { expectCompleteBodies, hashGet } from '../support/http.js';
-import { waitFor } from '../support/wait.js';
+import { FakeUpstream, generated, generatedSha256 } from '../../src/testing/fake-upstream.js';
+import { startCacheForge, type RunningCacheForge } from '../../src/testing/harness.js';
+import { hashGet } from '../../src/testing/http.js';
+import { expectCompleteBodies } from '../support/http.js';
+import { waitFor } from '../../src/testing/wait.js';
 import { existsSync } from 'node:fs';
 
 describe('pipeline: concurrent misses of one key', function () {

@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { FakeUpstream, generated, generatedSha256 } from '../support/fake-upstream.js';
-import { hashGet } from '../support/http.js';
-import { spawnCacheForge, type CliProcess } from '../support/cli-process.js';
+import { FakeUpstream, generated, generatedSha256 } from '../../src/testing/fake-upstream.js';
+import { hashGet } from '../../src/testing/http.js';
+import { spawnCacheForge, type CliProcess } from '../../src/testing/cli-process.js';
 
 describe('pipeline: a 2 GiB download streams with bounded memory', function () {
   this.timeout(240_000);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { DependencyContainer } from 'tsyringe';
-import { FakeUpstream } from '../support/fake-upstream.js';
+import { FakeUpstream } from '../../src/testing/fake-upstream.js';
 import { genericRemotePipeline, type RemotePipelineHarness } from '../support/remote-pipeline.js';
 import { TOKENS } from '../../src/container.js';
 import type { MetadataStore } from '../../src/metadata/metadata.js';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { FakeUpstream } from '../support/fake-upstream.js';
-import { startCacheForge, type RunningCacheForge } from '../support/harness.js';
-import { request } from '../support/http.js';
+import { FakeUpstream } from '../../src/testing/fake-upstream.js';
+import { startCacheForge, type RunningCacheForge } from '../../src/testing/harness.js';
+import { request } from '../../src/testing/http.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

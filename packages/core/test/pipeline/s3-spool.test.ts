@@ -5,14 +5,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as Minio from 'minio';
 import { S3Storage } from '../../src/storage/s3/s3-storage.js';
-import { FakeUpstream, generated, generatedSha256 } from '../support/fake-upstream.js';
-import { startCacheForge, type RunningCacheForge } from '../support/harness.js';
-import { hashGet, request, sha256 } from '../support/http.js';
-import { startS3, startS3rver, runId, UploadGate, type S3Endpoint } from '../support/services.js';
-import { waitFor } from '../support/wait.js';
+import { FakeUpstream, generated, generatedSha256 } from '../../src/testing/fake-upstream.js';
+import { startCacheForge, type RunningCacheForge } from '../../src/testing/harness.js';
+import { hashGet, request, sha256 } from '../../src/testing/http.js';
+import { startS3, startS3rver, runId, UploadGate, type S3Endpoint, type S3ConfigInput } from '../support/services.js';
+import { waitFor } from '../../src/testing/wait.js';
 
 /** Cache Forge in this process on S3 (spool in its data folder), one generic remote on `upstream`. */
-async function startOnS3(s3: S3Endpoint, upstream: FakeUpstream, s3options: { prefix: string } & Record<string, unknown>): Promise<RunningCacheForge> {
+async function startOnS3(s3: S3Endpoint, upstream: FakeUpstream, s3options: { prefix: string } & Partial<S3ConfigInput>): Promise<RunningCacheForge> {
   const { prefix, ...rest } = s3options;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'cf-s3-pipeline-'));
   return startCacheForge({

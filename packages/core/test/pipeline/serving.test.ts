@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { FakeUpstream } from '../support/fake-upstream.js';
-import { startCacheForge, type RunningCacheForge } from '../support/harness.js';
-import { request, sha256 } from '../support/http.js';
-import { waitFor } from '../support/wait.js';
+import { FakeUpstream } from '../../src/testing/fake-upstream.js';
+import { startCacheForge, type RunningCacheForge } from '../../src/testing/harness.js';
+import { request, sha256 } from '../../src/testing/http.js';
+import { waitFor } from '../../src/testing/wait.js';
 import { KnexMetadataStore } from '../../src/metadata/knex/knex-metadata-store.js';
 import path from 'node:path';
 

@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import { readdir } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { FakeUpstream } from '../support/fake-upstream.js';
-import { startCacheForge, type RunningCacheForge } from '../support/harness.js';
-import { request, sha256 } from '../support/http.js';
-import { waitFor } from '../support/wait.js';
+import { FakeUpstream } from '../../src/testing/fake-upstream.js';
+import { startCacheForge, type RunningCacheForge } from '../../src/testing/harness.js';
+import { request, sha256 } from '../../src/testing/http.js';
+import { waitFor } from '../../src/testing/wait.js';
 
 /** Every committed blob under a Cache Forge data folder. */
 async function blobs(cf: RunningCacheForge): Promise<string[]> {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { FakeUpstream } from '../support/fake-upstream.js';
+import { FakeUpstream } from '../../src/testing/fake-upstream.js';
 import { genericRemotePipeline, type RemotePipelineHarness } from '../support/remote-pipeline.js';
 import { cfError } from '../../src/errors/errors.js';
 import type { ArtifactRequest, ArtifactResponse, CachedRoute, DocumentExpectation, Pipeline, ServeOptions, Verification } from '../../src/contract/index.js';

@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { runCli, RunningCli, TempDir, baseConfig } from '../cli/run-cli.js';
-import { FakeUpstream } from '../support/fake-upstream.js';
-import { request, sha256 } from '../support/http.js';
+import { FakeUpstream } from '../../src/testing/fake-upstream.js';
+import { request, sha256 } from '../../src/testing/http.js';
 import { CORE_VERSION } from '../../src/version.js';
 import { GREET_PLUGIN, ECHO_PLUGIN, ECHO_PACKAGE_JSON, minimalPlugin, pluginModule } from './fixtures.js';
 

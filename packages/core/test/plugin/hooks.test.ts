@@ -5,8 +5,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { startCacheForge, type RunningCacheForge } from '../support/harness.js';
-import { request } from '../support/http.js';
+import { startCacheForge, type RunningCacheForge } from '../../src/testing/harness.js';
+import { request, type Fetched } from '../../src/testing/http.js';
+import { waitFor } from '../../src/testing/wait.js';
 import { HOOKS_PLUGIN } from './hooks-fixture.js';
 import { NamespacedStore } from '../../src/plugin/plugin-store.js';
 import { KeyvCache } from '../../src/cache/keyv/keyv-cache.js';
@@ -17,12 +18,13 @@ const hex = (body: string) => createHash('sha256').update(body).digest('hex');
  * A request made once the previous fill of its key is recorded: one that arrives while the fill is
  * being recorded joins it (a HIT without asking the upstream), so it is repeated, boundedly.
  */
-async function settled(url: string): Promise<Awaited<ReturnType<typeof request>>> {
-  for (let i = 0; ; i++) {
-    const res = await request(url);
-    if (res.headers['x-cache-status'] !== 'HIT' || i >= 40) return res;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+async function settled(url: string): Promise<Fetched> {
+  let res: Fetched | undefined;
+  await waitFor(`a request of ${url} that does not join the fill before it`, async () => {
+    res = await request(url);
+    return res.headers['x-cache-status'] !== 'HIT';
+  }, 2000);
+  return res!;
 }
 
 /** An upstream that wants `Authorization: Token good` (from its /token) and serves a few documents. */

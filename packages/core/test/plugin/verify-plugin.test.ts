@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pluginSuite } from '../../../conformance/src/index.js';
+import { verifyPlugin } from '../../src/plugin/verify.js';
 import { runCli } from '../cli/run-cli.js';
 import { GREET_PLUGIN } from './fixtures.js';
 
@@ -30,12 +31,40 @@ writeFileSync(path.join(DIR, 'sloppy.mjs'), `export default {
   },
 };
 `);
+// A format that answers `<doc>/summary` from the document `<doc>` caches (as npm's versions are).
+writeFileSync(path.join(DIR, 'views.mjs'), `export default {
+  name: 'views',
+  core: '^0.1.0',
+  createHandler() {
+    return {
+      canHandle(req) {
+        if (req.segments.length === 1 || (req.segments.length === 2 && req.segments[1] === 'summary')) return { kind: 'cached', key: req.segments[0] };
+        return undefined;
+      },
+      async fetch() { throw new Error('unreachable'); },
+    };
+  },
+};
+`);
 
 describe('plugin conformance (verify-plugin)', () => {
   after(() => rmSync(DIR, { recursive: true, force: true }));
 
   pluginSuite('@cacheforge/plugin-generic', { cwd: ROOT });
   pluginSuite(path.join(DIR, 'greet.mjs'), { cwd: DIR, remote: { upstream: 'http://127.0.0.1:9/', greeting: 'hi' }, samples: ['hello/you', 'files/x/y.tgz'] });
+
+  it('accepts paths that share a key when they are declared views of one document, and only those', async function () {
+    this.timeout(30_000);
+    const collisions = async (views?: Record<string, string>) => {
+      const report = await verifyPlugin('./views.mjs', { cwd: DIR, remote: { upstream: 'http://127.0.0.1:9/' }, samples: ['doc', 'doc/summary', 'other', 'other/summary'], views });
+      return report.checks.find((c) => c.name === 'different paths get different cache keys')!;
+    };
+    const undeclared = await collisions();
+    expect(undeclared.detail).to.equal('verify: /doc and /doc/summary both cache as "doc"; verify: /other and /other/summary both cache as "other"');
+    const declared = await collisions({ 'doc/summary': 'doc' });
+    expect(declared.detail).to.equal('verify: /other and /other/summary both cache as "other"');
+    expect((await collisions({ 'doc/summary': 'doc', 'other/summary': 'other' })).ok).to.equal(true);
+  });
 
   it('cacheforge verify-plugin passes a conforming plugin (exit 0)', async function () {
     this.timeout(30_000);

@@ -6,13 +6,13 @@ import path from 'node:path';
 import pg from 'pg';
 import * as Minio from 'minio';
 import { S3Storage } from '../../src/storage/s3/s3-storage.js';
-import { spawnCacheForge, type CliProcess } from '../support/cli-process.js';
-import { FakeUpstream, generated, generatedSha256 } from '../support/fake-upstream.js';
-import { expectCompleteBodies, hashGet } from '../support/http.js';
-import {
-  clearRedisPrefix, createPgDatabase, redisUnavailable, REDIS_URL, runId, skipMissing, startS3, type PgDatabase, type S3Endpoint,
-} from '../support/services.js';
-import { waitFor } from '../support/wait.js';
+import { spawnCacheForge, type CliProcess } from '../../src/testing/cli-process.js';
+import { FakeUpstream, generated, generatedSha256 } from '../../src/testing/fake-upstream.js';
+import { hashGet } from '../../src/testing/http.js';
+import { expectCompleteBodies } from '../support/http.js';
+import { clearRedisPrefix, createPgDatabase, redisUnavailable, REDIS_URL, runId, startS3, type PgDatabase, type S3Endpoint } from '../support/services.js';
+import { skipMissing } from '../../src/testing/skip.js';
+import { waitFor } from '../../src/testing/wait.js';
 
 /**
  * Two real `cacheforge start` processes sharing one S3 bucket, one PostgreSQL database and one

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
-import { FakeUpstream } from '../support/fake-upstream.js';
-import { startCacheForge, type RunningCacheForge } from '../support/harness.js';
-import { request } from '../support/http.js';
+import { FakeUpstream } from '../../src/testing/fake-upstream.js';
+import { startCacheForge, type RunningCacheForge } from '../../src/testing/harness.js';
+import { request } from '../../src/testing/http.js';
 import { loadConfig } from '../../src/plugin/load-config.js';
 
 /** A relay that forwards every request, headers and all, to `target`: a loop through a detour. */

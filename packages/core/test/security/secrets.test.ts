@@ -6,13 +6,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type * as Minio from 'minio';
-import { spawnCacheForge, type CliProcess } from '../support/cli-process.js';
-import { FaultUpstream, type FaultMode } from '../support/fault-upstream.js';
-import { request, type Fetched } from '../support/http.js';
+import { spawnCacheForge, type CliProcess } from '../../src/testing/cli-process.js';
+import { FaultUpstream, type FaultMode } from '../../src/testing/fault-upstream.js';
+import { request, type Fetched } from '../../src/testing/http.js';
 import { runCli } from '../cli/run-cli.js';
-import { createPgDatabase, freePort, hasProgram, PG_ADMIN_URL, redisUnavailable, runId, skipMissing, startS3rver, type S3Endpoint } from '../support/services.js';
+import { createPgDatabase, PG_ADMIN_URL, redisUnavailable, runId, startS3rver, type S3Endpoint } from '../support/services.js';
+import { freePort, hasProgram } from '../../src/testing/processes.js';
+import { skipMissing } from '../../src/testing/skip.js';
 import { S3Storage } from '../../src/storage/s3/s3-storage.js';
-import { waitFor } from '../support/wait.js';
+import { waitFor } from '../../src/testing/wait.js';
 
 const run = runId();
 /** One sentinel per place a secret can live; none may show anywhere Cache Forge writes. */

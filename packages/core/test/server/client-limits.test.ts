@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
-import { startCacheForge, type RunningCacheForge } from '../support/harness.js';
-import { FakeUpstream } from '../support/fake-upstream.js';
-import { waitFor } from '../support/wait.js';
+import { startCacheForge, type RunningCacheForge } from '../../src/testing/harness.js';
+import { FakeUpstream } from '../../src/testing/fake-upstream.js';
+import { waitFor } from '../../src/testing/wait.js';
 
 /** GET from a given local address (127.0.0.2 is another client on loopback), status and body. */
 function get(url: string, options: { localAddress?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string }> {

@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import { mkdtemp, readdir, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { FakeUpstream } from '../support/fake-upstream.js';
-import { startCacheForge, type RunningCacheForge } from '../support/harness.js';
-import { request } from '../support/http.js';
-import { waitFor } from '../support/wait.js';
+import { FakeUpstream } from '../../src/testing/fake-upstream.js';
+import { startCacheForge, type RunningCacheForge } from '../../src/testing/harness.js';
+import { request } from '../../src/testing/http.js';
+import { waitFor } from '../../src/testing/wait.js';
 
 describe('server: request paths that try to escape', () => {
   let upstream: FakeUpstream;

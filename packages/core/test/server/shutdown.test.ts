@@ -1,9 +1,16 @@
 import { expect } from 'chai';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { FakeUpstream, generated } from '../support/fake-upstream.js';
-import { startCacheForge } from '../support/harness.js';
-import { hashGet, request } from '../support/http.js';
+import { FakeUpstream, generated } from '../../src/testing/fake-upstream.js';
+import { startCacheForge } from '../../src/testing/harness.js';
+import { hashGet, request } from '../../src/testing/http.js';
+import { waitFor } from '../../src/testing/wait.js';
+
+/** Resolves once a download from the upstream is being written to storage (its temp file exists). */
+async function downloading(dataDir: string): Promise<void> {
+  const tmp = path.join(dataDir, 'blobs', 'tmp');
+  await waitFor('the download to be under way', async () => (await readdir(tmp).catch(() => [])).length > 0);
+}
 
 describe('server: shutdown', function () {
   this.timeout(30_000);
@@ -14,7 +21,7 @@ describe('server: shutdown', function () {
     const cf = await startCacheForge({ server: { host: '127.0.0.1', port: 0, shutdownTimeout: '300ms' }, remotes: { files: { type: 'generic', upstream: upstream.url, client: { verifyBeforeSend: 0 } } } });
     try {
       const download = hashGet(`${cf.url}/files/slow.iso`);
-      await new Promise((r) => setTimeout(r, 500));
+      await downloading(cf.dataDir);
       const stopping = cf.stop();
       const refused = await request(`${cf.url}/files/slow.iso`).then((r) => r.status, () => 'connection refused');
       expect(refused).to.equal('connection refused');
@@ -35,7 +42,7 @@ describe('server: shutdown', function () {
     upstream.set('/short.iso', { body: generated(2 * 1024 * 1024, 4), rate: 2 * 1024 * 1024 });
     const cf = await startCacheForge({ server: { host: '127.0.0.1', port: 0, shutdownTimeout: '10s' }, remotes: { files: { type: 'generic', upstream: upstream.url } } });
     const download = hashGet(`${cf.url}/files/short.iso`);
-    await new Promise((r) => setTimeout(r, 300));
+    await downloading(cf.dataDir);
     await cf.stop();
     const result = await download;
     expect(result.complete).to.equal(true);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { startCacheForge } from '../support/harness.js';
-import { LogCapture } from '../support/log-capture.js';
+import { startCacheForge } from '../../src/testing/harness.js';
+import { LogCapture } from '../../src/testing/log-capture.js';
 
 describe('server: the start log', () => {
   it("names each remote's full upstream URL, with its credentials removed", async () => {

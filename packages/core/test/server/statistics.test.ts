@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { FakeUpstream, generated } from '../support/fake-upstream.js';
-import { startCacheForge, type RunningCacheForge } from '../support/harness.js';
-import { LogCapture, type LogLine } from '../support/log-capture.js';
-import { request, sha256, type Fetched } from '../support/http.js';
-import { waitFor } from '../support/wait.js';
+import { FakeUpstream, generated } from '../../src/testing/fake-upstream.js';
+import { startCacheForge, type RunningCacheForge } from '../../src/testing/harness.js';
+import { LogCapture, type LogLine } from '../../src/testing/log-capture.js';
+import { request, sha256, type Fetched } from '../../src/testing/http.js';
+import { waitFor } from '../../src/testing/wait.js';
 
 /** The samples of one metric, as `{labels, value}`, from Prometheus' text format. */
 function samples(text: string, name: string): { labels: Record<string, string>; value: number }[] {

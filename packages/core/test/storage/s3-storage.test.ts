@@ -5,6 +5,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { S3Storage } from '../../src/storage/s3/s3-storage.js';
+import { ManualClock } from '../../src/testing/manual-clock.js';
 import { storageSuite } from '../../../conformance/src/index.js';
 import { startS3, runId, type S3Endpoint } from '../support/services.js';
 
@@ -96,11 +97,14 @@ describe('S3Storage', function () {
       await storage.init();
       await storage.client.putObject(storage.bucket, `${options.prefix}tmp/live-upload`, Buffer.from('in progress'));
       await storage.client.putObject(storage.bucket, `${options.prefix}tmp/crashed-upload`, Buffer.from('left over'));
-      // The crashed one is "old": a store that considers everything older than 0 ms stale sweeps both...
+      // Both are fresh: a replica starting now (stale after a day) leaves them alone...
       await new S3Storage({ ...options, staleTemporaryAfter: 24 * 3600_000 }).init();
       expect((await temporaries(storage, options.prefix)).sort()).to.deep.equal([`${options.prefix}tmp/crashed-upload`, `${options.prefix}tmp/live-upload`]);
-      await new Promise((resolve) => setTimeout(resolve, 1100));
-      await new S3Storage({ ...options, staleTemporaryAfter: 500 }).init();
+      // ...and one starting a minute later, stale after 30 s, sweeps both (S3 dates have whole
+      // seconds, and a real endpoint's clock may be a little off ours).
+      const later = new ManualClock();
+      later.advance(60_000);
+      await new S3Storage({ ...options, staleTemporaryAfter: 30_000, clock: later }).init();
       expect(await temporaries(storage, options.prefix)).to.deep.equal([]);
     });
 

@@ -1,8 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -11,6 +9,8 @@ import pg from 'pg';
 import { createClient } from '@keyv/redis';
 import type { S3StorageOptions } from '../../src/storage/s3/s3-storage.js';
 import { RedisCache } from '../../src/cache/redis/redis-cache.js';
+import { freePort } from '../../src/testing/processes.js';
+import type { ConfigInput } from '../../src/testing/config.js';
 
 /**
  * The real services the scale-out tests run against. PostgreSQL and Redis are the machine's
@@ -25,17 +25,14 @@ export function runId(): string {
   return `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
 }
 
-/** Skips the current test or hook by name when a service is missing (CI=true turns skips into failures). */
-export function skipMissing(ctx: Mocha.Context, service: string, reason: string): never {
-  console.log(`      skipped: ${service} not available (${reason})`);
-  ctx.skip();
-}
+/** A `storage.s3` config block. */
+export type S3ConfigInput = NonNullable<NonNullable<ConfigInput['storage']>['s3']>;
 
 export interface S3Endpoint {
   /** Options for S3Storage, with a prefix of its own. */
   options(prefix?: string): S3StorageOptions;
   /** The same as a `storage.s3` config block. */
-  config(prefix?: string): Record<string, unknown>;
+  config(prefix?: string): S3ConfigInput;
   stop(): Promise<void>;
 }
 
@@ -119,7 +116,7 @@ function endpoint(base: Omit<S3StorageOptions, 'prefix' | 'partSize' | 'staleTem
     options,
     config: (prefix = '') => {
       const { staleTemporaryAfter: _unused, ...rest } = options(prefix);
-      return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+      return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as S3ConfigInput;
     },
     stop,
   };
@@ -230,24 +227,4 @@ export class PrivateRedis {
     await this.stop();
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }
-}
-
-/** Whether a program is on PATH. */
-export function hasProgram(name: string): boolean {
-  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
-    try {
-      return statSync(path.join(dir, name)).isFile();
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** A loopback port free now (bound, then released). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import net from 'node:net';
 import { once } from 'node:events';
-import { startCacheForge, type RunningCacheForge } from '../support/harness.js';
-import { request } from '../support/http.js';
+import { startCacheForge, type RunningCacheForge } from '../../src/testing/harness.js';
+import { request } from '../../src/testing/http.js';
 
 /** A TCP server that accepts every connection and never answers: a hung upstream. */
 async function silentServer(): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { FIRST_BACKOFF_MS, MAX_BACKOFF_MS, UpstreamHealth } from '../../src/upstream/health.js';
-import { FaultUpstream } from '../support/fault-upstream.js';
-import { startCacheForge, type RunningCacheForge } from '../support/harness.js';
-import { request } from '../support/http.js';
-import { waitFor } from '../support/wait.js';
+import { FaultUpstream } from '../../src/testing/fault-upstream.js';
+import { startCacheForge, type RunningCacheForge } from '../../src/testing/harness.js';
+import { request } from '../../src/testing/http.js';
+import { waitFor } from '../../src/testing/wait.js';
 
 const codeOf = (body: Buffer) => (JSON.parse(body.toString()) as { errors: Array<{ code: string; message: string }> }).errors[0]!;
 

@@ -3,7 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { FakeUpstream } from '../support/fake-upstream.js';
+import { FakeUpstream } from '../../src/testing/fake-upstream.js';
 import { UpstreamClient } from '../../src/upstream/client.js';
 import { proxyFor } from '../../src/upstream/agents.js';
 import { UPSTREAM_DEFAULTS } from '../../src/config/schema.js';

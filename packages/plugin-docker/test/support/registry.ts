@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { Daemon, freePort, run, until } from './processes.js';
+import { Daemon, freePort, run, until } from '@cacheforge/core/testing';
 
 /** A running `docker-registry` (CNCF distribution) on 127.0.0.1. */
 export interface Registry {

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { run } from './processes.js';
+import { run } from '@cacheforge/core/testing';
 
 /**
  * skopeo kept hermetic: its own HOME (no user config or credentials), an accept-anything policy

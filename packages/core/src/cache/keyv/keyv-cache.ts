@@ -2,6 +2,7 @@ import Keyv, { type KeyvStoreAdapter } from 'keyv';
 import { randomUUID } from 'node:crypto';
 import { cfError } from '../../errors/errors.js';
 import type { HotCache } from '../cache.js';
+import { systemClock, type Clock } from '../../util/clock.js';
 
 /**
  * The hot cache over keyv: an in-process Map by default, Redis (or any keyv store) for replicas.
@@ -11,10 +12,12 @@ export class KeyvCache implements HotCache {
   readonly name: string;
   private readonly keyv: Keyv;
   private readonly locks: Map<string, { token: string; expires: number }> | undefined;
+  private readonly clock: Clock;
 
-  /** `store` absent = memory. */
-  constructor(options: { name?: string; store?: KeyvStoreAdapter | Map<unknown, unknown>; namespace?: string } = {}) {
+  /** `store` absent = memory. `clock` times the in-memory locks (keyv times its own TTLs). */
+  constructor(options: { name?: string; store?: KeyvStoreAdapter | Map<unknown, unknown>; namespace?: string; clock?: Clock } = {}) {
     this.name = options.name ?? 'memory';
+    this.clock = options.clock ?? systemClock;
     this.keyv = new Keyv({ store: options.store ?? new Map(), namespace: options.namespace ?? 'cf', throwOnErrors: true });
     this.locks = options.store ? undefined : new Map();
   }
@@ -35,7 +38,7 @@ export class KeyvCache implements HotCache {
     if (!this.locks) throw cfError('CF_ERR_CACHE_BACKEND', `${this.name} cache has no lock support`, { op: 'cache.tryLock' });
     // NOTE: in one process the check and the set below run without an await between them, so
     // this is atomic; a shared store needs the store's own atomic set-if-absent.
-    const now = Date.now();
+    const now = this.clock.now();
     const held = this.locks.get(key);
     if (held && held.expires > now) return undefined;
     const token = randomUUID();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type * as Minio from 'minio';
 import { cfError } from '../../errors/errors.js';
+import { systemClock, type Clock } from '../../util/clock.js';
 import { SHA256_HEX, type BlobInfo, type BlobWriter, type ByteRange, type PartialReader, type Storage } from '../storage.js';
 import { S3Upload } from './s3-upload.js';
 import { SequentialObjectReader } from './sequential-reader.js';
@@ -35,6 +36,8 @@ export interface S3StorageOptions {
   readonly staging?: string;
   /** Serve hits by redirecting clients to presigned URLs valid this long (ms); absent = stream them. */
   readonly redirectExpiry?: number;
+  /** What "older than `staleTemporaryAfter`" is measured against; default the wall clock. */
+  readonly clock?: Clock;
 }
 
 /** S3 refuses a single-request copy above 5 GiB; larger blobs are copied part by part. */
@@ -242,7 +245,7 @@ export class S3Storage implements Storage {
    */
   private async sweepTemporaries(): Promise<void> {
     const s3 = await this.connected();
-    const cutoff = Date.now() - this.options.staleTemporaryAfter;
+    const cutoff = (this.options.clock ?? systemClock).now() - this.options.staleTemporaryAfter;
     const stale: string[] = [];
     try {
       for await (const item of s3.listObjectsV2(this.bucket, `${this.prefix}tmp/`, true) as AsyncIterable<Minio.BucketItem>) {

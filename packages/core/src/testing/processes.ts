@@ -1,31 +1,66 @@
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { promisify } from 'node:util';
 
 const execFileP = promisify(execFile);
 
 /** Whether a program is on PATH. */
-export async function have(program: string): Promise<boolean> {
-  try { await execFileP('sh', ['-c', `command -v ${program}`]); return true; } catch { return false; }
+export function hasProgram(name: string): boolean {
+  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
+    try {
+      return statSync(path.join(dir, name)).isFile();
+    } catch {
+      return false;
+    }
+  });
 }
 
-/** A free TCP port on 127.0.0.1, for servers that take a port number rather than 0. */
+/** A loopback port free now (bound, then released), for servers that take a port number rather than 0. */
 export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
+  const { port } = server.address() as net.AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
 
-/** Runs a program to completion; rejects with its stderr when it fails. */
-export async function run(program: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<{ stdout: string; stderr: string }> {
+export interface RunOptions { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }
+
+/** Runs a program to completion (default bound 2 min); rejects with its output when it fails. */
+export async function run(program: string, args: readonly string[], options: RunOptions = {}): Promise<{ stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await execFileP(program, args, { env: options.env ?? process.env, cwd: options.cwd, timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 });
     return { stdout, stderr };
   } catch (err) {
     const e = err as { stderr?: string; stdout?: string; message: string };
     throw new Error(`${program} ${args.join(' ')} failed: ${e.message}\n${e.stderr ?? ''}${e.stdout ?? ''}`.slice(0, 8000));
+  }
+}
+
+/** The outcome of a client run: its exit code and its output (the last 6000 characters). */
+export interface ClientRun { code: number; output: string }
+
+/**
+ * Runs a client (a package manager, a registry tool) to its end, bounded by `timeoutMs` (default
+ * 3 min); never rejects: a failing client is an outcome a test asserts on.
+ */
+export function runClient(command: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<ClientRun> {
+  return new Promise((resolve) => {
+    execFile(command, args, { cwd: options.cwd, env: options.env, timeout: options.timeoutMs ?? 180_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolve({ code, output: `$ ${command} ${args.join(' ')}\n${stdout}\n${stderr}`.slice(-6000) });
+    });
+  });
+}
+
+/** A client's `--version` output, or undefined when it is not installed (or does not run). */
+export function clientVersion(command: string): string | undefined {
+  try {
+    return execFileSync(command, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], cwd: '/' }).trim();
+  } catch {
+    return undefined;
   }
 }
 
@@ -58,7 +93,10 @@ export class Daemon {
   }
 }
 
-/** Polls `probe` every 100 ms until it returns true; fails after `timeoutMs`. */
+/**
+ * Polls `probe` every 100 ms until it returns true (a probe that throws counts as not yet); fails
+ * after `timeoutMs`, or at once when `daemon` exits, with the daemon's output.
+ */
 export async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000, daemon?: Daemon): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

@@ -153,15 +153,19 @@ export class FakeUpstream {
     const step = b.rate ? Math.max(1, Math.min(64 * 1024, Math.floor(b.rate / 20))) : 1024 * 1024;
     let sent = 0;
     const limit = Math.min(size, b.cutAfter ?? Infinity, b.stallAfter ?? Infinity);
+    let flushed: Promise<unknown> = Promise.resolve();
     while (sent < limit) {
       const n = Math.min(step, limit - sent);
-      const ok = res.write(slice(sent, sent + n));
+      let ok = true;
+      flushed = new Promise((resolve) => { ok = res.write(slice(sent, sent + n), resolve); });
       sent += n;
       if (!ok) await once(res, 'drain').catch(() => undefined);
       if (res.destroyed) return;
       if (b.rate) await sleep((n / b.rate) * 1000);
     }
-    if (b.cutAfter !== undefined && b.cutAfter < size) { res.socket?.destroy(); return; }
+    // A cut comes after the bytes before it are on the wire (the head and a first small write
+    // are held back until the next tick): the client sees a body that breaks off, not a reset.
+    if (b.cutAfter !== undefined && b.cutAfter < size) { await flushed; res.socket?.destroy(); return; }
     if (b.stallAfter !== undefined && b.stallAfter < size) return; // never finishes; the client must time out
     if (b.lieLengthBy) { res.socket?.destroy(); return; }
     res.end();
