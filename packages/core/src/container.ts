@@ -71,7 +71,7 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
   // The server records the port it actually bound; the clients read it from here.
   const identity = new SelfIdentity([{ host: config.server.host, port: config.server.port }]);
   c.register(TOKENS.Identity, { useValue: identity });
-  registerBackends(c, config, metrics);
+  registerBackends(c, config, metrics, clock);
   c.register<PipelineServices>(TOKENS.PipelineServices, {
     useFactory: instanceCachingFactory((d) => {
       const metadata = d.resolve<MetadataStore>(TOKENS.Metadata);
@@ -139,22 +139,22 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
 }
 
 /** The storage, metadata and hot cache the config names, each wrapped once so all are measured alike. */
-function registerBackends(c: DependencyContainer, config: CacheForgeConfig, metrics: Metrics): void {
-  c.register<Storage>(TOKENS.Storage, { useFactory: instanceCachingFactory(() => new MeasuredStorage(createStorage(config), metrics.storage)) });
+function registerBackends(c: DependencyContainer, config: CacheForgeConfig, metrics: Metrics, clock: Clock): void {
+  c.register<Storage>(TOKENS.Storage, { useFactory: instanceCachingFactory(() => new MeasuredStorage(createStorage(config, clock), metrics.storage)) });
   c.register<MetadataStore>(TOKENS.Metadata, {
     useFactory: instanceCachingFactory(() => new MeasuredMetadataStore(createMetadata(config), metrics.metadata)),
   });
-  c.register<HotCache>(TOKENS.Cache, { useFactory: instanceCachingFactory(() => new MeasuredCache(createCache(config), metrics.cache)) });
+  c.register<HotCache>(TOKENS.Cache, { useFactory: instanceCachingFactory(() => new MeasuredCache(createCache(config, clock), metrics.cache)) });
 }
 
-function createStorage(config: CacheForgeConfig): Storage {
+function createStorage(config: CacheForgeConfig, clock: Clock): Storage {
   if (config.storage.filesystem) return new FilesystemStorage({ root: config.storage.filesystem.path });
   const s3 = config.storage.s3;
   if (s3) {
     return new S3Storage({
       ...s3, staleTemporaryAfter: 24 * 3600_000, redirectExpiry: s3.redirect ? s3.redirectExpiry : undefined,
       // Beside the process's spool, so a crashed process's staging files are swept with it.
-      staging: path.resolve(s3.spool, String(process.pid), 'upload'),
+      staging: path.resolve(s3.spool, String(process.pid), 'upload'), clock,
     });
   }
   throw cfError('CF_ERR_CONFIG_INVALID', 'no storage backend configured');
@@ -167,8 +167,8 @@ function createMetadata(config: CacheForgeConfig): MetadataStore {
   throw cfError('CF_ERR_CONFIG_INVALID', 'no metadata backend configured');
 }
 
-function createCache(config: CacheForgeConfig): HotCache {
-  if (config.cache.memory) return new KeyvCache({ name: 'memory' });
+function createCache(config: CacheForgeConfig, clock: Clock): HotCache {
+  if (config.cache.memory) return new KeyvCache({ name: 'memory', clock });
   const redis = config.cache.redis;
   if (redis) return new RedisCache({ url: redis.url, prefix: redis.prefix, commandTimeout: redis.timeout });
   throw cfError('CF_ERR_CONFIG_INVALID', 'no hot cache backend configured');

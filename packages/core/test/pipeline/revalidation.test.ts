@@ -2,19 +2,21 @@ import { expect } from 'chai';
 import { FakeUpstream } from '../../src/testing/fake-upstream.js';
 import { startCacheForge, type RunningCacheForge } from '../../src/testing/harness.js';
 import { request } from '../../src/testing/http.js';
+import { ManualClock } from '../../src/testing/manual-clock.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('pipeline: mutable documents', function () {
   this.timeout(30_000);
   let upstream: FakeUpstream;
   let cf: RunningCacheForge;
+  // TTLs pass when the test moves this clock: no test sleeps through one.
+  const clock = new ManualClock();
 
   before(async () => {
     upstream = await new FakeUpstream().start();
     cf = await startCacheForge({
       remotes: { files: { type: 'generic', upstream: upstream.url, ttl: { mutable: '1s' }, client: { retries: 0, connectTimeout: '1s' } } },
-    });
+    }, { clock });
   });
   after(async () => { await cf.cleanup(); await upstream.stop(); });
 
@@ -29,7 +31,8 @@ describe('pipeline: mutable documents', function () {
   it('revalidates after the TTL with If-None-Match; a 304 keeps the stored copy (REVALIDATED)', async () => {
     upstream.set('/same.sha256', { body: Buffer.from('v1\n'), etag: '"e1"' });
     await request(`${cf.url}/files/same.sha256`);
-    await sleep(1100);
+    await cf.fillsSettled();
+    clock.advance(1100);
     const res = await request(`${cf.url}/files/same.sha256`);
     expect(res.status).to.equal(200);
     expect(res.headers['x-cache-status']).to.equal('REVALIDATED');
@@ -46,7 +49,8 @@ describe('pipeline: mutable documents', function () {
     upstream.set('/dated.txt', { body: Buffer.from('dated\n'), lastModified });
     const first = await request(`${cf.url}/files/dated.txt`);
     expect(first.headers['last-modified']).to.equal(lastModified);
-    await sleep(1100);
+    await cf.fillsSettled();
+    clock.advance(1100);
     const res = await request(`${cf.url}/files/dated.txt`);
     expect(res.headers['x-cache-status']).to.equal('REVALIDATED');
     expect(upstream.requests.filter((r) => r.path === '/dated.txt')[1]!.headers['if-modified-since']).to.equal(lastModified);
@@ -56,7 +60,8 @@ describe('pipeline: mutable documents', function () {
     upstream.set('/changing.json', { body: Buffer.from('{"v":1}'), etag: '"a"' });
     expect((await request(`${cf.url}/files/changing.json`)).body.toString()).to.equal('{"v":1}');
     upstream.set('/changing.json', { body: Buffer.from('{"v":2}'), etag: '"b"' });
-    await sleep(1100);
+    await cf.fillsSettled();
+    clock.advance(1100);
     const res = await request(`${cf.url}/files/changing.json`);
     expect(res.headers['x-cache-status']).to.equal('MISS');
     expect(res.body.toString()).to.equal('{"v":2}');
@@ -68,7 +73,8 @@ describe('pipeline: mutable documents', function () {
   it('serves the stale copy, marked STALE, when the upstream fails or is down', async () => {
     upstream.set('/index.html', { body: Buffer.from('<a href="x">x</a>'), etag: '"i1"' });
     await request(`${cf.url}/files/index.html`);
-    await sleep(1100);
+    await cf.fillsSettled();
+    clock.advance(1100);
     upstream.set('/index.html', { status: 503 });
     const failing = await request(`${cf.url}/files/index.html`);
     expect(failing.status).to.equal(200);
@@ -90,7 +96,8 @@ describe('pipeline: mutable documents', function () {
   it('serves immutable artifacts without ever revalidating them', async () => {
     upstream.set('/pkg-1.0.tar.gz', { body: Buffer.from('tarball'), etag: '"t"' });
     await request(`${cf.url}/files/pkg-1.0.tar.gz`);
-    await sleep(1100);
+    await cf.fillsSettled();
+    clock.advance(1100);
     const res = await request(`${cf.url}/files/pkg-1.0.tar.gz`);
     expect(res.headers['x-cache-status']).to.equal('HIT');
     expect(upstream.count('/pkg-1.0.tar.gz')).to.equal(1);

@@ -6,6 +6,7 @@ import { FakeUpstream } from '../../src/testing/fake-upstream.js';
 import { startCacheForge, type RunningCacheForge } from '../../src/testing/harness.js';
 import { request, sha256 } from '../../src/testing/http.js';
 import { waitFor } from '../../src/testing/wait.js';
+import { ManualClock } from '../../src/testing/manual-clock.js';
 
 /** Every committed blob under a Cache Forge data folder. */
 async function blobs(cf: RunningCacheForge): Promise<string[]> {
@@ -25,6 +26,7 @@ describe('pipeline: upstream faults', function () {
   let other: FakeUpstream;
   let cf: RunningCacheForge;
   const body = randomBytes(2 * 1024 * 1024);
+  const clock = new ManualClock();
 
   before(async () => {
     upstream = await new FakeUpstream().start();
@@ -40,7 +42,7 @@ describe('pipeline: upstream faults', function () {
         nohost: { type: 'generic', upstream: 'http://127.0.0.1:1/', client: { retries: 0, connectTimeout: '1s' } },
         redirecting: { type: 'generic', upstream: upstream.url, allowedHosts: [otherHost] },
       },
-    });
+    }, { clock });
   });
   after(async () => { await cf.cleanup(); await upstream.stop(); await other.stop(); });
 
@@ -134,7 +136,7 @@ describe('pipeline: upstream faults', function () {
     expect(second.status).to.equal(404);
     expect(second.headers['x-cache-status']).to.equal('HIT');
     expect(upstream.count('/missing.tar.gz')).to.equal(1);
-    await new Promise((r) => setTimeout(r, 1100));
+    clock.advance(1100);
     upstream.set('/missing.tar.gz', { body });
     const third = await request(`${cf.url}/files/missing.tar.gz`);
     expect(third.status).to.equal(200);

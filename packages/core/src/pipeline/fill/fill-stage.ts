@@ -7,6 +7,7 @@ import { discardBody } from '../../upstream/client.js';
 import { upstreamStatusError } from '../../upstream/outcome.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { Logger } from '../../util/logger.js';
+import type { Clock } from '../../util/clock.js';
 import { redact } from '../../util/redact.js';
 import type { Job } from '../job.js';
 import { toUrl, type Filling } from '../resolved.js';
@@ -25,6 +26,7 @@ export interface FillServices {
   readonly log: Logger;
   /** Fills under way, each with a promise that settles once it is recorded (or has failed). */
   readonly fills: Map<Fill, Promise<unknown>>;
+  readonly clock: Clock;
 }
 
 /**
@@ -70,9 +72,10 @@ export class FillStage {
     });
     metrics.inflight.inc({ remote: this.remote });
     const meta = keptMeta(response.headers, job.options.keepHeaders);
+    const answeredAt = this.s.clock.now();
     const retry = attempt > 1 ? Promise.resolve(undefined) : fill.done.then(() => undefined, (err: unknown) => this.again(job, expectation, err));
     const recorded = fill.done.then(
-      (blob) => this.recorder.record(job, blob, meta, fill.memory),
+      (blob) => this.recorder.record(job, blob, meta, fill.memory, answeredAt),
       async (err: unknown) => {
         const next = await retry;
         if (!next) throw err;

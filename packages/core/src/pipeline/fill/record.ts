@@ -2,7 +2,6 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { CachedRoute } from '../../contract/index.js';
 import type { MetadataStore, NewArtifactRecord } from '../../metadata/metadata.js';
 import type { BlobInfo } from '../../storage/storage.js';
-import type { Clock } from '../../util/clock.js';
 import type { Job } from '../job.js';
 import { flightKey, type UpstreamMeta } from '../resolved.js';
 import type { HotEntry, HotIndex } from '../lookup/hot-index.js';
@@ -27,10 +26,10 @@ export function keptMeta(headers: IncomingHttpHeaders, keep: readonly string[] =
  * route's alias), and the hot index's entry, with the body when it was small enough to keep.
  */
 export class Recorder {
-  constructor(private readonly metadata: MetadataStore, private readonly hot: HotIndex, private readonly clock: Clock) {}
+  constructor(private readonly metadata: MetadataStore, private readonly hot: HotIndex) {}
 
-  async record(job: Job, blob: BlobInfo, meta: UpstreamMeta, body: Buffer | undefined): Promise<HotEntry> {
-    const now = this.clock.now();
+  /** Records the blob; `now` is when the upstream answered, where its freshness starts. */
+  async record(job: Job, blob: BlobInfo, meta: UpstreamMeta, body: Buffer | undefined, now: number): Promise<HotEntry> {
     const record: NewArtifactRecord = {
       ...job.id, digest: blob.digest, size: blob.size, contentType: meta.contentType, headers: meta.headers,
       upstreamEtag: meta.etag, upstreamLastModified: meta.lastModified, class: job.cls.class, fetchedAt: now, checkedAt: now,
