@@ -28,7 +28,10 @@ describe('helm: a chart repository through the cache (three real hosts on 127.0.
     cf = await startCacheForge({
       plugins: [PLUGIN],
       log: { level: 'info' },
-      remotes: { helm: { type: 'helm', upstream: fixture.upstream, allowedHosts: fixture.allowedHosts, ttl: { mutable: `${TTL_MS}ms` } } },
+      remotes: {
+        helm: { type: 'helm', upstream: fixture.upstream, allowedHosts: fixture.allowedHosts, ttl: { mutable: `${TTL_MS}ms` } },
+        narrow: { type: 'helm', upstream: fixture.upstream },
+      },
     }, { clock, logTo: logs });
     base = `${cf.url}/helm/`;
   });
@@ -51,6 +54,16 @@ describe('helm: a chart repository through the cache (three real hosts on 127.0.
     // Only the URL that changed differs from the upstream's bytes.
     const absolute = `${fixture.github.url}owner/charts/releases/download/hello-0.2.0/hello-0.2.0.tgz`;
     expect(r.body.toString()).to.equal(fixture.indexText.replace(absolute, JSON.stringify(index.entries.hello![0]!.urls[0])));
+  });
+
+  it('leaves chart URLs on hosts the remote does not allow as they are, and says once which key to set', async () => {
+    const github = new URL(fixture.github.url).host;
+    for (let i = 0; i < 2; i++) {
+      const index = parse((await request(`${cf.url}/narrow/index.yaml`, { headers: { 'accept-encoding': i ? 'gzip' : 'identity' } }).then((r) => (i ? gunzipSync(r.body) : r.body))).toString()) as Index;
+      expect(index.entries.hello![0]!.urls[0]).to.equal(`${fixture.github.url}owner/charts/releases/download/hello-0.2.0/hello-0.2.0.tgz`);
+    }
+    const warnings = logs.lines.filter((l) => l.level === 'warn' && String(l.msg).includes('remotes.narrow.allowedHosts'));
+    expect(warnings.map((w) => w.host)).to.deep.equal([github]);
   });
 
   it('serves the same index gzip to a client that takes it', async () => {
@@ -144,7 +157,8 @@ describe('helm: a chart repository through the cache (three real hosts on 127.0.
   });
 
   it('logged the index read (entries, time)', () => {
-    const read = logs.lines.find((l) => l.msg === 'index.yaml read');
-    expect(read?.entries).to.equal(3);
+    const read = logs.lines.filter((l) => l.msg === 'index.yaml read');
+    // Once per remote and stored version (the revalidation found the same bytes).
+    expect(read.map((l) => l.entries)).to.deep.equal([3, 3]);
   });
 });
