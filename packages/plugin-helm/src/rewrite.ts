@@ -30,5 +30,6 @@ export async function rewriteIndex(body: Buffer, text: string, spans: readonly U
   }
   if (pieces.length === 0) return undefined;
   pieces.push(body.subarray(ascii ? charPos : bytePos));
+  await new Promise((resolve) => setImmediate(resolve));
   return Buffer.concat(pieces);
 }

@@ -60,7 +60,10 @@ export class ServedIndexes {
       return memoryEntity(bytes, { contentType: plain.contentType!, etag: `"${tag}.${this.rules}.gz"`, lastModified: stored.lastModified, headers: { ...VARY, 'content-encoding': 'gzip' } });
     }
     const body = stored.bytes ?? await readAll(stored, this.options.maxIndexBytes);
+    // Joining and decoding tens of MB take tens of ms each: one event-loop turn apiece.
+    await nextTurn();
     const text = body.toString('utf8');
+    await nextTurn();
     const prepared = await this.versions.prepare(stored.etag, text);
     const bytes = await rewriteIndex(body, text, prepared.scan.spans, (value) => this.replacement(value)) ?? body;
     return memoryEntity(bytes, { contentType: stored.contentType ?? 'application/x-yaml', etag: `"${tag}.${this.rules}"`, lastModified: stored.lastModified, headers: VARY });
@@ -87,6 +90,8 @@ export class ServedIndexes {
     }
   }
 }
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 async function readAll(entity: Entity, max: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
