@@ -23,15 +23,19 @@ export interface RemoteDispatcher {
  */
 export function remoteDispatcher(registry: RemoteRegistry, config: CacheForgeConfig, log: Logger, isShuttingDown: () => boolean): RemoteDispatcher {
   const contexts = new Map(registry.all().map((r) => [r.config.name, { pipeline: r.pipeline, log: log.child({ remote: r.config.name }) } satisfies FetchContext]));
+  const allowed = new Map(registry.all().map((r) => [r.config.name, allowHeader(r.plugin.methods)]));
   async function to(ctx: Context, name: string, rawPath: string): Promise<void> {
     const remote = registry.get(name);
     if (!remote) throw cfError('CF_ERR_REMOTE_UNKNOWN', `no remote named ${JSON.stringify(safeName(name))}`, { op: 'dispatch' });
     ctx.state.remote = name;
     // Errors of this remote's requests, from here on, are written in its format's shape.
     if (remote.plugin.errorBody) ctx.state.errorBody = remote.plugin.errorBody;
+    // A 405 of this remote's (ours or its handler's) names the methods its format takes.
+    const allow = allowed.get(name)!;
+    ctx.state.allow = allow;
     const readOnly = ctx.method === 'GET' || ctx.method === 'HEAD';
     if (!readOnly && !(remote.plugin.methods as readonly string[] | undefined)?.includes(ctx.method)) {
-      throw cfError('CF_ERR_REQUEST_METHOD', `${ctx.method} is not supported on a proxy remote; use GET or HEAD`, { remote: name });
+      throw cfError('CF_ERR_REQUEST_METHOD', `${ctx.method} is not supported on a ${remote.plugin.name} remote; use ${allow}`, { remote: name });
     }
     if (isShuttingDown()) throw cfError('CF_ERR_SHUTTING_DOWN', 'server is shutting down; retry on another replica', { remote: name });
     const { path, segments } = parseRemotePath(rawPath, { encodedSlash: remote.plugin.paths?.encodedSlash });
@@ -99,6 +103,11 @@ class DispatchedRequest implements ArtifactRequest {
       publicUrl: this.config.server.publicUrl, trustProxy: this.config.server.trustProxy, encrypted: this.ctx.protocol === 'https',
     });
   }
+}
+
+/** The `Allow` value of a remote: GET and HEAD, then the extra methods its format declares. */
+function allowHeader(methods: readonly string[] | undefined): string {
+  return ['GET', 'HEAD', ...(methods ?? []).filter((m) => m !== 'GET' && m !== 'HEAD')].join(', ');
 }
 
 function safeName(name: string): string {

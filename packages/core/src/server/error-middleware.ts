@@ -39,7 +39,8 @@ export function errorMiddleware(log: Logger) {
       ctx.status = spec.status;
       // Errors carry their headers lowercase (the pipeline reads them back); the cache status goes out as on every response.
       for (const [name, value] of Object.entries(err.headers ?? {})) ctx.set(name === 'x-cache-status' ? CACHE_STATUS_HEADER : name, value);
-      if (err.code === 'CF_ERR_REQUEST_METHOD') ctx.set('Allow', 'GET, HEAD');
+      // A 405 must say what is allowed: dispatch names the remote's methods, elsewhere only reads are.
+      if (spec.status === 405) ctx.set('Allow', (ctx.state.allow as string | undefined) ?? 'GET, HEAD');
       // NOTE: a message not made by us (a plugin's, a library's) may name a URL with its credentials.
       const message = spec.expose ? redactText(err.message) : spec.title;
       const detail = spec.expose ? err.detail : undefined;
