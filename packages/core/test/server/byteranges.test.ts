@@ -68,7 +68,13 @@ describe('server: several ranges answered as 206 multipart/byteranges', function
     upstream = await new FakeUpstream().start();
     upstream.set('/big.iso', { body: big, headers: { 'content-type': 'application/x-iso9660-image' } });
     upstream.set('/small.bin', { body: small });
-    cf = await startCacheForge({ remotes: { files: { type: 'generic', upstream: upstream.url } } });
+    cf = await startCacheForge({
+      remotes: {
+        files: { type: 'generic', upstream: upstream.url },
+        // Answered as the bytes arrive, not once the whole download is verified.
+        streaming: { type: 'generic', upstream: upstream.url, client: { verifyBeforeSend: 0 } },
+      },
+    });
     for (const file of ['big.iso', 'small.bin']) expect((await request(`${cf.url}/files/${file}`)).status).to.equal(200);
     await cf.fillsSettled();
   });
@@ -137,10 +143,11 @@ describe('server: several ranges answered as 206 multipart/byteranges', function
   it('sends parts of an object while it is still being fetched', async () => {
     const arriving = randomBytes(400_000);
     upstream.set('/arriving.bin', { body: arriving, rate: 400_000 });
-    const first = request(`${cf.url}/files/arriving.bin`);
+    const first = request(`${cf.url}/streaming/arriving.bin`);
     // The second request finds the fill under way: the upstream is asked once.
     await waitFor('the upstream asked for /arriving.bin', () => upstream.count('/arriving.bin') === 1);
-    const parts = await request(`${cf.url}/files/arriving.bin`, { headers: { range: 'bytes=10-19,390000-399999' } });
+    const parts = await request(`${cf.url}/streaming/arriving.bin`, { headers: { range: 'bytes=10-19,390000-399999' } });
+    expect(parts.headers['x-cache-status']).to.equal('MISS');
     expect((await first).body.equals(arriving)).to.equal(true);
     expectParts(parts, arriving, [[10, 19], [390_000, 399_999]], 'application/octet-stream');
     expect(upstream.count('/arriving.bin')).to.equal(1);
