@@ -25,7 +25,7 @@ export interface RemoteDispatcher {
  * the request (`canHandle`) and answers it (`fetch`).
  */
 export function remoteDispatcher(registry: RemoteRegistry, config: CacheForgeConfig, log: Logger, isShuttingDown: () => boolean): RemoteDispatcher {
-  const contexts = new Map(registry.all().map((r) => [r.config.name, { pipeline: r.pipeline, log: log.child({ remote: r.config.name }) } satisfies FetchContext]));
+  const contexts = new Map(registry.all().map((r) => [r.config.name, { pipeline: r.pipeline, log: log.child({ plugin: r.plugin.name, remote: r.config.name }) } satisfies FetchContext]));
   const allowed = new Map(registry.all().map((r) => [r.config.name, allowedMethods(r.plugin.methods)]));
   async function to(ctx: Context, name: string, rawPath: string, publicBase?: URL): Promise<void> {
     const remote = registry.get(name);

@@ -27,6 +27,7 @@ export const TALLY_PLUGIN = pluginModule(`{
           sizes.observe(res.entity.size);
         }
         context.log.info({ key: route.key }, 'tally answered');
+        ctx.log.info({ key: route.key }, 'tally fetched');
         return res;
       },
     };

@@ -94,6 +94,9 @@ describe('plugin metrics: a plugin counts into /-/metrics, labelled by remote, a
     const answered = () => logs.lines.find((l) => l.msg === 'tally answered' && l.remote === 'tb' && l.key === 'small.txt');
     await waitFor("the plugin's log line", () => answered() !== undefined);
     expect(answered()).to.include({ plugin: 'file-tally', remote: 'tb', key: 'small.txt', level: 'info' });
+    // The per-request logger of fetch() carries the same two.
+    const fetched = logs.lines.filter((l) => l.msg === 'tally fetched' && l.key === 'small.txt').map((l) => [l.plugin, l.remote]);
+    expect(fetched).to.deep.include(['file-tally', 'tb']);
   });
 });
 
