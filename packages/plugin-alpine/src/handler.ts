@@ -44,7 +44,7 @@ export class AlpineHandler implements Handler {
     // Only a fill asks the index: `listed` is set when this request stored the package.
     if (lookup.listed === false) {
       this.unlisted?.inc();
-      ctx.log.warn({ path: req.path, index: lookup.index }, 'no stored APKINDEX lists this package: it is stored checked on its length only');
+      this.log.warn({ path: req.path, index: lookup.index }, 'no stored APKINDEX lists this package: it is stored checked on its length only');
     }
     return response;
   }

@@ -15,7 +15,8 @@ export default definePlugin({
   core: '^0.1.0',
   description: 'Alpine Linux apk repositories, packages verified against APKINDEX',
   classes: {
-    immutable: ['\\.apk$'],
+    // Packages, and the release images and their checksums (a new release gets a new name).
+    immutable: ['\\.apk$', '(^|/)releases/[^/]+/[^/]+\\.(iso|tar\\.gz|img\\.gz|qcow2|sha256|sha512|asc)$'],
     mutable: ['(^|/)APKINDEX\\.tar\\.gz$'],
     fallback: 'mutable',
     ttl: { mutable: INDEX_TTL },

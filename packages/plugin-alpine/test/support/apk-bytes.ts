@@ -41,7 +41,7 @@ export function buildApk(name: string, version: string, payload: Buffer): BuiltA
   return { file: `${name}-${version}.apk`, bytes, record: `C:${checksum}\nP:${name}\nV:${version}\nA:x86_64\nS:${bytes.length}\nI:${payload.length}\n\n` };
 }
 
-/** An `APKINDEX.tar.gz` listing `records` (unsigned), padded with a description of `pad` bytes. */
-export function buildIndex(records: readonly string[], pad = 0): Buffer {
-  return gzipSync(tar([['DESCRIPTION', Buffer.from(`fixture ${'d'.repeat(pad)}\n`)], ['APKINDEX', Buffer.from(records.join(''))]]));
+/** An `APKINDEX.tar.gz` listing `records` (unsigned); `padding` (bytes gzip cannot shrink) makes it as large as a test needs. */
+export function buildIndex(records: readonly string[], padding: Buffer = Buffer.alloc(0)): Buffer {
+  return gzipSync(tar([['DESCRIPTION', Buffer.from('fixture\n')], ['PADDING', padding], ['APKINDEX', Buffer.from(records.join(''))]]));
 }
