@@ -21,6 +21,8 @@ export default definePlugin({
     fallback: 'mutable',
     ttl: { mutable: INDEX_TTL },
   },
+  // Alpine's CDN: every branch, repository and architecture is below it.
+  defaultRemotes: () => ({ alpine: { upstream: 'https://dl-cdn.alpinelinux.org/alpine/' } }),
   createHandler(remote, { log, metrics }) {
     const unlisted = metrics?.counter({
       name: 'unlisted_packages_total',

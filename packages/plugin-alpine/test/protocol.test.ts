@@ -43,6 +43,8 @@ describe('plugin-alpine: apk protocol through Cache Forge (fixture from gen_apk_
         alpine: { type: 'alpine', upstream: `${upstream.url}alpine/` },
         // The TTL run out at once: every index request is a revalidation.
         fresh: { type: 'alpine', upstream: `${upstream.url}alpine/`, ttl: { mutable: 0 } },
+        // Bodies stream at once (as packages over 16 MiB do): a bad one can only be cut short.
+        streaming: { type: 'alpine', upstream: `${upstream.url}alpine/`, client: { verifyBeforeSend: 0 } },
       },
     });
   });
@@ -129,6 +131,30 @@ describe('plugin-alpine: apk protocol through Cache Forge (fixture from gen_apk_
       expect(errorOf(r.body).message).to.contain("control member's checksum");
       expect(upstream.count(`/alpine/${file}`)).to.equal(2 * i);
     }
+  });
+
+  it('a streamed package whose control member differs from C: breaks off before its end (asked twice)', async () => {
+    const file = 'v3.20/main/x86_64/tampered-1.0-r0.apk';
+    for (let i = 0; i < 2; i++) {
+      const r = await request(url('streaming', file), APK);
+      expect(r.status === 502 || !r.complete, `request ${i + 1}: ${r.status}, complete ${r.complete}`).to.equal(true);
+      expect(r.body.equals(files.get(file)!)).to.equal(false);
+    }
+  });
+
+  it('a package published after its index was stored: the index is revalidated once and the package verified against it', async () => {
+    const dir = 'v3.20/main/aarch64';
+    expect((await request(url('alpine', `${dir}/APKINDEX.tar.gz`), APK)).headers['x-cache-status']).to.equal('HIT');
+    const metric = async () => /cacheforge_alpine_unlisted_packages_total\{remote="alpine"\} (\d+)/.exec((await request(`${cf.url}/-/metrics`)).body.toString())?.[1];
+    const unlistedBefore = await metric();
+    // The repository now lists a second package (its index from x86_64, which lists musl-fixture).
+    const newer = files.get('v3.20/main/x86_64/APKINDEX.tar.gz')!;
+    serveFile(upstream, `${dir}/APKINDEX.tar.gz`, newer);
+    serveFile(upstream, `${dir}/musl-fixture-1.2.5-r0.apk`, files.get('v3.20/main/x86_64/musl-fixture-1.2.5-r0.apk')!);
+    const r = await request(url('alpine', `${dir}/musl-fixture-1.2.5-r0.apk`), APK);
+    expect([r.status, r.headers['x-cache-status']]).to.deep.equal([200, 'MISS']);
+    expect(await metric()).to.equal(unlistedBefore);
+    expect((await request(url('alpine', `${dir}/APKINDEX.tar.gz`), APK)).body.equals(newer)).to.equal(true);
   });
 
   it('a package no index lists is stored on its length and counted in cacheforge_alpine_unlisted_packages_total', async () => {
