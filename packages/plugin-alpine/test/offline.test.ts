@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FakeUpstream, LogCapture, request, requirePrograms, startCacheForge, type RunningCacheForge } from '@cacheforge/core/testing';
+import { FakeUpstream, LogCapture, ManualClock, request, requirePrograms, startCacheForge, type RunningCacheForge } from '@cacheforge/core/testing';
 import { generateMirror, serveFile, serveMirror, type MirrorFiles } from './support/apk-fixture.js';
 
 const PLUGIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -67,5 +67,42 @@ describe('plugin-alpine: while the CDN is down', function () {
     const lines = logs.lines.filter((l) => typeof l.msg === 'string' && l.msg.includes('no stored APKINDEX lists this package'));
     expect(lines.map((l) => l.path)).to.deep.equal(['v3.20/main/x86_64/sideloaded-1.0-r0.apk']);
     expect(lines[0]).to.include({ plugin: 'alpine', remote: 'alpine', index: 'v3.20/main/x86_64/APKINDEX.tar.gz' });
+  });
+});
+
+describe('plugin-alpine: the index TTL (default 5 minutes)', function () {
+  this.timeout(60_000);
+  let upstream: FakeUpstream;
+  let cf: RunningCacheForge;
+  const clock = new ManualClock();
+  const index = 'v3.20/main/x86_64/APKINDEX.tar.gz';
+
+  before(async function () {
+    requirePrograms(this, ['python3', 'openssl']);
+    const files = await generateMirror([{ dir: 'v3.20/main/x86_64', signed: true, packages: ['hello-fixture=1.0-r0'] }]);
+    upstream = await new FakeUpstream().start();
+    serveMirror(upstream, files);
+    cf = await startCacheForge({ plugins: [PLUGIN], remotes: { alpine: { type: 'alpine', upstream: `${upstream.url}alpine/` } } }, { clock });
+  });
+  after(async () => { await cf?.cleanup(); await upstream?.stop(); });
+
+  it('serves a stored index without asking for 5 minutes, then revalidates it with the upstream', async () => {
+    const status = async () => (await request(`${cf.url}/alpine/${index}`, APK)).headers['x-cache-status'];
+    expect(await status()).to.equal('MISS');
+    await cf.fillsSettled();
+    clock.advance(5 * 60_000 - 1000);
+    expect(await status()).to.equal('HIT');
+    clock.advance(2000);
+    expect(await status()).to.equal('REVALIDATED');
+    expect(upstream.count(`/alpine/${index}`)).to.equal(2);
+  });
+
+  it('keeps a package forever: no revalidation however old', async () => {
+    const file = 'v3.20/main/x86_64/hello-fixture-1.0-r0.apk';
+    expect((await request(`${cf.url}/alpine/${file}`, APK)).status).to.equal(200);
+    await cf.fillsSettled();
+    clock.advance(365 * 24 * 3600_000);
+    expect((await request(`${cf.url}/alpine/${file}`, APK)).headers['x-cache-status']).to.equal('HIT');
+    expect(upstream.count(`/alpine/${file}`)).to.equal(1);
   });
 });
