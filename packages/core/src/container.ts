@@ -28,7 +28,7 @@ import type { Fill } from './pipeline/fill/fill.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { RemotePolicy } from './policy/policy.js';
 import { UpstreamClient } from './upstream/client.js';
-import { SelfIdentity } from './upstream/self.js';
+import { SelfIdentity } from './net/self.js';
 import { RemoteRegistry } from './plugin/remote-registry.js';
 import { withPluginHosts } from './plugin/plugin-hosts.js';
 import { remoteDefinition } from './plugin/remote-definition.js';

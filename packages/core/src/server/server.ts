@@ -16,7 +16,7 @@ import { redact } from '../util/redact.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { createApp } from './app.js';
 import { capConnectionsPerClient } from './client-limit.js';
-import type { SelfIdentity } from '../upstream/self.js';
+import type { SelfIdentity } from '../net/self.js';
 
 /**
  * One Cache Forge process: prepares the backends, listens, and on stop lets in-flight downloads

@@ -1,5 +1,5 @@
 import { isCacheForgeError, type CacheForgeError } from '../errors/errors.js';
-import type { RemoteConfig } from '../config/config.js';
+import type { UpstreamRemote } from './settings.js';
 import type { UpstreamAuth } from '../contract/upstream-auth.js';
 import type { UpstreamObserver } from '../metrics/upstream-observer.js';
 import { createAgents, type Agents } from './agents.js';
@@ -9,7 +9,7 @@ import { OriginPolicy } from './hosts.js';
 import { hostRefused, remoteOffline } from './outcome.js';
 import type { UpstreamCall, UpstreamResponse } from './response.js';
 import { Retrying } from './retry.js';
-import type { SelfIdentity } from './self.js';
+import type { SelfIdentity } from '../net/self.js';
 import { Transport } from './transport.js';
 
 export { discardBody, type UpstreamCall, type UpstreamResponse } from './response.js';
@@ -32,7 +32,7 @@ export class UpstreamClient {
   /** Per host this remote contacts (its upstream, a file host, a CDN it is allowed). */
   private readonly health = new Map<string, UpstreamHealth>();
 
-  constructor(private readonly remote: RemoteConfig, private readonly observer?: UpstreamObserver, env: NodeJS.ProcessEnv = process.env,
+  constructor(private readonly remote: UpstreamRemote, private readonly observer?: UpstreamObserver, env: NodeJS.ProcessEnv = process.env,
     self?: SelfIdentity) {
     this.agents = createAgents(remote.upstream, remote.client.maxSockets, env);
     this.policy = new OriginPolicy(remote.upstream, remote.allowedHosts, self);

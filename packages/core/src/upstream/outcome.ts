@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { cfError, isCacheForgeError, type CacheForgeError } from '../errors/errors.js';
-import { formatDuration } from '../config/units.js';
+import { formatDuration } from '../util/units.js';
 import { redact } from '../util/redact.js';
 import type { UpstreamCall } from './response.js';
 

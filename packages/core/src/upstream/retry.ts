@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RemoteConfig } from '../config/config.js';
+import type { UpstreamRemote } from './settings.js';
 import type { UpstreamObserver } from '../metrics/upstream-observer.js';
 import { redact } from '../util/redact.js';
 import type { OriginPolicy } from './hosts.js';
@@ -12,7 +12,7 @@ const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENOTFOU
 
 /** What one logical request needs besides the transport: the remote, its policy, its health. */
 export interface RetryContext {
-  readonly remote: RemoteConfig;
+  readonly remote: UpstreamRemote;
   readonly policy: OriginPolicy;
   readonly observer?: UpstreamObserver;
   /** False once the host is marked down: retrying would only add to the wait. */

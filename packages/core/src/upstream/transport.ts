@@ -1,12 +1,12 @@
 import got, { type Got, type Request as GotRequest, type PlainResponse } from 'got';
 import type { Readable } from 'node:stream';
-import type { RemoteConfig } from '../config/config.js';
+import type { UpstreamRemote } from './settings.js';
 import type { Agents } from './agents.js';
-import { sameOrigin } from './addresses.js';
+import { sameOrigin } from '../net/addresses.js';
 import type { OriginPolicy } from './hosts.js';
 import { transportError } from './outcome.js';
 import { resolveLocation, type UpstreamCall, type UpstreamResponse } from './response.js';
-import type { SelfIdentity } from './self.js';
+import type { SelfIdentity } from '../net/self.js';
 
 /** Headers that carry credentials whatever the remote's config says. */
 const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie'] as const;
@@ -22,7 +22,7 @@ interface RedirectOptions { url?: URL | string; headers: Record<string, unknown>
 export class Transport {
   private readonly got: Got;
 
-  constructor(private readonly remote: RemoteConfig, agents: Agents, policy: OriginPolicy, private readonly self?: SelfIdentity) {
+  constructor(private readonly remote: UpstreamRemote, agents: Agents, policy: OriginPolicy, private readonly self?: SelfIdentity) {
     const client = remote.client;
     this.got = got.extend({
       agent: { http: agents.http, https: agents.https },
