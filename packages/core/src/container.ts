@@ -32,7 +32,7 @@ import { SelfIdentity } from './net/self.js';
 import { RemoteRegistry } from './plugin/remote-registry.js';
 import { withPluginHosts } from './plugin/plugin-hosts.js';
 import { remoteDefinition } from './plugin/remote-definition.js';
-import { cfError } from './errors/errors.js';
+import { cfError, hasCode } from './errors/errors.js';
 import { NamespacedStore } from './plugin/plugin-store.js';
 
 /** Injection tokens. Only this file chooses implementations; everything else asks by token. */
@@ -121,9 +121,12 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
         try {
           handler = loaded.plugin.createHandler(
             definition,
-            { log: log.child({ plugin: loaded.plugin.name, remote: remote.name }), store: new NamespacedStore(services.cache, loaded.plugin.name, remote.name) },
+            { log: log.child({ plugin: loaded.plugin.name, remote: remote.name }), store: new NamespacedStore(services.cache, loaded.plugin.name, remote.name),
+              metrics: metrics.plugins.forRemote(loaded.plugin.name, loaded.specifier, remote.name) },
           );
         } catch (err) {
+          // A metric declared against the contract already names the plugin, the remote and the metric.
+          if (hasCode(err, 'CF_ERR_PLUGIN_CONTRACT')) throw err;
           throw cfError('CF_ERR_PLUGIN_FAILED', `plugin ${loaded.specifier} could not create the handler of remote ${remote.name}: ${(err as Error).message}`, { cause: err });
         }
         if (!handler || typeof handler.canHandle !== 'function' || typeof handler.fetch !== 'function') {

@@ -3,15 +3,22 @@ import type { ArtifactRequest, CachedRoute, PassthroughRoute, Route } from './re
 import type { ArtifactResponse, Pipeline } from './pipeline.js';
 import type { UpstreamAuth } from './upstream-auth.js';
 import type { PluginStore } from './plugin-store.js';
+import type { PluginMetrics } from '../metrics/plugin-metrics.js';
 
 /** Services a plugin's handler gets at creation: narrow on purpose, no DI container. */
 export interface PluginContext {
+  /** The process's logger, with `plugin` (the format's name) and `remote` on every line. */
   readonly log: Logger;
   /**
    * Disposable key/value state with expiry, in the (possibly shared) hot cache, namespaced to this
    * remote. The core always sets it; it is optional only so unit tests can make handlers without one.
    */
   readonly store?: PluginStore;
+  /**
+   * Counters, gauges and histograms on the core's `/-/metrics`, named `cacheforge_<format>_<name>`
+   * and labelled with this remote. The core always sets it; optional only for unit tests, as `store`.
+   */
+  readonly metrics?: PluginMetrics;
 }
 
 /** Per-request services handed to {@link Handler.fetch}. */

@@ -11,3 +11,6 @@ export * from './upstream-auth.js';
 export * from './plugin-store.js';
 export * from './error-body.js';
 export * from './partial-reader.js';
+export type {
+  PluginMetrics, PluginCounter, PluginGauge, PluginHistogram, MetricDefinition, HistogramDefinition, MetricLabels,
+} from '../metrics/plugin-metrics.js';

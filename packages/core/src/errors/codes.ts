@@ -37,6 +37,10 @@ export const ERROR_CODES = {
   CF_ERR_REQUEST_TOO_MANY: { status: 429, title: 'too many concurrent requests from one client', expose: true, level: 'warn' },
   CF_ERR_LOOP_DETECTED: { status: 508, title: 'request loop detected', expose: true, level: 'warn' },
 
+  // PROXY: a request sent to Cache Forge as an HTTP proxy (absolute-form target, CONNECT).
+  CF_ERR_PROXY_TARGET_NOT_CONFIGURED: { status: 403, title: 'proxy target is not the upstream of any remote', expose: true, level: 'info' },
+  CF_ERR_PROXY_CONNECT_REFUSED: { status: 405, title: 'CONNECT is not supported: Cache Forge is not a tunnel', expose: true, level: 'info' },
+
   // POLICY: the remote's rules refuse the request.
   CF_ERR_POLICY_DENIED: { status: 403, title: 'refused by policy', expose: true, level: 'info' },
   CF_ERR_POLICY_TOO_LARGE: { status: 403, title: 'artifact exceeds the size limit', expose: true, level: 'info' },

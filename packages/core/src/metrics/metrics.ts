@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { UpstreamObserver } from './upstream-observer.js';
 import { OperationMetrics } from './operations.js';
+import { PluginMetricFamilies } from './plugin-metrics.js';
 
 /** The Prometheus metrics of one process, served at `/-/metrics`. */
 export class Metrics implements UpstreamObserver {
@@ -41,6 +42,8 @@ export class Metrics implements UpstreamObserver {
   readonly storage = new OperationMetrics(this.registry, 'storage');
   readonly metadata = new OperationMetrics(this.registry, 'metadata');
   readonly cache = new OperationMetrics(this.registry, 'cache');
+  /** The metrics plugins declare (`cacheforge_<format>_<name>{remote,...}`), one set per format. */
+  readonly plugins = new PluginMetricFamilies(this.registry);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'cacheforge_' });

@@ -8,6 +8,8 @@ import { isPathSpecifier } from './resolve.js';
 import { loadPlugin } from './loader.js';
 import { remoteDefinition } from './remote-definition.js';
 import { createLogger } from '../util/logger.js';
+import { Registry } from 'prom-client';
+import { PluginMetricFamilies } from '../metrics/plugin-metrics.js';
 import type { ArtifactRequest, FormatPlugin, Handler, Route } from '../contract/index.js';
 import type { RemoteConfig } from '../config/config.js';
 
@@ -93,9 +95,11 @@ export async function verifyPlugin(specifier: string, options: VerifyOptions): P
   const handlers: { remote: RemoteConfig; handler: Handler }[] = [];
   const log = createLogger('silent');
   const broken: string[] = [];
+  // Its own registry: the declarations are checked as at start, and nothing is served.
+  const metrics = new PluginMetricFamilies(new Registry());
   for (const remote of remotes) {
     try {
-      const handler = plugin.createHandler(remoteDefinition(remote), { log });
+      const handler = plugin.createHandler(remoteDefinition(remote), { log, metrics: metrics.forRemote(plugin.name, spec, remote.name) });
       if (!handler || typeof handler.canHandle !== 'function' || typeof handler.fetch !== 'function') broken.push(`${remote.name}: returned ${typeof handler}`);
       else handlers.push({ remote, handler });
     } catch (err) {

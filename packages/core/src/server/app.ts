@@ -12,6 +12,7 @@ import { accessLog } from './access-log.js';
 import { capRequestsPerClient } from './client-limit.js';
 import { remoteDispatcher } from './dispatch.js';
 import { pluginMounts } from './mounts.js';
+import { proxyRouter } from './proxy-target.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { CORE_VERSION } from '../version.js';
 import type { UpstreamState } from '../upstream/health.js';
@@ -34,9 +35,9 @@ export interface AppServices {
 }
 
 /**
- * The koa app: error middleware outermost, then the access log, then our own endpoints under
- * `/-/` (health, readiness, metrics), the root prefixes formats mount (`/v2/`), and every remote
- * at `/<remote>/`.
+ * The koa app: error middleware outermost, then the access log, then absolute-form (proxy)
+ * requests routed by their target, our own endpoints under `/-/` (health, readiness, metrics),
+ * the root prefixes formats mount (`/v2/`), and every remote at `/<remote>/`.
  */
 export function createApp(services: AppServices): Koa {
   const { config, log, metrics, registry } = services;
@@ -96,7 +97,12 @@ export function createApp(services: AppServices): Koa {
     });
   }
   const ownRoutes = own.routes() as unknown as Koa.Middleware;
+  const proxied = proxyRouter(registry.all(), { publicUrl: config.server.publicUrl, identity });
   app.use(async (ctx, next) => {
+    // An absolute-form target (a client using this instance as its HTTP proxy) routes by its host
+    // and path; one naming this instance, and every origin-form one, by the path below.
+    const target = proxied(ctx.originalUrl, ctx.req.socket.localPort ?? 0);
+    if (target.kind === 'remote') return dispatcher.to(ctx, target.remote, target.rawPath, target.base);
     if (ctx.path === '/-' || ctx.path.startsWith('/-/')) return ownRoutes(ctx, next);
     if (ctx.path === '/') {
       ctx.body = { name: 'cacheforge', version: CORE_VERSION, remotes: registry.all().map((r) => ({ name: r.config.name, type: r.plugin.name })) };

@@ -13,8 +13,11 @@ import { sendArtifact } from './send.js';
 export interface RemoteDispatcher {
   /** `/<remote>/<path>`: the first path segment names the remote. */
   byPath(ctx: Context): Promise<void>;
-  /** A request already routed (by a plugin mount) to `remote`, with `rawPath` below it. */
-  to(ctx: Context, remote: string, rawPath: string): Promise<void>;
+  /**
+   * A request already routed (by a plugin mount, or by its absolute-form target) to `remote`, with
+   * `rawPath` below it; `publicBase`, when given, is where the client reached the remote.
+   */
+  to(ctx: Context, remote: string, rawPath: string, publicBase?: URL): Promise<void>;
 }
 
 /**
@@ -22,20 +25,24 @@ export interface RemoteDispatcher {
  * the request (`canHandle`) and answers it (`fetch`).
  */
 export function remoteDispatcher(registry: RemoteRegistry, config: CacheForgeConfig, log: Logger, isShuttingDown: () => boolean): RemoteDispatcher {
-  const contexts = new Map(registry.all().map((r) => [r.config.name, { pipeline: r.pipeline, log: log.child({ remote: r.config.name }) } satisfies FetchContext]));
-  async function to(ctx: Context, name: string, rawPath: string): Promise<void> {
+  const contexts = new Map(registry.all().map((r) => [r.config.name, { pipeline: r.pipeline, log: log.child({ plugin: r.plugin.name, remote: r.config.name }) } satisfies FetchContext]));
+  const allowed = new Map(registry.all().map((r) => [r.config.name, allowedMethods(r.plugin.methods)]));
+  async function to(ctx: Context, name: string, rawPath: string, publicBase?: URL): Promise<void> {
     const remote = registry.get(name);
     if (!remote) throw cfError('CF_ERR_REMOTE_UNKNOWN', `no remote named ${JSON.stringify(safeName(name))}`, { op: 'dispatch' });
     ctx.state.remote = name;
     // Errors of this remote's requests, from here on, are written in its format's shape.
     if (remote.plugin.errorBody) ctx.state.errorBody = remote.plugin.errorBody;
+    // A 405 of this remote's (ours or its handler's) names the methods its format takes.
+    const allow = allowed.get(name)!;
+    ctx.state.allowedMethods = allow;
     const readOnly = ctx.method === 'GET' || ctx.method === 'HEAD';
     if (!readOnly && !(remote.plugin.methods as readonly string[] | undefined)?.includes(ctx.method)) {
-      throw cfError('CF_ERR_REQUEST_METHOD', `${ctx.method} is not supported on a proxy remote; use GET or HEAD`, { remote: name });
+      throw cfError('CF_ERR_REQUEST_METHOD', `${ctx.method} is not supported on a ${remote.plugin.name} remote; use ${allow.join(', ')}`, { remote: name });
     }
     if (isShuttingDown()) throw cfError('CF_ERR_SHUTTING_DOWN', 'server is shutting down; retry on another replica', { remote: name });
     const { path, segments } = parseRemotePath(rawPath, { encodedSlash: remote.plugin.paths?.encodedSlash });
-    const req = new DispatchedRequest(ctx, name, path, segments, rawPath, config);
+    const req = new DispatchedRequest(ctx, name, path, segments, rawPath, config, publicBase);
     const route = remote.handler.canHandle(req);
     if (!route) {
       // An empty path (`GET /npm/`) would make a message with a blank subject: say which remote's root it is.
@@ -78,7 +85,8 @@ class DispatchedRequest implements ArtifactRequest {
   private relayed?: PassThrough;
 
   constructor(private readonly ctx: Context, readonly remote: string, readonly path: string, readonly segments: readonly string[],
-    readonly rawPath: string, private readonly config: CacheForgeConfig) {
+    readonly rawPath: string, private readonly config: CacheForgeConfig, base?: URL) {
+    this.base = base;
     this.method = ctx.method as ArtifactRequest['method'];
     this.search = ctx.search;
     this.headers = ctx.headers;
@@ -99,6 +107,11 @@ class DispatchedRequest implements ArtifactRequest {
       publicUrl: this.config.server.publicUrl, trustProxy: this.config.server.trustProxy, encrypted: this.ctx.protocol === 'https',
     });
   }
+}
+
+/** The methods a remote takes: GET and HEAD, then the extra ones its format declares. */
+function allowedMethods(methods: readonly string[] | undefined): readonly string[] {
+  return ['GET', 'HEAD', ...(methods ?? []).filter((m) => m !== 'GET' && m !== 'HEAD')];
 }
 
 function safeName(name: string): string {

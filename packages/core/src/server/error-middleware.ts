@@ -6,6 +6,8 @@ import { redactText } from '../util/redact.js';
 import type { ErrorBodyFormatter } from '../contract/error-body.js';
 import { CACHE_STATUS_HEADER } from './send.js';
 
+const READS = ['GET', 'HEAD'] as const;
+
 /** The JSON body of every error response. */
 export interface ErrorBody {
   errors: { code: string; message: string; detail?: Record<string, unknown> }[];
@@ -39,7 +41,9 @@ export function errorMiddleware(log: Logger) {
       ctx.status = spec.status;
       // Errors carry their headers lowercase (the pipeline reads them back); the cache status goes out as on every response.
       for (const [name, value] of Object.entries(err.headers ?? {})) ctx.set(name === 'x-cache-status' ? CACHE_STATUS_HEADER : name, value);
-      if (err.code === 'CF_ERR_REQUEST_METHOD') ctx.set('Allow', 'GET, HEAD');
+      // A 405 says what is allowed: the remote's methods (set by dispatch), else only reads; never
+      // the method just refused (a format may declare PUT only to refuse it with its own reason).
+      if (spec.status === 405) ctx.set('Allow', ((ctx.state.allowedMethods as readonly string[] | undefined) ?? READS).filter((m) => m !== ctx.method).join(', '));
       // NOTE: a message not made by us (a plugin's, a library's) may name a URL with its credentials.
       const message = spec.expose ? redactText(err.message) : spec.title;
       const detail = spec.expose ? err.detail : undefined;

@@ -3,6 +3,7 @@ import { cfError } from '../errors/errors.js';
 import type { ArtifactResponse } from '../contract/index.js';
 import { evaluateRange, notModified } from './http-conditions.js';
 import { sendFile } from './send-file.js';
+import { sendByteranges } from './byteranges.js';
 
 /** True when a request asks for the whole body with no condition. */
 function plainGet(headers: Record<string, string | string[] | undefined>): boolean {
@@ -39,7 +40,8 @@ const SEND_FILE_MIN = 256 * 1024;
 
 /**
  * Writes a handler's response: headers, `X-Cache-Status`, and for an entity the conditional
- * (304), range (206/416) and HEAD handling, so no handler repeats it.
+ * (304), range (206, multipart/byteranges for several ranges, 416) and HEAD handling, so no
+ * handler repeats it.
  */
 export async function sendArtifact(ctx: Context, response: ArtifactResponse): Promise<void> {
   const hot = response.entity;
@@ -89,6 +91,7 @@ export async function sendArtifact(ctx: Context, response: ArtifactResponse): Pr
     if (range.kind === 'unsatisfiable') {
       throw cfError('CF_ERR_REQUEST_RANGE', `range ${headers.range} is outside the ${entity.size} bytes`, { headers: { 'content-range': `bytes */${entity.size}`, 'x-cache-status': response.cacheStatus } });
     }
+    if (range.kind === 'multipart') return sendByteranges(ctx, entity, range.ranges);
     if (range.kind === 'partial') {
       ctx.status = 206;
       start = range.start;

@@ -16,6 +16,7 @@ import { redact } from '../util/redact.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { createApp } from './app.js';
 import { capConnectionsPerClient } from './client-limit.js';
+import { refuseConnect } from './connect-refusal.js';
 import type { SelfIdentity } from '../net/self.js';
 
 /**
@@ -69,6 +70,7 @@ export class CacheForgeServer {
       connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.round(headersTimeout / 4))),
     }, app.callback());
     this.server = server;
+    refuseConnect(server, this.log);
     server.keepAliveTimeout = 65_000;
     // Behind a trusted proxy every connection is the proxy's: app.ts caps requests per forwarded address instead.
     if (!this.config.server.trustProxy) {

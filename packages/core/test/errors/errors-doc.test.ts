@@ -52,7 +52,7 @@ describe('errors: docs/errors.md and errors/codes.ts agree', () => {
   it('groups the codes in one section per area', () => {
     const area: Record<string, string> = {
       CONFIG: 'Configuration', PLUGIN: 'Plugins', REQUEST: 'Requests', REMOTE: 'Requests', NOT: 'Requests', LOOP: 'Requests',
-      POLICY: 'Policy', UPSTREAM: 'Upstream',
+      PROXY: 'Proxy requests', POLICY: 'Policy', UPSTREAM: 'Upstream',
       STORAGE: 'Storage, metadata and hot cache', METADATA: 'Storage, metadata and hot cache', CACHE: 'Storage, metadata and hot cache',
       SHUTTING: 'Server', INTERNAL: 'Server',
     };

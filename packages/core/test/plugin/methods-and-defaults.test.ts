@@ -148,15 +148,20 @@ describe('plugin contract: extra methods, lazy miss details and default upstream
     expect(JSON.parse(failed.body.toString()).errors[0].code).to.equal('CF_ERR_UPSTREAM_UNAVAILABLE');
   });
 
-  it('keeps refusing methods a plugin did not declare, and on plugins that declare none', async () => {
-    expect((await send(`${cf.url}/relay/relay/x`, 'DELETE', Buffer.alloc(0), {})).status).to.equal(405);
-    expect((await send(`${cf.url}/files/relay/x`, 'POST', Buffer.from('{}'), {})).status).to.equal(405);
+  it('keeps refusing methods a plugin did not declare, and on plugins that declare none, with Allow naming what each takes', async () => {
+    const undeclared = await send(`${cf.url}/relay/relay/x`, 'DELETE', Buffer.alloc(0), {});
+    expect({ status: undeclared.status, allow: undeclared.headers.allow }).to.deep.equal({ status: 405, allow: 'GET, HEAD, POST, PUT' });
+    expect(JSON.parse(undeclared.body.toString()).errors[0].message).to.include('use GET, HEAD, POST, PUT');
+    const readOnly = await send(`${cf.url}/files/relay/x`, 'POST', Buffer.from('{}'), {});
+    expect({ status: readOnly.status, allow: readOnly.headers.allow }).to.deep.equal({ status: 405, allow: 'GET, HEAD' });
   });
 
   it('answers a refused route with its 405 and reason, and never caches a body-carrying request', async () => {
     const refused = await send(`${cf.url}/relay/pkg`, 'PUT', Buffer.from('{}'), { 'content-type': 'application/json' });
     expect(refused.status).to.equal(405);
     expect(refused.body.toString()).to.include('publishing to a relay remote is not supported');
+    // The refused method itself is not offered.
+    expect(refused.headers.allow).to.equal('GET, HEAD, POST');
     const before = upstream.seen.length;
     const cached = await send(`${cf.url}/relay/cached/pkg`, 'PUT', Buffer.from('{}'), {});
     expect(cached.status).to.equal(405);

@@ -7,11 +7,15 @@ import { pluginSuite } from '../../../conformance/src/index.js';
 import { verifyPlugin } from '../../src/plugin/verify.js';
 import { runCli } from '../cli/run-cli.js';
 import { GREET_PLUGIN } from './fixtures.js';
+import { TALLY_PLUGIN, declaringPlugin } from './metrics-fixture.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 // Written at load time: a suite's specifier is fixed when mocha collects the tests.
 const DIR = mkdtempSync(path.join(tmpdir(), 'cf-verify-'));
 writeFileSync(path.join(DIR, 'greet.mjs'), GREET_PLUGIN);
+// Plugins that count into the core's metrics: declared as at start, against a registry of their own.
+writeFileSync(path.join(DIR, 'tally.mjs'), TALLY_PLUGIN);
+writeFileSync(path.join(DIR, 'miscount.mjs'), declaringPlugin('miscount', `context.metrics.counter({ name: 'hits.total', help: 'h' });`));
 writeFileSync(path.join(DIR, 'sloppy.mjs'), `export default {
   name: 'sloppy',
   core: '^0.1.0',
@@ -52,6 +56,15 @@ describe('plugin conformance (verify-plugin)', () => {
 
   pluginSuite('@cacheforge/plugin-generic', { cwd: ROOT });
   pluginSuite(path.join(DIR, 'greet.mjs'), { cwd: DIR, remote: { upstream: 'http://127.0.0.1:9/', greeting: 'hi' }, samples: ['hello/you', 'files/x/y.tgz'] });
+
+  pluginSuite(path.join(DIR, 'tally.mjs'), { cwd: DIR, remote: { upstream: 'http://127.0.0.1:9/' }, samples: ['files/a/b.txt'] });
+
+  it('fails createHandler when a metric declaration is invalid, with the reason', async () => {
+    const report = await verifyPlugin('./miscount.mjs', { cwd: DIR, remote: { upstream: 'http://127.0.0.1:9/' } });
+    const check = report.checks.find((c) => c.name === 'createHandler returns { canHandle, fetch }')!;
+    expect(check.ok).to.equal(false);
+    expect(check.detail).to.include('metric name "hits.total" is not a valid name');
+  });
 
   it('accepts paths that share a key when they are declared views of one document, and only those', async function () {
     this.timeout(30_000);
