@@ -6,6 +6,7 @@ import { createAgents, type Agents } from './agents.js';
 import { AuthRoundTrip } from './auth.js';
 import { UpstreamHealth, type Admission, type UpstreamState } from './health.js';
 import { OriginPolicy } from './hosts.js';
+import { RemoteLearnedHosts } from './learned-hosts.js';
 import { hostRefused, remoteOffline } from './outcome.js';
 import type { UpstreamCall, UpstreamResponse } from './response.js';
 import { Retrying } from './retry.js';
@@ -29,6 +30,8 @@ export class UpstreamClient {
   private readonly policy: OriginPolicy;
   private readonly retrying: Retrying;
   private auth?: AuthRoundTrip;
+  /** The hosts the remote's plugin learned from its upstream's documents (`PluginContext.learnedHosts`). */
+  readonly hosts: RemoteLearnedHosts;
   /** Per host this remote contacts (its upstream, a file host, a CDN it is allowed). */
   private readonly health = new Map<string, UpstreamHealth>();
 
@@ -36,6 +39,7 @@ export class UpstreamClient {
     self?: SelfIdentity) {
     this.agents = createAgents(remote.upstream, remote.client.maxSockets, env);
     this.policy = new OriginPolicy(remote.upstream, remote.allowedHosts, self);
+    this.hosts = new RemoteLearnedHosts(this.policy, remote.name, (host) => observer?.onLearnedHost?.(remote.name, host));
     const transport = new Transport(remote, this.agents, this.policy, self);
     this.retrying = new Retrying(transport, { remote, policy: this.policy, observer, isUp: (host) => this.healthOf(host).up });
   }

@@ -22,7 +22,7 @@ interface RedirectOptions { url?: URL | string; headers: Record<string, unknown>
 export class Transport {
   private readonly got: Got;
 
-  constructor(private readonly remote: UpstreamRemote, agents: Agents, policy: OriginPolicy, private readonly self?: SelfIdentity) {
+  constructor(private readonly remote: UpstreamRemote, agents: Agents, private readonly policy: OriginPolicy, private readonly self?: SelfIdentity) {
     const client = remote.client;
     this.got = got.extend({
       agent: { http: agents.http, https: agents.https },
@@ -76,12 +76,14 @@ export class Transport {
   }
 
   /**
-   * The remote's configured headers, the call's own, and our `Via`. A URL a plugin asks for is
-   * one its format sends credentials to by protocol (PyPI's files host, a token realm); where a
-   * redirect leads is not, so `stripCredentials` drops them there.
+   * The remote's configured headers, the call's own, and our `Via`. A configured URL a plugin asks
+   * for is one its format sends credentials to by protocol (PyPI's files host, a token realm);
+   * where a redirect leads is not, so `stripCredentials` drops them there, and neither is a host
+   * learned from the upstream's documents, which never gets them.
    */
   private headersFor(call: UpstreamCall): Record<string, string> {
-    const headers: Record<string, string> = { ...this.remote.headers, ...call.headers };
+    const configured = this.policy.credentialed(call.url) ? this.remote.headers : undefined;
+    const headers: Record<string, string> = { ...configured, ...call.headers };
     if (this.self) {
       const via = Object.keys(headers).find((k) => k.toLowerCase() === 'via');
       if (via) { headers[via] = `${headers[via]}, ${this.self.via}`; } else headers.via = this.self.via;
