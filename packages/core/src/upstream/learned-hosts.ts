@@ -44,6 +44,8 @@ export class RemoteLearnedHosts implements LearnedHosts {
  * given), or why it is neither.
  */
 function readCandidate(input: string | URL): Candidate | string {
+  // The contract says string or URL; a document's JSON may hand over anything.
+  if (typeof input !== 'string' && !(input instanceof URL)) return `${typeof input} is neither a URL nor a host name`;
   const text = typeof input === 'string' ? input.trim() : input.href;
   if (typeof input !== 'string' || text.includes('://')) {
     let url: URL;

@@ -55,6 +55,7 @@ describe('upstream: hosts a remote learns', () => {
     expect(reasons[2]).to.contain('link-local');
     expect(reasons[3]).to.contain('link-local');
     expect(reasons[4]).to.contain('loopback');
+    expect(hosts.allow(undefined as unknown as string)).to.deep.equal({ allowed: false, reason: 'undefined is neither a URL nor a host name' });
     expect(policy.learnedCount).to.equal(0);
 
     const local = setup('http://127.0.0.1:9000/');
