@@ -28,7 +28,8 @@ import type { Fill } from './pipeline/fill/fill.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { RemotePolicy } from './policy/policy.js';
 import { UpstreamClient } from './upstream/client.js';
-import { SelfIdentity } from './upstream/self.js';
+import type { UpstreamObserver } from './metrics/upstream-observer.js';
+import { SelfIdentity } from './net/self.js';
 import { RemoteRegistry } from './plugin/remote-registry.js';
 import { withPluginHosts } from './plugin/plugin-hosts.js';
 import { remoteDefinition } from './plugin/remote-definition.js';
@@ -103,17 +104,7 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
         const loaded = plugins.get(configured.type);
         if (!loaded) throw cfError('CF_ERR_CONFIG_INVALID', `remote ${configured.name}: no plugin for type ${configured.type}`);
         const remote = withPluginHosts(configured, loaded.plugin, loaded.specifier);
-        const client = new UpstreamClient(remote, {
-          onResponse: (...args) => metrics.onResponse(...args),
-          onError: (...args) => metrics.onError(...args),
-          // An outage is logged when it starts and ends, not on every request it turns away.
-          onHealth: (name, host, up, changed) => {
-            metrics.onHealth(name, host, up);
-            if (!changed) return;
-            if (up) log.info({ remote: name, upstream: host }, 'upstream is reachable again');
-            else log.warn({ remote: name, upstream: host }, 'upstream is down: stored copies are served, one probe at a time checks it');
-          },
-        }, process.env, identity);
+        const client = new UpstreamClient(remote, upstreamObserver(metrics, log), process.env, identity);
         clients.set(remote.name, client);
         const pipeline = new RemotePipeline(remote, new RemotePolicy(remote, loaded.plugin.classes), client, services);
         const definition = remoteDefinition(remote, config.server.publicUrl);
@@ -122,7 +113,7 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
           handler = loaded.plugin.createHandler(
             definition,
             { log: log.child({ plugin: loaded.plugin.name, remote: remote.name }), store: new NamespacedStore(services.cache, loaded.plugin.name, remote.name),
-              metrics: metrics.plugins.forRemote(loaded.plugin.name, loaded.specifier, remote.name) },
+              metrics: metrics.plugins.forRemote(loaded.plugin.name, loaded.specifier, remote.name), learnedHosts: client.hosts },
           );
         } catch (err) {
           // A metric declared against the contract already names the plugin, the remote and the metric.
@@ -139,6 +130,22 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
     }),
   });
   return c;
+}
+
+/** What the upstream clients report: into the metrics, and the few events worth a log line. */
+function upstreamObserver(metrics: Metrics, log: Logger): UpstreamObserver {
+  return {
+    onResponse: (...args) => metrics.onResponse(...args),
+    onError: (...args) => metrics.onError(...args),
+    // An outage is logged when it starts and ends, not on every request it turns away.
+    onHealth: (name, host, up, changed) => {
+      metrics.onHealth(name, host, up);
+      if (!changed) return;
+      if (up) log.info({ remote: name, upstream: host }, 'upstream is reachable again');
+      else log.warn({ remote: name, upstream: host }, 'upstream is down: stored copies are served, one probe at a time checks it');
+    },
+    onLearnedHost: (name, host) => log.info({ remote: name, host }, 'remote may now fetch from a host its upstream named'),
+  };
 }
 
 /** The storage, metadata and hot cache the config names, each wrapped once so all are measured alike. */

@@ -13,7 +13,7 @@ export { redact, redactText } from './util/redact.js';
 export { EMBEDDED_DEFAULTS, type LoadOptions, type LoadedConfig } from './config/load.js';
 export { loadConfig } from './plugin/load-config.js';
 export type { CacheForgeConfig, RemoteConfig } from './config/config.js';
-export { parseDuration, parseSize } from './config/units.js';
+export { parseDuration, parseSize } from './util/units.js';
 export { createContainer, TOKENS } from './container.js';
 export { CacheForgeServer } from './server/server.js';
 export type { Storage, BlobWriter, BlobInfo, ByteRange, PartialReader, StorageCapabilities } from './storage/storage.js';

@@ -1,7 +1,8 @@
 import type { CacheForgeConfig } from '../config/config.js';
 import type { LoadedPlugin } from '../config/plugin-source.js';
-import { formatDuration } from '../config/units.js';
-import { coreSchema, duration, remoteSchema } from '../config/schema.js';
+import { formatDuration } from '../util/units.js';
+import { coreSchema, remoteSchema } from '../config/schema.js';
+import { duration } from '../config/fields.js';
 import { isSchemaOf, schemasAt } from '../config/coerce.js';
 import type { z } from 'zod';
 

@@ -1,4 +1,4 @@
-import { baseUrl } from './schema.js';
+import { baseUrl } from './fields.js';
 import { formatPath, type ConfigProblem } from './problems.js';
 import type { LoadedPlugin } from './plugin-source.js';
 import type { DefaultsEnvironment } from '../contract/index.js';

@@ -13,8 +13,8 @@ import type { CacheForgeConfig } from './config.js';
 import { DefaultUpstreams } from './default-upstream.js';
 import type { Logger } from '../util/logger.js';
 import type { DefaultsEnvironment } from '../contract/index.js';
-import { SelfIdentity } from '../upstream/self.js';
-import { effectivePort } from '../upstream/addresses.js';
+import { SelfIdentity } from '../net/self.js';
+import { effectivePort } from '../net/addresses.js';
 
 /** Where to look for a config and what to override on top of it. */
 export interface LoadOptions {

@@ -3,6 +3,7 @@ import type { ArtifactRequest, CachedRoute, PassthroughRoute, Route } from './re
 import type { ArtifactResponse, Pipeline } from './pipeline.js';
 import type { UpstreamAuth } from './upstream-auth.js';
 import type { PluginStore } from './plugin-store.js';
+import type { LearnedHosts } from './learned-hosts.js';
 import type { PluginMetrics } from '../metrics/plugin-metrics.js';
 
 /** Services a plugin's handler gets at creation: narrow on purpose, no DI container. */
@@ -19,6 +20,8 @@ export interface PluginContext {
    * and labelled with this remote. The core always sets it; optional only for unit tests, as `store`.
    */
   readonly metrics?: PluginMetrics;
+  /** Hosts this remote may also fetch from, learned from its upstream's documents. Always set by the core; optional for unit tests. */
+  readonly learnedHosts?: LearnedHosts;
 }
 
 /** Per-request services handed to {@link Handler.fetch}. */

@@ -8,6 +8,7 @@ export * from './verification.js';
 export * from './handler.js';
 export * from './mount.js';
 export * from './upstream-auth.js';
+export * from './learned-hosts.js';
 export * from './plugin-store.js';
 export * from './error-body.js';
 export * from './partial-reader.js';

@@ -10,6 +10,8 @@ import { remoteDefinition } from './remote-definition.js';
 import { createLogger } from '../util/logger.js';
 import { Registry } from 'prom-client';
 import { PluginMetricFamilies } from '../metrics/plugin-metrics.js';
+import { OriginPolicy } from '../upstream/hosts.js';
+import { RemoteLearnedHosts } from '../upstream/learned-hosts.js';
 import type { ArtifactRequest, FormatPlugin, Handler, Route } from '../contract/index.js';
 import type { RemoteConfig } from '../config/config.js';
 
@@ -99,7 +101,8 @@ export async function verifyPlugin(specifier: string, options: VerifyOptions): P
   const metrics = new PluginMetricFamilies(new Registry());
   for (const remote of remotes) {
     try {
-      const handler = plugin.createHandler(remoteDefinition(remote), { log, metrics: metrics.forRemote(plugin.name, spec, remote.name) });
+      const learnedHosts = new RemoteLearnedHosts(new OriginPolicy(remote.upstream, remote.allowedHosts), remote.name);
+      const handler = plugin.createHandler(remoteDefinition(remote), { log, metrics: metrics.forRemote(plugin.name, spec, remote.name), learnedHosts });
       if (!handler || typeof handler.canHandle !== 'function' || typeof handler.fetch !== 'function') broken.push(`${remote.name}: returned ${typeof handler}`);
       else handlers.push({ remote, handler });
     } catch (err) {

@@ -16,7 +16,7 @@ import { proxyRouter } from './proxy-target.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { CORE_VERSION } from '../version.js';
 import type { UpstreamState } from '../upstream/health.js';
-import type { SelfIdentity } from '../upstream/self.js';
+import type { SelfIdentity } from '../net/self.js';
 
 /** What the HTTP app needs from the rest of the process. */
 export interface AppServices {

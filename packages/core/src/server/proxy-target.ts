@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import { cfError } from '../errors/errors.js';
 import type { MountedRemote } from '../plugin/remote-registry.js';
-import { effectivePort, normalizeHost, sameOrigin } from '../upstream/addresses.js';
-import type { SelfIdentity } from '../upstream/self.js';
+import { effectivePort, normalizeHost, sameOrigin } from '../net/addresses.js';
+import type { SelfIdentity } from '../net/self.js';
 
 /**
  * Where a request goes by its target: `path` for the usual `/<remote>/…` routing (an origin-form

@@ -17,7 +17,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { createApp } from './app.js';
 import { capConnectionsPerClient } from './client-limit.js';
 import { refuseConnect } from './connect-refusal.js';
-import type { SelfIdentity } from '../upstream/self.js';
+import type { SelfIdentity } from '../net/self.js';
 
 /**
  * One Cache Forge process: prepares the backends, listens, and on stop lets in-flight downloads

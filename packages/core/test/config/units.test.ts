@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { parseDuration, parseSize, formatDuration } from '../../src/config/units.js';
-import { duration, size, timerDuration, regex, baseUrl, MAX_TIMER_MS } from '../../src/config/schema.js';
+import { parseDuration, parseSize, formatDuration } from '../../src/util/units.js';
+import { duration, size, timerDuration, regex, baseUrl, MAX_TIMER_MS } from '../../src/config/fields.js';
 
 describe('config units', () => {
   describe('parseDuration (to milliseconds)', () => {

@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import { FakeUpstream } from '../../src/testing/fake-upstream.js';
 import { startCacheForge, type RunningCacheForge } from '../../src/testing/harness.js';
 import { request } from '../../src/testing/http.js';
-import { OriginPolicy, parseAllowed, validAllowedEntry } from '../../src/upstream/hosts.js';
-import { SelfIdentity } from '../../src/upstream/self.js';
+import { OriginPolicy } from '../../src/upstream/hosts.js';
+import { parseAllowed, validAllowedEntry } from '../../src/net/host-patterns.js';
+import { SelfIdentity } from '../../src/net/self.js';
 
 const SENTINEL = 'S3NT1NEL-api-key-7f3a';
 const PASSWORD = 'S3NT1NEL-url-password-91c2';

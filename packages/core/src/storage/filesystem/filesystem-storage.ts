@@ -3,8 +3,9 @@ import { mkdir, open, readdir, rename, rm, stat, unlink, readFile, type FileHand
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { cfError } from '../../errors/errors.js';
 import { SHA256_HEX, type BlobInfo, type BlobWriter, type ByteRange, type PartialReader, type Storage } from '../storage.js';
+import { backendFailure, blobNotFound, checkedDigest } from '../blob-errors.js';
+import { GuardedWriter, type WriteSteps } from '../guarded-writer.js';
 
 /** Options of {@link FilesystemStorage}. */
 export interface FilesystemStorageOptions {
@@ -53,7 +54,8 @@ export class FilesystemStorage implements Storage {
     } catch (err) {
       throw this.backendError('writer', err);
     }
-    return new FilesystemWriter(handle, tempPath, (digest) => this.blobPath(digest), this.fsync, (op, err) => this.backendError(op, err));
+    const steps = new FileWriteSteps(handle, tempPath, (digest) => this.blobPath(digest), this.fsync);
+    return new GuardedWriter(steps, (op, err) => this.backendError(op, err));
   }
 
   async stat(digest: string): Promise<BlobInfo | undefined> {
@@ -72,8 +74,7 @@ export class FilesystemStorage implements Storage {
     try {
       handle = await open(file, 'r');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw cfError('CF_ERR_STORAGE_NOT_FOUND', `blob ${digest} not in storage`, { op: 'storage.open' });
-      throw this.backendError('open', err);
+      throw this.readError('open', digest, err);
     }
     // NOTE: opening first (then streaming from the handle) turns a missing blob into a clean
     // error before any response header is written.
@@ -84,8 +85,7 @@ export class FilesystemStorage implements Storage {
     try {
       return positionalReader(await open(this.blobPath(digest), 'r'));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw cfError('CF_ERR_STORAGE_NOT_FOUND', `blob ${digest} not in storage`, { op: 'storage.openReader' });
-      throw this.backendError('openReader', err);
+      throw this.readError('openReader', digest, err);
     }
   }
 
@@ -93,8 +93,7 @@ export class FilesystemStorage implements Storage {
     try {
       return await readFile(this.blobPath(digest));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw cfError('CF_ERR_STORAGE_NOT_FOUND', `blob ${digest} not in storage`, { op: 'storage.read' });
-      throw this.backendError('read', err);
+      throw this.readError('read', digest, err);
     }
   }
 
@@ -140,18 +139,21 @@ export class FilesystemStorage implements Storage {
   async close(): Promise<void> {}
 
   private blobPath(digest: string): string {
-    if (!SHA256_HEX.test(digest)) throw cfError('CF_ERR_STORAGE_BACKEND', `invalid blob digest ${JSON.stringify(digest)}`, { op: 'storage.path' });
-    return path.join(this.root, 'sha256', digest.slice(0, 2), digest);
+    const name = checkedDigest(digest);
+    return path.join(this.root, 'sha256', name.slice(0, 2), name);
+  }
+
+  private readError(op: string, digest: string, err: unknown) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? blobNotFound(digest, op) : this.backendError(op, err);
   }
 
   private backendError(op: string, err: unknown) {
-    return cfError('CF_ERR_STORAGE_BACKEND', `filesystem storage ${op} failed: ${(err as Error).message}`, { op: `storage.filesystem.${op}`, cause: err });
+    return backendFailure('filesystem', op, err);
   }
 }
 
-class FilesystemWriter implements BlobWriter {
-  bytesWritten = 0;
-  private done = false;
+/** The filesystem's write steps: a temp file, renamed to its digest path on publish. */
+class FileWriteSteps implements WriteSteps {
   /** Where the bytes are now: the temp file, or the blob after commit. */
   private currentPath: string;
   /** The commit's rename, once it has started: `currentPath` is the blob's once it settles. */
@@ -162,66 +164,42 @@ class FilesystemWriter implements BlobWriter {
     private readonly tempPath: string,
     private readonly finalPath: (digest: string) => string,
     private readonly fsync: boolean,
-    private readonly fail: (op: string, err: unknown) => Error,
   ) {
     this.currentPath = tempPath;
   }
 
-  async write(chunk: Buffer): Promise<void> {
-    if (this.done) throw this.fail('write', new Error('writer already finished'));
+  async write(chunk: Buffer, position: number): Promise<void> {
     let offset = 0;
-    try {
-      while (offset < chunk.length) {
-        const { bytesWritten } = await this.handle.write(chunk, offset, chunk.length - offset, this.bytesWritten + offset);
-        offset += bytesWritten;
-      }
-    } catch (err) {
-      throw this.fail('write', err);
+    while (offset < chunk.length) {
+      const { bytesWritten } = await this.handle.write(chunk, offset, chunk.length - offset, position + offset);
+      offset += bytesWritten;
     }
-    this.bytesWritten += chunk.length;
   }
 
   async openPartial(): Promise<PartialReader> {
     // NOTE: an fd opened on the temp file stays valid across the commit's rename, so readers that
     // started during the fill finish from the same inode; one opened after it follows the rename.
-    let reader: FileHandle;
     try {
-      reader = await open(this.currentPath, 'r');
+      return positionalReader(await open(this.currentPath, 'r'));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw this.fail('openPartial', err);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       // The temp file was renamed under us: once the rename has settled, the blob is where it went.
       // (A reader now opens right after verification, while the commit runs.)
       await this.renamed?.catch(() => undefined);
-      reader = await open(this.currentPath, 'r').catch((again: unknown) => { throw this.fail('openPartial', again); });
+      return positionalReader(await open(this.currentPath, 'r'));
     }
-    return positionalReader(reader);
   }
 
-  async commit(expected: BlobInfo): Promise<BlobInfo> {
-    if (this.done) throw this.fail('commit', new Error('writer already finished'));
-    if (!SHA256_HEX.test(expected.digest)) { await this.abort(); throw this.fail('commit', new Error(`invalid digest ${expected.digest}`)); }
-    if (expected.size !== this.bytesWritten) {
-      await this.abort();
-      throw cfError('CF_ERR_STORAGE_VERIFY', `wrote ${this.bytesWritten} bytes, expected ${expected.size}`, { op: 'storage.commit' });
-    }
-    this.done = true;
-    const target = this.finalPath(expected.digest);
-    try {
-      if (this.fsync) await this.handle.datasync();
-      await this.handle.close();
-      await mkdir(path.dirname(target), { recursive: true });
-      this.renamed = rename(this.tempPath, target).then(() => { this.currentPath = target; });
-      await this.renamed;
-    } catch (err) {
-      await rm(this.tempPath, { force: true }).catch(() => undefined);
-      throw this.fail('commit', err);
-    }
-    return { digest: expected.digest, size: expected.size };
+  async publish(blob: BlobInfo): Promise<void> {
+    const target = this.finalPath(blob.digest);
+    if (this.fsync) await this.handle.datasync();
+    await this.handle.close();
+    await mkdir(path.dirname(target), { recursive: true });
+    this.renamed = rename(this.tempPath, target).then(() => { this.currentPath = target; });
+    await this.renamed;
   }
 
-  async abort(): Promise<void> {
-    if (this.done) return;
-    this.done = true;
+  async discard(): Promise<void> {
     await this.handle.close().catch(() => undefined);
     await rm(this.tempPath, { force: true }).catch(() => undefined);
   }

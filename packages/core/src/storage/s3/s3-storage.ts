@@ -1,47 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type * as Minio from 'minio';
-import { cfError } from '../../errors/errors.js';
-import { systemClock, type Clock } from '../../util/clock.js';
 import { SHA256_HEX, type BlobInfo, type BlobWriter, type ByteRange, type PartialReader, type Storage } from '../storage.js';
+import { blobNotFound } from '../blob-errors.js';
+import { GuardedWriter } from '../guarded-writer.js';
+import { S3Bucket, isNotFound, s3Code, type S3StorageOptions } from './s3-bucket.js';
 import { S3Upload } from './s3-upload.js';
+import { S3WriteSteps } from './s3-writer.js';
 import { SequentialObjectReader } from './sequential-reader.js';
 import { StagedUpload } from './staged-upload.js';
 
-/** What a writer feeds: the upload itself, or a staged one in front of it. */
-type Upload = Pick<S3Upload, 'bytesWritten' | 'write' | 'finish' | 'cancel'>;
-
-/** Options of {@link S3Storage} (the `storage.s3` config block). */
-export interface S3StorageOptions {
-  readonly endPoint: string;
-  readonly port?: number;
-  readonly useSSL: boolean;
-  readonly region: string;
-  readonly bucket: string;
-  /** Key prefix of everything this store writes (`''` or ending in `/`). */
-  readonly prefix: string;
-  readonly accessKey: string;
-  readonly secretKey: string;
-  readonly sessionToken?: string;
-  /** Path-style URLs (`host/bucket/key`), as MinIO and most self-hosted S3s want. */
-  readonly pathStyle: boolean;
-  /** Multipart part size in bytes (each upload buffers one part in memory). */
-  readonly partSize: number;
-  /** Temporaries older than this (ms) are leftovers of a crashed writer and removed by `init`. */
-  readonly staleTemporaryAfter: number;
-  /**
-   * A local folder uploads are staged in, so a write returns at disk speed and the upload to S3
-   * lags behind (see {@link StagedUpload}); absent = writes wait for the upload.
-   */
-  readonly staging?: string;
-  /** Serve hits by redirecting clients to presigned URLs valid this long (ms); absent = stream them. */
-  readonly redirectExpiry?: number;
-  /** What "older than `staleTemporaryAfter`" is measured against; default the wall clock. */
-  readonly clock?: Clock;
-}
-
-/** S3 refuses a single-request copy above 5 GiB; larger blobs are copied part by part. */
-const MAX_SINGLE_COPY = 5 * 1024 ** 3;
+export type { S3StorageOptions } from './s3-bucket.js';
 
 /**
  * Blobs as S3 objects under `<prefix>sha256/<2 hex>/<64 hex>`. A write streams to a temporary
@@ -55,86 +24,52 @@ const MAX_SINGLE_COPY = 5 * 1024 ** 3;
 export class S3Storage implements Storage {
   readonly name = 's3';
   readonly capabilities = { readWhileWriting: false } as const;
-  private sdk?: typeof Minio;
-  private connecting?: Promise<Minio.Client>;
-  private connectedClient?: Minio.Client;
-  readonly bucket: string;
   readonly locate?: (digest: string) => Promise<string | undefined>;
-  private readonly prefix: string;
+  private readonly space: S3Bucket;
 
   constructor(private readonly options: S3StorageOptions) {
-    this.bucket = options.bucket;
-    this.prefix = options.prefix;
+    this.space = new S3Bucket(options);
     const expiry = options.redirectExpiry;
     if (expiry) {
-      this.locate = async (digest) => (await this.connected()).presignedGetObject(this.bucket, this.blobKey(digest), Math.ceil(expiry / 1000))
-        .catch((err: unknown) => { throw this.backendError('presign', err); });
+      this.locate = async (digest) => (await this.space.connected()).presignedGetObject(this.bucket, this.space.blobKey(digest), Math.ceil(expiry / 1000))
+        .catch((err: unknown) => { throw this.space.failure('presign', err); });
     }
+  }
+
+  get bucket(): string {
+    return this.space.name;
   }
 
   /** The minio client, once `init` (or any other call) has loaded it. */
   get client(): Minio.Client {
-    if (!this.connectedClient) throw new Error('S3Storage: call init() first');
-    return this.connectedClient;
+    return this.space.client;
   }
 
-  /**
-   * The minio client, created on first use. NOTE: loaded lazily because minio alone adds ~40 MB
-   * to a process's memory, which installations on the filesystem backend should not pay.
-   */
-  private connected(): Promise<Minio.Client> {
-    this.connecting ??= import('minio').then((sdk) => {
-      this.sdk = sdk;
-      const o = this.options;
-      this.connectedClient = new sdk.Client({
-        endPoint: o.endPoint, port: o.port, useSSL: o.useSSL, region: o.region, accessKey: o.accessKey, secretKey: o.secretKey,
-        sessionToken: o.sessionToken, pathStyle: o.pathStyle, partSize: o.partSize,
-      });
-      return this.connectedClient;
-    });
-    return this.connecting;
-  }
-
-  async init(): Promise<void> {
-    const s3 = await this.connected();
-    let exists: boolean;
-    try {
-      exists = await s3.bucketExists(this.bucket);
-    } catch (err) {
-      throw this.backendError('init', err, `cannot reach bucket ${this.bucket} at ${this.describeEndpoint()}`);
-    }
-    if (!exists) {
-      try {
-        await s3.makeBucket(this.bucket, this.options.region);
-      } catch (err) {
-        if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes(s3Code(err) ?? '')) {
-          throw this.backendError('init', err, `bucket ${this.bucket} does not exist at ${this.describeEndpoint()} and could not be created (create it, or give the credentials s3:CreateBucket)`);
-        }
-      }
-    }
-    await this.sweepTemporaries();
+  init(): Promise<void> {
+    return this.space.prepare();
   }
 
   async writer(): Promise<BlobWriter> {
-    const tempKey = `${this.prefix}tmp/${randomUUID()}`;
-    const upload = new S3Upload(await this.connected(), this.bucket, tempKey);
-    return new S3Writer(this, this.options.staging ? await StagedUpload.create(this.options.staging, upload) : upload, tempKey);
+    const tempKey = this.space.temporaryKey();
+    const upload = new S3Upload(await this.space.connected(), this.bucket, tempKey);
+    const staged = this.options.staging ? await StagedUpload.create(this.options.staging, upload) : upload;
+    return new GuardedWriter(new S3WriteSteps(this.space, staged, tempKey), (op, err) => this.space.failure(op, err));
   }
 
   async stat(digest: string): Promise<BlobInfo | undefined> {
-    const s3 = await this.connected();
+    const s3 = await this.space.connected();
     try {
-      const info = await s3.statObject(this.bucket, this.blobKey(digest));
+      const info = await s3.statObject(this.bucket, this.space.blobKey(digest));
       return { digest, size: info.size };
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw this.backendError('stat', err);
+      throw this.space.failure('stat', err);
     }
   }
 
   async open(digest: string, range?: ByteRange): Promise<Readable> {
-    const s3 = await this.connected();
-    const key = this.blobKey(digest);
+    const s3 = await this.space.connected();
+    const key = this.space.blobKey(digest);
     try {
       if (!range) return await s3.getObject(this.bucket, key);
       return await s3.getPartialObject(this.bucket, key, range.start, range.end - range.start + 1);
@@ -144,8 +79,8 @@ export class S3Storage implements Storage {
   }
 
   async openReader(digest: string): Promise<PartialReader> {
-    const key = this.blobKey(digest);
-    const s3 = await this.connected();
+    const key = this.space.blobKey(digest);
+    const s3 = await this.space.connected();
     const openAt = (start: number) => s3.getPartialObject(this.bucket, key, start).catch((err: unknown) => {
       // Reading at (or past) the end is a short read of nothing, as on a file, not an error.
       if (start > 0 && s3Code(err) === 'InvalidRange') return Readable.from([]);
@@ -162,167 +97,49 @@ export class S3Storage implements Storage {
     try {
       for await (const chunk of stream) chunks.push(chunk as Buffer);
     } catch (err) {
-      throw this.backendError('read', err);
+      throw this.space.failure('read', err);
     }
     return Buffer.concat(chunks);
   }
 
   async delete(digest: string): Promise<boolean> {
-    const s3 = await this.connected();
+    const s3 = await this.space.connected();
     const existed = (await this.stat(digest)) !== undefined;
     try {
-      await s3.removeObject(this.bucket, this.blobKey(digest));
+      await s3.removeObject(this.bucket, this.space.blobKey(digest));
     } catch (err) {
-      if (!isNotFound(err)) throw this.backendError('delete', err);
+      if (!isNotFound(err)) throw this.space.failure('delete', err);
     }
     return existed;
   }
 
   async *list(): AsyncIterable<BlobInfo> {
-    const s3 = await this.connected();
-    const base = `${this.prefix}sha256/`;
+    const s3 = await this.space.connected();
+    const base = this.space.blobPrefix;
     try {
       for await (const item of s3.listObjectsV2(this.bucket, base, true) as AsyncIterable<Minio.BucketItem>) {
         const digest = item.name?.slice(base.length + 3);
-        if (digest && SHA256_HEX.test(digest) && item.name === this.blobKey(digest)) yield { digest, size: item.size };
+        if (digest && SHA256_HEX.test(digest) && item.name === this.space.blobKey(digest)) yield { digest, size: item.size };
       }
     } catch (err) {
-      throw this.backendError('list', err);
+      throw this.space.failure('list', err);
     }
   }
 
   async ping(): Promise<void> {
-    const s3 = await this.connected();
-    const probe = `${this.prefix}tmp/.ping-${randomUUID()}`;
+    const s3 = await this.space.connected();
+    const probe = this.space.temporaryKey(`.ping-${randomUUID()}`);
     try {
       await s3.putObject(this.bucket, probe, Buffer.alloc(0), 0);
       await s3.removeObject(this.bucket, probe);
     } catch (err) {
-      throw this.backendError('ping', err);
+      throw this.space.failure('ping', err);
     }
   }
 
   async close(): Promise<void> {}
 
-  /** Makes a complete temporary visible under its digest (server-side copy), then drops it. */
-  async publish(tempKey: string, blob: BlobInfo): Promise<void> {
-    const s3 = await this.connected();
-    const target = this.blobKey(blob.digest);
-    // Same digest = same bytes: another writer (or replica) already published them.
-    if (!await this.stat(blob.digest)) {
-      if (blob.size <= MAX_SINGLE_COPY) {
-        await s3.copyObject(this.bucket, target, `/${this.bucket}/${tempKey}`);
-      } else {
-        await s3.composeObject(
-          new this.sdk!.CopyDestinationOptions({ Bucket: this.bucket, Object: target }),
-          [new this.sdk!.CopySourceOptions({ Bucket: this.bucket, Object: tempKey })],
-        );
-      }
-    }
-    await this.removeTemporary(tempKey);
-  }
-
-  /** Removes a temporary object and any unfinished multipart upload of it. Never throws. */
-  async removeTemporary(tempKey: string): Promise<void> {
-    const s3 = await this.connected();
-    await s3.removeObject(this.bucket, tempKey).catch(() => undefined);
-    await s3.removeIncompleteUpload(this.bucket, tempKey).catch(() => undefined);
-  }
-
-  blobKey(digest: string): string {
-    if (!SHA256_HEX.test(digest)) throw cfError('CF_ERR_STORAGE_BACKEND', `invalid blob digest ${JSON.stringify(digest)}`, { op: 'storage.path' });
-    return `${this.prefix}sha256/${digest.slice(0, 2)}/${digest}`;
-  }
-
-  backendError(op: string, err: unknown, what?: string) {
-    const detail = `${s3Code(err) ? `${s3Code(err)}: ` : ''}${(err as Error).message}`;
-    return cfError('CF_ERR_STORAGE_BACKEND', `s3 storage ${op} failed: ${what ? `${what}: ` : ''}${detail}`, { op: `storage.s3.${op}`, cause: err });
-  }
-
-  /**
-   * Temporaries of writers that died (crash, SIGKILL). Only old ones: other replicas sharing the
-   * bucket may be writing theirs right now.
-   */
-  private async sweepTemporaries(): Promise<void> {
-    const s3 = await this.connected();
-    const cutoff = (this.options.clock ?? systemClock).now() - this.options.staleTemporaryAfter;
-    const stale: string[] = [];
-    try {
-      for await (const item of s3.listObjectsV2(this.bucket, `${this.prefix}tmp/`, true) as AsyncIterable<Minio.BucketItem>) {
-        if (item.name && item.lastModified && item.lastModified.getTime() < cutoff) stale.push(item.name);
-      }
-    } catch (err) {
-      throw this.backendError('init', err, `cannot list bucket ${this.bucket}`);
-    }
-    for (const key of stale) await this.removeTemporary(key);
-  }
-
   private readError(op: string, digest: string, err: unknown) {
-    if (isNotFound(err)) return cfError('CF_ERR_STORAGE_NOT_FOUND', `blob ${digest} not in storage`, { op: `storage.${op}` });
-    return this.backendError(op, err);
+    return isNotFound(err) ? blobNotFound(digest, op) : this.space.failure(op, err);
   }
-
-  private describeEndpoint(): string {
-    return `${this.options.useSSL ? 'https' : 'http'}://${this.options.endPoint}${this.options.port ? `:${this.options.port}` : ''}`;
-  }
-}
-
-class S3Writer implements BlobWriter {
-  private done = false;
-
-  constructor(private readonly storage: S3Storage, private readonly upload: Upload, private readonly tempKey: string) {}
-
-  get bytesWritten(): number {
-    return this.upload.bytesWritten;
-  }
-
-  async write(chunk: Buffer): Promise<void> {
-    if (this.done) throw this.storage.backendError('write', new Error('writer already finished'));
-    try {
-      await this.upload.write(chunk);
-    } catch (err) {
-      throw this.storage.backendError('write', err);
-    }
-  }
-
-  async commit(expected: BlobInfo): Promise<BlobInfo> {
-    if (this.done) throw this.storage.backendError('commit', new Error('writer already finished'));
-    if (!SHA256_HEX.test(expected.digest)) { await this.abort(); throw this.storage.backendError('commit', new Error(`invalid digest ${expected.digest}`)); }
-    if (expected.size !== this.bytesWritten) {
-      await this.abort();
-      throw cfError('CF_ERR_STORAGE_VERIFY', `wrote ${this.bytesWritten} bytes, expected ${expected.size}`, { op: 'storage.commit' });
-    }
-    this.done = true;
-    try {
-      await this.upload.finish();
-      const stored = await this.storage.client.statObject(this.storage.bucket, this.tempKey);
-      if (stored.size !== expected.size) {
-        throw cfError('CF_ERR_STORAGE_VERIFY', `s3 holds ${stored.size} bytes of the upload, expected ${expected.size}`, { op: 'storage.commit' });
-      }
-      await this.storage.publish(this.tempKey, expected);
-    } catch (err) {
-      await this.storage.removeTemporary(this.tempKey);
-      if ((err as { code?: string }).code === 'CF_ERR_STORAGE_VERIFY') throw err;
-      throw this.storage.backendError('commit', err);
-    }
-    return { digest: expected.digest, size: expected.size };
-  }
-
-  async abort(): Promise<void> {
-    if (this.done) return;
-    this.done = true;
-    await this.upload.cancel();
-    await this.storage.removeTemporary(this.tempKey);
-  }
-}
-
-/** The S3 error code (`NoSuchKey`, `AccessDenied`, ...) minio attaches, if any. */
-function s3Code(err: unknown): string | undefined {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function isNotFound(err: unknown): boolean {
-  const code = s3Code(err);
-  return code === 'NoSuchKey' || code === 'NotFound' || code === 'NoSuchObject';
 }

@@ -13,7 +13,6 @@ const CANCEL_GRACE_MS = 30_000;
  * stays at about two parts whatever the size.
  */
 export class S3Upload {
-  bytesWritten = 0;
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
   private stream?: PassThrough;
@@ -28,7 +27,6 @@ export class S3Upload {
 
   async write(chunk: Buffer): Promise<void> {
     if (this.failure) throw this.failure;
-    this.bytesWritten += chunk.length;
     if (!this.stream) {
       this.buffered.push(chunk);
       this.bufferedBytes += chunk.length;

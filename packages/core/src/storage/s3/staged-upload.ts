@@ -31,10 +31,6 @@ export class StagedUpload {
     return new StagedUpload(file, await open(file, 'wx+'), upload);
   }
 
-  get bytesWritten(): number {
-    return this.written;
-  }
-
   async write(chunk: Buffer): Promise<void> {
     if (this.failure) throw this.failure;
     let offset = 0;
