@@ -35,6 +35,7 @@ import { withPluginHosts } from './plugin/plugin-hosts.js';
 import { remoteDefinition } from './plugin/remote-definition.js';
 import { cfError, hasCode } from './errors/errors.js';
 import { NamespacedStore } from './plugin/plugin-store.js';
+import type { Handler, PluginContext, RemoteDefinition } from './contract/index.js';
 
 /** Injection tokens. Only this file chooses implementations; everything else asks by token. */
 export const TOKENS = {
@@ -74,25 +75,7 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
   c.register(TOKENS.Identity, { useValue: identity });
   registerBackends(c, config, metrics, clock);
   c.register<PipelineServices>(TOKENS.PipelineServices, {
-    useFactory: instanceCachingFactory((d) => {
-      const metadata = d.resolve<MetadataStore>(TOKENS.Metadata);
-      const storage = d.resolve<Storage>(TOKENS.Storage);
-      const cache = d.resolve<HotCache>(TOKENS.Cache);
-      return {
-        storage,
-        spool: storage.capabilities.readWhileWriting ? undefined : new ProcessSpool(config.storage.s3?.spool ?? './data/spool'),
-        metadata,
-        cache,
-        // A process lets one caller per key through; that caller takes the key's lock across replicas.
-        lock: new SingleFlight<Resolved>(new ClusterLock<Resolved>(cache, metrics, log.child({ component: 'lock' }), config.cache.lock, clock)),
-        hot: new HotIndex(config.hot.maxBytes, config.hot.maxObjectBytes),
-        access: new AccessRecorder(metadata, log.child({ component: 'access' }), config.metadata.flushInterval),
-        metrics,
-        log: log.child({ component: 'pipeline' }),
-        clock,
-        fills: new Map<Fill, Promise<unknown>>(),
-      };
-    }),
+    useFactory: instanceCachingFactory((d) => pipelineServices(d, config, metrics, log, clock)),
   });
   c.register<Map<string, UpstreamClient>>(TOKENS.UpstreamClients, { useValue: new Map() });
   c.register<RemoteRegistry>(TOKENS.Registry, {
@@ -108,21 +91,10 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
         clients.set(remote.name, client);
         const pipeline = new RemotePipeline(remote, new RemotePolicy(remote, loaded.plugin.classes), client, services);
         const definition = remoteDefinition(remote, config.server.publicUrl);
-        let handler;
-        try {
-          handler = loaded.plugin.createHandler(
-            definition,
-            { log: log.child({ plugin: loaded.plugin.name, remote: remote.name }), store: new NamespacedStore(services.cache, loaded.plugin.name, remote.name),
-              metrics: metrics.plugins.forRemote(loaded.plugin.name, loaded.specifier, remote.name), learnedHosts: client.hosts },
-          );
-        } catch (err) {
-          // A metric declared against the contract already names the plugin, the remote and the metric.
-          if (hasCode(err, 'CF_ERR_PLUGIN_CONTRACT')) throw err;
-          throw cfError('CF_ERR_PLUGIN_FAILED', `plugin ${loaded.specifier} could not create the handler of remote ${remote.name}: ${(err as Error).message}`, { cause: err });
-        }
-        if (!handler || typeof handler.canHandle !== 'function' || typeof handler.fetch !== 'function') {
-          throw cfError('CF_ERR_PLUGIN_CONTRACT', `plugin ${loaded.specifier}: createHandler must return { canHandle, fetch }`);
-        }
+        const handler = createHandler(loaded, definition, {
+          log: log.child({ plugin: loaded.plugin.name, remote: remote.name }), store: new NamespacedStore(services.cache, loaded.plugin.name, remote.name),
+          metrics: metrics.plugins.forRemote(loaded.plugin.name, loaded.specifier, remote.name), learnedHosts: client.hosts,
+        });
         if (handler.upstreamAuth) client.useAuth(handler.upstreamAuth);
         registry.add({ config: remote, definition, plugin: loaded.plugin, handler, pipeline });
       }
@@ -130,6 +102,43 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
     }),
   });
   return c;
+}
+
+/** What every remote's pipeline shares in this process. */
+function pipelineServices(d: DependencyContainer, config: CacheForgeConfig, metrics: Metrics, log: Logger, clock: Clock): PipelineServices {
+  const metadata = d.resolve<MetadataStore>(TOKENS.Metadata);
+  const storage = d.resolve<Storage>(TOKENS.Storage);
+  const cache = d.resolve<HotCache>(TOKENS.Cache);
+  return {
+    storage,
+    spool: storage.capabilities.readWhileWriting ? undefined : new ProcessSpool(config.storage.s3?.spool ?? './data/spool'),
+    metadata,
+    cache,
+    // A process lets one caller per key through; that caller takes the key's lock across replicas.
+    lock: new SingleFlight<Resolved>(new ClusterLock<Resolved>(cache, metrics, log.child({ component: 'lock' }), config.cache.lock, clock)),
+    hot: new HotIndex(config.hot.maxBytes, config.hot.maxObjectBytes),
+    access: new AccessRecorder(metadata, log.child({ component: 'access' }), config.metadata.flushInterval),
+    metrics,
+    log: log.child({ component: 'pipeline' }),
+    clock,
+    fills: new Map<Fill, Promise<unknown>>(),
+  };
+}
+
+/** A remote's handler from its plugin, checked against the contract. */
+function createHandler(loaded: LoadedPlugin, definition: RemoteDefinition, context: PluginContext): Handler {
+  let handler: Handler;
+  try {
+    handler = loaded.plugin.createHandler(definition, context);
+  } catch (err) {
+    // A metric declared against the contract already names the plugin, the remote and the metric.
+    if (hasCode(err, 'CF_ERR_PLUGIN_CONTRACT')) throw err;
+    throw cfError('CF_ERR_PLUGIN_FAILED', `plugin ${loaded.specifier} could not create the handler of remote ${definition.name}: ${(err as Error).message}`, { cause: err });
+  }
+  if (!handler || typeof handler.canHandle !== 'function' || typeof handler.fetch !== 'function') {
+    throw cfError('CF_ERR_PLUGIN_CONTRACT', `plugin ${loaded.specifier}: createHandler must return { canHandle, fetch }`);
+  }
+  return handler;
 }
 
 /** What the upstream clients report: into the metrics, and the few events worth a log line. */

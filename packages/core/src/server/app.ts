@@ -1,8 +1,4 @@
 import Koa from 'koa';
-import Router from '@koa/router';
-import type { Storage } from '../storage/storage.js';
-import type { MetadataStore } from '../metadata/metadata.js';
-import type { HotCache } from '../cache/cache.js';
 import type { RemoteRegistry } from '../plugin/remote-registry.js';
 import type { CacheForgeConfig } from '../config/config.js';
 import type { Logger } from '../util/logger.js';
@@ -13,23 +9,15 @@ import { capRequestsPerClient } from './client-limit.js';
 import { remoteDispatcher } from './dispatch.js';
 import { pluginMounts } from './mounts.js';
 import { proxyRouter } from './proxy-target.js';
-import type { Metrics } from '../metrics/metrics.js';
+import { ownEndpoints, type OwnEndpointServices } from './own-endpoints.js';
 import { CORE_VERSION } from '../version.js';
-import type { UpstreamState } from '../upstream/health.js';
 import type { SelfIdentity } from '../net/self.js';
 
 /** What the HTTP app needs from the rest of the process. */
-export interface AppServices {
+export interface AppServices extends OwnEndpointServices {
   readonly config: CacheForgeConfig;
   readonly log: Logger;
-  readonly metrics: Metrics;
-  readonly storage: Storage;
-  readonly metadata: MetadataStore;
-  readonly cache: HotCache;
   readonly registry: RemoteRegistry;
-  readonly isShuttingDown: () => boolean;
-  /** The reachability of every upstream host contacted so far. */
-  readonly upstreams: () => UpstreamState[];
   /** This instance's id: a request carrying it in `Via` went round in a loop. */
   readonly identity?: SelfIdentity;
 }
@@ -53,50 +41,14 @@ export function createApp(services: AppServices): Koa {
     log[clientGone ? 'debug' : 'warn']({ remote: ctx?.state.remote, path: ctx?.path, code: err.code, reason: err.message }, 'response body failed mid-stream');
   });
 
-  const own = new Router({ prefix: '/-' });
-  own.get('/health', (ctx) => {
-    ctx.body = { status: 'ok', version: CORE_VERSION };
-  });
-  own.get('/ready', async (ctx) => {
-    const checks = await Promise.all([
-      check('storage', services.storage.ping()), check('metadata', services.metadata.ping()), check('cache', services.cache.ping()),
-    ]);
-    // The hot cache is disposable: without it fills lock per process and documents revalidate, so
-    // a lost Redis must not take every replica out of its load balancer at once.
-    const ready = checks.every((c) => c.ok || c.name === 'cache') && !services.isShuttingDown();
-    ctx.status = ready ? 200 : 503;
-    // Upstreams are shown, never counted: a replica that serves what it stores is of use while
-    // Docker Hub is down, and every replica would otherwise leave the balancer at once.
-    const upstreams = services.upstreams();
-    ctx.body = {
-      status: ready ? 'ready' : 'not ready', shuttingDown: services.isShuttingDown(), checks: Object.fromEntries(checks.map((c) => [c.name, c.ok ? 'ok' : c.error])),
-      upstreams, upstreamsDown: upstreams.filter((u) => !u.up).map((u) => `${u.remote} (${u.host})`),
-    };
-  });
-  own.get('/metrics', async (ctx) => {
-    ctx.type = metrics.registry.contentType;
-    ctx.body = await metrics.registry.metrics();
-  });
-  own.all('/{*rest}', () => {
-    throw cfError('CF_ERR_NOT_FOUND', 'no such endpoint under /-/');
-  });
-
   const dispatcher = remoteDispatcher(registry, config, log, services.isShuttingDown);
   const mounts = pluginMounts(registry, dispatcher);
   app.use(errorMiddleware(log));
   app.use(accessLog(log, metrics, config.log.requests));
   if (config.server.trustProxy) app.use(capRequestsPerClient(config.server.maxConnectionsPerClient));
   const identity = services.identity;
-  if (identity) {
-    // Answered before any remote sees it: a loop would otherwise run until every hop timed out.
-    // NOTE: not async, and returns next()'s own promise: an extra await here would delay the
-    // access log's look at the finished response by a tick on the hot path.
-    app.use((ctx, next) => {
-      if (identity.inVia(ctx.get('via'))) throw cfError('CF_ERR_LOOP_DETECTED', `${ctx.method} ${ctx.path} came back to this Cache Forge (its own Via); a remote's upstream leads to this instance`);
-      return next();
-    });
-  }
-  const ownRoutes = own.routes() as unknown as Koa.Middleware;
+  if (identity) app.use(loopGuard(identity));
+  const ownRoutes = ownEndpoints(services);
   const proxied = proxyRouter(registry.all(), { publicUrl: config.server.publicUrl, identity });
   app.use(async (ctx, next) => {
     // An absolute-form target (a client using this instance as its HTTP proxy) routes by its host
@@ -114,11 +66,15 @@ export function createApp(services: AppServices): Koa {
   return app;
 }
 
-async function check(name: string, probe: Promise<void>): Promise<{ name: string; ok: boolean; error?: string }> {
-  try {
-    await probe;
-    return { name, ok: true };
-  } catch (err) {
-    return { name, ok: false, error: (err as Error).message };
-  }
+/**
+ * Answers a request carrying this instance's own `Via` before any remote sees it: a loop would
+ * otherwise run until every hop timed out.
+ */
+function loopGuard(identity: SelfIdentity): Koa.Middleware {
+  // Not async, and returns next()'s own promise: an extra await here would delay the access
+  // log's look at the finished response by a tick on the hot path.
+  return (ctx, next) => {
+    if (identity.inVia(ctx.get('via'))) throw cfError('CF_ERR_LOOP_DETECTED', `${ctx.method} ${ctx.path} came back to this Cache Forge (its own Via); a remote's upstream leads to this instance`);
+    return next();
+  };
 }

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { cfError } from '../errors/errors.js';
-import type { ArtifactResponse } from '../contract/index.js';
+import type { ArtifactResponse, Entity } from '../contract/index.js';
 import { evaluateRange, notModified } from './http-conditions.js';
 import { sendFile } from './send-file.js';
 import { sendByteranges } from './byteranges.js';
@@ -44,39 +44,15 @@ const SEND_FILE_MIN = 256 * 1024;
  * handler repeats it.
  */
 export async function sendArtifact(ctx: Context, response: ArtifactResponse): Promise<void> {
-  const hot = response.entity;
-  if (hot?.bytes && hot.headerBlock && response.status === 200 && ctx.method === 'GET' && plainGet(ctx.headers)) {
-    // The hot path: a small stored object, whole, unconditional. Written in one call with its
-    // precomputed headers; koa's per-header bookkeeping would cost more than the rest of the hit.
-    ctx.state.cacheStatus = response.cacheStatus;
-    ctx.status = 200;
-    ctx.respond = false;
-    // A handler may add headers of its own (a digest header); the precomputed block has only the stored ones.
-    const block = covers(hot.headerBlock, response.headers) ? hot.headerBlock : { ...hot.headerBlock, ...response.headers };
-    ctx.res.writeHead(200, response.cacheStatus === 'HIT' ? block : { ...block, [CACHE_STATUS_HEADER]: response.cacheStatus });
-    // writeHead with a header object keeps no headers on the response: the access log learns the body's size here.
-    ctx.state.bodyBytes = hot.bytes.length;
-    ctx.res.end(hot.bytes);
-    return;
-  }
+  if (sentHot(ctx, response)) return;
   ctx.status = response.status;
   for (const [name, value] of Object.entries(response.headers ?? {})) ctx.set(name, value);
   ctx.set(CACHE_STATUS_HEADER, response.cacheStatus);
   ctx.state.cacheStatus = response.cacheStatus;
 
   const entity = response.entity;
-  if (!entity) {
-    if (response.body !== undefined && ctx.method !== 'HEAD') ctx.body = response.body;
-    else if (ctx.method === 'HEAD' && typeof response.body === 'object' && response.body && 'destroy' in response.body) response.body.destroy();
-    return;
-  }
-
-  if (entity.contentType) ctx.set('Content-Type', entity.contentType);
-  else ctx.set('Content-Type', 'application/octet-stream');
-  if (entity.etag) ctx.set('ETag', entity.etag);
-  if (entity.lastModified) ctx.set('Last-Modified', entity.lastModified.toUTCString());
-  if (entity.size !== undefined) ctx.set('Accept-Ranges', 'bytes');
-
+  if (!entity) return sendPlain(ctx, response);
+  setEntityHeaders(ctx, entity);
   const headers = ctx.headers as Record<string, string | undefined>;
   if (notModified({ 'if-none-match': headers['if-none-match'], 'if-modified-since': headers['if-modified-since'] }, entity.etag, entity.lastModified)) {
     ctx.status = 304;
@@ -84,26 +60,72 @@ export async function sendArtifact(ctx: Context, response: ArtifactResponse): Pr
   }
   if (ctx.method === 'GET' && entity.locate && await redirected(ctx, entity.locate)) return;
 
-  let start = 0;
-  let end = entity.size === undefined ? undefined : entity.size - 1;
-  if (entity.size !== undefined) {
-    const range = ctx.method === 'GET' ? evaluateRange(headers.range, headers['if-range'], entity.size, entity.etag, entity.lastModified) : { kind: 'full' as const };
-    if (range.kind === 'unsatisfiable') {
-      throw cfError('CF_ERR_REQUEST_RANGE', `range ${headers.range} is outside the ${entity.size} bytes`, { headers: { 'content-range': `bytes */${entity.size}`, 'x-cache-status': response.cacheStatus } });
-    }
-    if (range.kind === 'multipart') return sendByteranges(ctx, entity, range.ranges);
-    if (range.kind === 'partial') {
-      ctx.status = 206;
-      start = range.start;
-      end = range.end;
-      ctx.set('Content-Range', `bytes ${start}-${end}/${entity.size}`);
-    }
-  }
-
+  const span = chooseSpan(ctx, entity, response.cacheStatus);
+  if (span.kind === 'multipart') return sendByteranges(ctx, entity, span.ranges);
   if (ctx.method === 'HEAD') {
-    if (entity.size !== undefined) ctx.set('Content-Length', String(end! - start + 1));
+    if (span.end !== undefined) ctx.set('Content-Length', String(span.end - span.start + 1));
     return;
   }
+  await sendEntityBody(ctx, entity, span);
+}
+
+/**
+ * The hot path: a small stored object, whole, unconditional. Written in one call with its
+ * precomputed headers; koa's per-header bookkeeping would cost more than the rest of the hit.
+ */
+function sentHot(ctx: Context, response: ArtifactResponse): boolean {
+  const hot = response.entity;
+  if (!(hot?.bytes && hot.headerBlock && response.status === 200 && ctx.method === 'GET' && plainGet(ctx.headers))) return false;
+  ctx.state.cacheStatus = response.cacheStatus;
+  ctx.status = 200;
+  ctx.respond = false;
+  // A handler may add headers of its own (a digest header); the precomputed block has only the stored ones.
+  const block = covers(hot.headerBlock, response.headers) ? hot.headerBlock : { ...hot.headerBlock, ...response.headers };
+  ctx.res.writeHead(200, response.cacheStatus === 'HIT' ? block : { ...block, [CACHE_STATUS_HEADER]: response.cacheStatus });
+  // writeHead with a header object keeps no headers on the response: the access log learns the body's size here.
+  ctx.state.bodyBytes = hot.bytes.length;
+  ctx.res.end(hot.bytes);
+  return true;
+}
+
+/** A response that is not a stored entity (a relayed body, a redirect, a generated document). */
+function sendPlain(ctx: Context, response: ArtifactResponse): void {
+  if (response.body !== undefined && ctx.method !== 'HEAD') ctx.body = response.body;
+  else if (ctx.method === 'HEAD' && typeof response.body === 'object' && response.body && 'destroy' in response.body) response.body.destroy();
+}
+
+function setEntityHeaders(ctx: Context, entity: Entity): void {
+  ctx.set('Content-Type', entity.contentType ?? 'application/octet-stream');
+  if (entity.etag) ctx.set('ETag', entity.etag);
+  if (entity.lastModified) ctx.set('Last-Modified', entity.lastModified.toUTCString());
+  if (entity.size !== undefined) ctx.set('Accept-Ranges', 'bytes');
+}
+
+/** The bytes to send, inclusive; `end` unknown when the size is. */
+interface Span { readonly kind: 'span'; readonly start: number; readonly end: number | undefined }
+type Ranges = Extract<ReturnType<typeof evaluateRange>, { kind: 'multipart' }>;
+
+/**
+ * Applies the request's Range (GET only): sets 206 and Content-Range for one range, passes several
+ * on for multipart/byteranges, throws 416 for none satisfiable.
+ */
+function chooseSpan(ctx: Context, entity: Entity, cacheStatus: string): Span | Ranges {
+  const whole: Span = { kind: 'span', start: 0, end: entity.size === undefined ? undefined : entity.size - 1 };
+  if (entity.size === undefined || ctx.method !== 'GET') return whole;
+  const headers = ctx.headers as Record<string, string | undefined>;
+  const range = evaluateRange(headers.range, headers['if-range'], entity.size, entity.etag, entity.lastModified);
+  if (range.kind === 'unsatisfiable') {
+    throw cfError('CF_ERR_REQUEST_RANGE', `range ${headers.range} is outside the ${entity.size} bytes`, { headers: { 'content-range': `bytes */${entity.size}`, 'x-cache-status': cacheStatus } });
+  }
+  if (range.kind === 'multipart') return range;
+  if (range.kind !== 'partial') return whole;
+  ctx.status = 206;
+  ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${entity.size}`);
+  return { kind: 'span', start: range.start, end: range.end };
+}
+
+/** The body of a GET: from memory, by sendFile for a large stored blob, else as a stream. */
+async function sendEntityBody(ctx: Context, entity: Entity, { start, end }: Span): Promise<void> {
   const partial = ctx.status === 206;
   if (entity.bytes) {
     ctx.body = partial ? entity.bytes.subarray(start, end! + 1) : entity.bytes;

@@ -131,19 +131,27 @@ export class FaultUpstream {
     const artifact = this.artifacts.get(path);
     const planned = this.faults.get(path);
     const fault = planned && planned.mode !== 'healthy' ? planned : undefined;
-    if (!fault) {
-      const etag = artifact?.headers?.etag;
-      if (etag && new RegExp(`^if-none-match: *${etag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\r?$`, 'im').test(head)) {
-        socket.write(responseHead(304, { etag }));
-        return true;
-      }
-      const status = artifact ? 200 : 404;
-      const body = artifact?.body ?? Buffer.from('not here');
-      const headers = { 'content-type': 'application/octet-stream', ...artifact?.headers, 'content-length': String(body.length) };
-      socket.write(responseHead(status, headers));
-      if (method !== 'HEAD') socket.write(body);
+    if (!fault) return this.healthy(socket, head, method, artifact);
+    return this.faulty(socket, fault, artifact);
+  }
+
+  /** The artifact as it is (or 404), with a 304 for its own ETag. */
+  private healthy(socket: Socket, head: string, method: string, artifact: FaultArtifact | undefined): boolean {
+    const etag = artifact?.headers?.etag;
+    if (etag && new RegExp(`^if-none-match: *${etag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\r?$`, 'im').test(head)) {
+      socket.write(responseHead(304, { etag }));
       return true;
     }
+    const status = artifact ? 200 : 404;
+    const body = artifact?.body ?? Buffer.from('not here');
+    const headers = { 'content-type': 'application/octet-stream', ...artifact?.headers, 'content-length': String(body.length) };
+    socket.write(responseHead(status, headers));
+    if (method !== 'HEAD') socket.write(body);
+    return true;
+  }
+
+  /** Writes the planned fault; the connection is never reused after one. */
+  private faulty(socket: Socket, fault: Fault, artifact: FaultArtifact | undefined): false {
     const status = fault.status;
     const body = status === 200 && artifact ? artifact.body : filler(artifact?.body.length ?? 10);
     const headers: Record<string, string> = { 'content-type': status === 200 ? 'application/octet-stream' : 'text/plain', ...(status === 200 ? artifact?.headers : undefined) };
