@@ -4,6 +4,8 @@ import { systemClock } from '../../src/util/clock.js';
 import { ClusterLock } from '../../src/pipeline/lock/cluster-lock.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { createLogger } from '../../src/util/logger.js';
+import { ManualClock } from '../../src/testing/manual-clock.js';
+import { waitFor } from '../../src/testing/wait.js';
 
 /** The cluster-wide fill lock, on a cache every "replica" here shares (one memory cache). */
 describe('ClusterLock', () => {
@@ -14,7 +16,9 @@ describe('ClusterLock', () => {
   it('a waiter serves what the holder committed instead of fetching', async () => {
     const cache = new KeyvCache();
     const holder = new ClusterLock<string>(cache, new Metrics(), log, { ttl: 5000, wait: 5000 }, systemClock);
-    const waiter = new ClusterLock<string>(cache, new Metrics(), log, { ttl: 5000, wait: 5000 }, systemClock);
+    // The waiter polls on a clock of its own, so the test sees it waiting and wakes it.
+    const clock = new ManualClock();
+    const waiter = new ClusterLock<string>(cache, new Metrics(), log, { ttl: 5000, wait: 5000 }, clock);
     let stored: string | undefined;
     let fetches = 0;
     let commit!: () => void;
@@ -25,8 +29,15 @@ describe('ClusterLock', () => {
     });
     expect(first).to.equal('fetched');
     const second = waiter.run('k', { recheck: async () => stored, fetch: async () => { fetches += 1; return 'fetched again'; }, holdUntil: async () => undefined });
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor('the waiter to find the lock held and wait', () => clock.pending === 1);
     commit();
+    // The holder lets go once its work is committed; the waiter's next poll finds what it stored.
+    await waitFor('the holder to let go of the lock', async () => {
+      const probe = await cache.tryLock('fill:k', 1000);
+      await probe?.();
+      return probe !== undefined;
+    });
+    clock.advance(1000);
     expect(await second).to.equal('from storage');
     expect(fetches).to.equal(1);
   });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { FilesystemStorage } from '../../src/storage/filesystem/filesystem-storage.js';
 import { Fill, type FillExpectations } from '../../src/pipeline/fill/fill.js';
+import { waitFor } from '../../src/testing/wait.js';
 import type { ExpectedDigest } from '../../src/contract/index.js';
 
 function readAll(stream: Readable): Promise<{ data: Buffer; error?: Error }> {
@@ -68,13 +69,14 @@ describe('Fill: verify before commit', () => {
     ranged.on('data', (c: Buffer) => got.push(c));
     ranged.on('end', () => { ended = true; });
     source.write(body.subarray(0, 50_000));
-    await new Promise((r) => setTimeout(r, 100));
+    // Far more than the range has been written, yet its last byte waits for the verdict on the whole body.
+    await waitFor('the first half of the body written', () => fill.flushed >= 50_000);
+    await waitFor('all but the last byte of the range', () => Buffer.concat(got).length >= 999);
     expect(Buffer.concat(got).length).to.equal(999);
     expect(ended).to.equal(false);
     source.end(body.subarray(50_000));
     await fill.done;
-    await new Promise((r) => setTimeout(r, 50));
-    expect(ended).to.equal(true);
+    await waitFor('the range to end once the body is verified', () => ended);
     expect(Buffer.concat(got).equals(body.subarray(0, 1000))).to.equal(true);
   });
 

@@ -95,7 +95,8 @@ describe('serving: HEAD, ranges, conditional requests, policy, restart', functio
     upstream.set('/slow-range.iso', { body: slowBody, rate: 600_000 });
     const [full, part] = await Promise.all([
       request(`${cf.url}/files/slow-range.iso`),
-      new Promise((r) => setTimeout(r, 100)).then(() => request(`${cf.url}/files/slow-range.iso`, { headers: { range: 'bytes=500000-500099' } })),
+      // Asked once the fill is under way (the upstream has been asked), so it is served from the fill.
+      waitFor('the fill to start', () => upstream.count('/slow-range.iso') === 1).then(() => request(`${cf.url}/files/slow-range.iso`, { headers: { range: 'bytes=500000-500099' } })),
     ]);
     expect(full.body.equals(slowBody)).to.equal(true);
     expect(part.status).to.equal(206);
