@@ -74,10 +74,14 @@ export class MavenHandler implements Handler {
     return response;
   }
 
+  /**
+   * A snapshot's sidecars change with it: read fresh (`ttl: 0`) when its file is filled, or an
+   * older stored `.sha1` would refuse the newer build.
+   */
   private sidecars(key: string, mutable: boolean): Sidecar[] {
     return VERIFY_WITH.map((algorithm) => ({
       algorithm,
-      route: { kind: 'cached', key: `${key}.${algorithm}`, class: mutable ? 'mutable' : 'immutable' },
+      route: mutable ? { kind: 'cached', key: `${key}.${algorithm}`, class: 'mutable', ttl: 0 } : { kind: 'cached', key: `${key}.${algorithm}`, class: 'immutable' },
       upstream: { url: this.url(`${key}.${algorithm}`) },
     }));
   }

@@ -132,6 +132,8 @@ describe('plugin-maven: real mvn -C through Cache Forge against a repository mad
     clock.advance(TTL_MS + 1);
     const meta = await request(`${cf.url}/maven/${ga}/maven-metadata.xml`);
     expect(meta.body.toString()).to.include('<version>2.0</version>');
+    // The metadata's checksum follows the new copy, never the old one (`mvn -C` would fail on it).
+    expect((await request(`${cf.url}/maven/${ga}/maven-metadata.xml.sha1`)).body.toString()).to.equal(sha1(meta.body));
     const found = await request(`${cf.url}/maven/${ga}/2.0/fresh-2.0.pom`);
     expect(found.status).to.equal(200);
     expect(found.body.equals(pom('2.0'))).to.equal(true);
@@ -144,6 +146,19 @@ describe('plugin-maven: real mvn -C through Cache Forge against a repository mad
     expect(r.status).to.equal(200);
     await waitFor('the unverified counter', async () => /cacheforge_maven_unverified_files_total\{[^}]*remote="maven"[^}]*\} 1\b/
       .test((await request(`${cf.url}/-/metrics`)).body.toString()), 10_000);
+  });
+
+  it('a snapshot rebuilt under its plain name is served anew once revalidated, verified against its new .sha1', async () => {
+    const key = 'org/cacheforge/snap/1.0-SNAPSHOT/snap-1.0-SNAPSHOT.jar';
+    fixture.put(key, Buffer.from('first build'));
+    expect((await request(`${cf.url}/maven/${key}`)).body.toString()).to.equal('first build');
+    expect((await request(`${cf.url}/maven/${key}.sha1`)).body.toString()).to.equal(sha1(Buffer.from('first build')));
+    fixture.put(key, Buffer.from('second build, longer'));
+    await cf.fillsSettled();
+    clock.advance(TTL_MS + 1);
+    const rebuilt = await request(`${cf.url}/maven/${key}`);
+    expect(rebuilt.status).to.equal(200);
+    expect(rebuilt.body.toString()).to.equal('second build, longer');
   });
 
   it('with the upstream stopped, a clean local repository fills again from the cache; metadata is served STALE', async () => {
