@@ -37,6 +37,8 @@ export interface SeenRequest { readonly path: string; readonly status: number }
 export class MavenFixture {
   readonly files = new Map<string, Buffer>();
   readonly requests: SeenRequest[] = [];
+  /** Paths answered with a 302 to another URL (the Gradle Plugin Portal sends jars to Central). */
+  readonly redirects = new Map<string, string>();
   private server?: http.Server;
   url = '';
 
@@ -91,6 +93,8 @@ export class MavenFixture {
   async start(): Promise<void> {
     const server = http.createServer((req, res) => {
       const key = decodeURIComponent((req.url ?? '/').split('?')[0]!).slice(1);
+      const location = this.redirects.get(key);
+      if (location) { this.requests.push({ path: `/${key}`, status: 302 }); res.writeHead(302, { location }).end(); return; }
       const body = this.files.get(key);
       this.requests.push({ path: `/${key}`, status: body ? 200 : 404 });
       if (!body) { res.writeHead(404).end(); return; }
