@@ -8,9 +8,9 @@ export interface GoOptions {
   /** The checksum database (sum.golang.org: `https://sum.golang.org/`); absent: modules are stored on length only. */
   readonly sumdb?: string;
   /** The database's verifier key, as `GOSUMDB` takes it: `<name>+<hash>+<key>`. Default sum.golang.org's. */
-  readonly sumdbKey: string;
+  readonly sumdbKey?: string;
   /** GONOSUMDB-style module path patterns stored without a checksum database check (private modules). */
-  readonly noSumCheck: readonly string[];
+  readonly noSumCheck?: readonly string[];
 }
 
 function withSlash(url: string): URL {
@@ -21,8 +21,8 @@ function remoteOf(remote: RemoteDefinition<GoOptions>): GoRemote {
   const { sumdb, sumdbKey, noSumCheck } = remote.options;
   return {
     upstream: remote.upstream,
-    sumdb: sumdb ? { url: withSlash(sumdb), key: parseVerifierKey(sumdbKey) } : undefined,
-    noSumCheck: new ModulePatterns(noSumCheck),
+    sumdb: sumdb ? { url: withSlash(sumdb), key: parseVerifierKey(sumdbKey ?? SUM_GOLANG_ORG_KEY) } : undefined,
+    noSumCheck: new ModulePatterns(noSumCheck ?? []),
   };
 }
 

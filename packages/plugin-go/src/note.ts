@@ -19,9 +19,10 @@ export interface TreeHead {
 const ALG_ED25519 = 1;
 
 export function parseVerifierKey(text: string): VerifierKey {
-  const parts = text.split('+');
-  if (parts.length !== 3 || !/^[0-9a-f]{8}$/.test(parts[1]!)) throw new Error('a verifier key is <name>+<8 hex digits>+<base64 key>');
-  const [name, hex, b64] = parts as [string, string, string];
+  // The base64 key itself may hold `+`: only the first two separate parts.
+  const m = /^([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/=]+)$/.exec(text);
+  if (!m) throw new Error('a verifier key is <name>+<8 hex digits>+<base64 key>');
+  const [, name, hex, b64] = m as unknown as [string, string, string, string];
   const raw = Buffer.from(b64, 'base64');
   if (raw.length !== 33 || raw[0] !== ALG_ED25519) throw new Error('the key is not an Ed25519 verifier key');
   const hash = keyHash(name, raw);
