@@ -1,11 +1,12 @@
 import {
   cfError, memoryEntity, type ArtifactRequest, type ArtifactResponse, type CachedRoute, type FetchContext, type Handler,
-  type LoadedDocument, type PassthroughRoute, type Route, type Verification,
+  type BodyVerifier, type FinishedBody, type LoadedDocument, type PassthroughRoute, type Pipeline, type Route, type Verification,
 } from '@cacheforge/core';
 import { ModVerifier, ZipVerifier } from './dirhash.js';
 import { h1Of, parseLookup, type LookupAnswer, type VerifierKey } from './note.js';
 import { parsePath, unescapeModule, type GoPath } from './paths.js';
 import type { ModulePatterns } from './patterns.js';
+import { proveInclusion } from './tlog.js';
 
 /** How long a lookup answer and the tree head are reused before asking the database again. */
 const LOOKUP_TTL_MS = 10 * 60_000;
@@ -32,6 +33,8 @@ type VersionPath = Extract<GoPath, { kind: 'version' }>;
  */
 export class GoHandler implements Handler {
   private readonly answers = new Map<string, LookupAnswer>();
+  /** Lookup answers (by stored version) whose record was proved to be in their signed tree. */
+  private readonly proved = new Set<string>();
 
   constructor(private readonly remote: GoRemote) {}
 
@@ -59,10 +62,10 @@ export class GoHandler implements Handler {
     }
     const url = new URL(req.path, this.remote.upstream);
     if (path.kind !== 'version' || path.ext === 'info') return ctx.pipeline.serve(req, route, { url });
-    return ctx.pipeline.serve(req, route, { url }, { verify: this.verification(path) });
+    return ctx.pipeline.serve(req, route, { url }, { verify: this.verification(path, ctx.pipeline) });
   }
 
-  private verification(path: VersionPath): Verification {
+  private verification(path: VersionPath, pipeline: Pipeline): Verification {
     const sumdb = this.remote.sumdb;
     const module = unescapeModule(path.module);
     if (!sumdb || this.remote.noSumCheck.matches(module)) return { kind: 'known' };
@@ -75,12 +78,27 @@ export class GoHandler implements Handler {
       upstream: { url: new URL(lookup, sumdb.url) },
       maxBytes: 64 * 1024,
       pick: (doc) => {
-        const h1 = h1Of(this.answer(doc, sumdb.key), module, version, ext);
+        const answer = this.answer(doc, sumdb.key);
+        const h1 = h1Of(answer, module, version, ext);
         if (!h1) return undefined;
-        return { verifier: () => (ext === 'mod' ? new ModVerifier(h1) : new ZipVerifier(h1)) };
+        const prove = () => this.prove(doc.etag, answer, pipeline);
+        return { verifier: () => new ProvedVerifier(ext === 'mod' ? new ModVerifier(h1) : new ZipVerifier(h1), prove) };
       },
       unlisted: () => cfError('CF_ERR_UPSTREAM_DIGEST_MISMATCH', `the checksum database's record for ${module}@${version} has no hash of its ${ext}`),
     };
+  }
+
+  /** Proves a lookup answer's record is in its signed tree, reading tiles through the cache. */
+  private async prove(etag: string | undefined, answer: LookupAnswer, pipeline: Pipeline): Promise<void> {
+    const id = `${etag}`;
+    if (etag !== undefined && this.proved.has(id)) return;
+    const sumdb = this.remote.sumdb!;
+    await proveInclusion(answer, async (tile) => {
+      const doc = await pipeline.load({ kind: 'cached', key: `sumdb/${sumdb.key.name}/${tile}`, class: 'immutable' }, { url: new URL(tile, sumdb.url) });
+      return doc.body;
+    });
+    if (this.proved.size >= ANSWERS) this.proved.delete(this.proved.values().next().value!);
+    this.proved.add(id);
   }
 
   /** A lookup answer, its signature checked once per stored version. */
@@ -93,5 +111,15 @@ export class GoHandler implements Handler {
       this.answers.set(id, answer);
     }
     return answer;
+  }
+}
+
+/** A hash check followed by the proof that the record giving the hash is in the signed tree. */
+class ProvedVerifier implements BodyVerifier {
+  constructor(private readonly inner: BodyVerifier, private readonly prove: () => Promise<void>) {}
+  update(chunk: Buffer): void { this.inner.update(chunk); }
+  async finish(body: FinishedBody): Promise<void> {
+    await this.inner.finish(body);
+    await this.prove();
   }
 }

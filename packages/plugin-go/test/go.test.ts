@@ -46,6 +46,8 @@ describe('plugin-go: real go through Cache Forge against a local module proxy an
       plugins: ['@cacheforge/plugin-go'],
       remotes: {
         go: { type: 'go', upstream: fixture.proxyUrl, sumdb: fixture.sumdbUrl, sumdbKey: fixture.verifierKey, client: { retries: 0 } },
+        private: { type: 'go', upstream: fixture.proxyUrl, sumdb: fixture.sumdbUrl, sumdbKey: fixture.verifierKey, noSumCheck: ['cf.test/*'] },
+        nosum: { type: 'go', upstream: fixture.proxyUrl },
       },
     }, { clock });
     work = await mkdtemp(path.join(tmpdir(), 'cf-go-'));
@@ -113,6 +115,16 @@ describe('plugin-go: real go through Cache Forge against a local module proxy an
     }
     // Its go.mod is untouched and matches its record.
     expect((await request(`${cf.url}/go/cf.test/tampered/@v/v1.0.0.mod`)).status).to.equal(200);
+  });
+
+  it('modules matched by noSumCheck, and every module of a remote without sumdb, are stored on length', async () => {
+    expect((await request(`${cf.url}/private/cf.test/tampered/@v/v1.0.0.zip`)).status).to.equal(200);
+    expect((await request(`${cf.url}/private/github.com/pkg/errors/@v/v0.9.1.zip`)).status).to.equal(200);
+    expect((await request(`${cf.url}/nosum/cf.test/tampered/@v/v1.0.0.zip`)).status).to.equal(200);
+    // Without a database of its own, the proxy tells go to ask the database directly.
+    expect((await request(`${cf.url}/nosum/sumdb/sum.cf.test/supported`)).status).to.equal(404);
+    expect((await request(`${cf.url}/go/sumdb/sum.golang.org/supported`)).status).to.equal(404);
+    expect((await request(`${cf.url}/go/sumdb/sum.cf.test/supported`)).status).to.equal(200);
   });
 
   it('with the upstream stopped, a clean module cache fills again and version lists are served STALE', async () => {
