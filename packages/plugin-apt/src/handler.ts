@@ -54,7 +54,7 @@ export class AptHandler implements Handler {
         return ctx.pipeline.serve(req, route, { url });
       case 'by-hash': {
         const response = await ctx.pipeline.serve(req, route, { url }, { verify: { kind: 'known', digests: [{ algorithm: path.algorithm, hex: path.hex }] } });
-        if (req.method === 'GET' && response.status === 200) void this.indexByHash(path.suite, path.hex, route, url, ctx);
+        if (req.method === 'GET' && response.status === 200) this.indexByHash(path.suite, path.hex, route, url, ctx);
         return response;
       }
       case 'index': return this.index(req, route, path.suite, path.file, url, ctx);
@@ -90,29 +90,38 @@ export class AptHandler implements Handler {
   }
 
   /** A by-hash file just served: when the suite's Release names it as a Packages/Sources index, read its pool files. */
-  private async indexByHash(suite: string, hex: string, route: CachedRoute, url: string, ctx: FetchContext): Promise<void> {
-    const release = await this.release(suite, ctx).catch(() => undefined);
-    const name = release?.byHash.get(hex);
-    if (name && listsPool(name)) this.track(route, url, name, ctx);
+  private indexByHash(suite: string, hex: string, route: CachedRoute, url: string, ctx: FetchContext): void {
+    if (this.indexed.has(route.key)) return;
+    this.background(this.release(suite, ctx).then((release) => {
+      const name = release?.byHash.get(hex);
+      return name && listsPool(name) ? this.read(route, url, name, ctx) : undefined;
+    }));
   }
 
   /** Reads one stored index into the pool map in the background, once per key. */
   private track(route: CachedRoute, url: string, name: string, ctx: FetchContext): void {
+    if (!this.indexed.has(route.key)) this.background(this.read(route, url, name, ctx));
+  }
+
+  /** Work a pool miss must wait for: an index being read may list the file asked for. */
+  private background(job: Promise<void>): void {
+    const tracked = job.catch(() => undefined).finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
+  }
+
+  private async read(route: CachedRoute, url: string, name: string, ctx: FetchContext): Promise<void> {
     if (this.indexed.has(route.key)) return;
     this.indexed.add(route.key);
     const started = Date.now();
-    const job = ctx.pipeline.load(route, { url }, { maxBytes: INDEX_BYTES })
-      .then((doc) => this.pool.add(doc.body, name))
-      .then((count) => {
-        this.poolEntries?.set(this.pool.size);
-        this.log.info({ index: route.key, files: count, ms: Date.now() - started, rssMiB: Math.round(process.memoryUsage().rss / 1048576) }, 'read the pool files an index lists');
-      })
-      .catch((err: unknown) => {
-        this.indexed.delete(route.key);
-        this.log.warn({ index: route.key, err: String(err) }, 'could not read an index; its pool files are checked on their length only');
-      })
-      .finally(() => this.pending.delete(job));
-    this.pending.add(job);
+    try {
+      const doc = await ctx.pipeline.load(route, { url }, { maxBytes: INDEX_BYTES });
+      const count = await this.pool.add(doc.body, name);
+      this.poolEntries?.set(this.pool.size);
+      this.log.info({ index: route.key, files: count, ms: Date.now() - started, rssMiB: Math.round(process.memoryUsage().rss / 1048576) }, 'read the pool files an index lists');
+    } catch (err) {
+      this.indexed.delete(route.key);
+      this.log.warn({ index: route.key, err: String(err) }, 'could not read an index; its pool files are checked on their length only');
+    }
   }
 
   /** The hash table of a suite's `InRelease` (or `Release` when the archive is unsigned), parsed once per stored version. */
