@@ -50,7 +50,9 @@ export class AptHandler implements Handler {
     if (!path || route.kind !== 'cached') throw cfError('CF_ERR_NOT_FOUND', `${req.path} is not part of an apt archive`);
     const url = this.upstream.href + req.rawPath;
     switch (path.kind) {
-      case 'release': case 'other':
+      case 'release':
+        return path.file === 'Release.gpg' ? this.detachedSignature(req, route, path.suite, url, ctx) : ctx.pipeline.serve(req, route, { url });
+      case 'other':
         return ctx.pipeline.serve(req, route, { url });
       case 'by-hash': {
         const response = await ctx.pipeline.serve(req, route, { url }, { verify: { kind: 'known', digests: [{ algorithm: path.algorithm, hex: path.hex }] } });
@@ -60,6 +62,18 @@ export class AptHandler implements Handler {
       case 'index': return this.index(req, route, path.suite, path.file, url, ctx);
       case 'pool': return this.poolFile(req, path, url, ctx);
     }
+  }
+
+  /**
+   * `Release.gpg` signs `Release`: it is stored per stored version of `Release`, so a signature
+   * is never older (or newer) than the file apt checks it against. Reading `Release` first
+   * revalidates it when its TTL is past.
+   */
+  private async detachedSignature(req: ArtifactRequest, route: CachedRoute, suite: string, url: string, ctx: FetchContext): Promise<ArtifactResponse> {
+    const key = `dists/${suite}/Release`;
+    const release = await ctx.pipeline.load({ kind: 'cached', key, class: 'mutable' }, { url: this.upstream.href + key }).catch(() => undefined);
+    if (!release) return ctx.pipeline.serve(req, route, { url });
+    return ctx.pipeline.serve(req, { kind: 'cached', key: `${route.key}@${release.etag}`, class: 'mutable' }, { url });
   }
 
   /** An index named by its path: stored under the hash the suite's current `InRelease` lists for it. */

@@ -118,4 +118,18 @@ describe('plugin-apt: classes, coherence and verification against a fake archive
     const again = await request(`${base}/dists/conditional/InRelease`, { headers: { 'if-modified-since': since as string } });
     expect(again.status).to.equal(304);
   });
+
+  it('Release.gpg follows its Release: a new Release brings a new signature, even while the old one is fresh by TTL', async () => {
+    upstream.set('/dists/pair/Release', { body: Buffer.from('Suite: pair\nDate: one\n'), lastModified: new Date(clock.now()).toUTCString() });
+    upstream.set('/dists/pair/Release.gpg', { body: Buffer.from('signature one') });
+    expect((await request(`${base}/dists/pair/Release`)).body.toString()).to.include('one');
+    expect((await request(`${base}/dists/pair/Release.gpg`)).body.toString()).to.equal('signature one');
+    await cf.fillsSettled();
+    clock.advance(TTL_MS + 1);
+    upstream.set('/dists/pair/Release', { body: Buffer.from('Suite: pair\nDate: two\n'), lastModified: new Date(clock.now()).toUTCString() });
+    upstream.set('/dists/pair/Release.gpg', { body: Buffer.from('signature two') });
+    // The signature is asked first: it still brings the Release it signs up to date.
+    expect((await request(`${base}/dists/pair/Release.gpg`)).body.toString()).to.equal('signature two');
+    expect((await request(`${base}/dists/pair/Release`)).body.toString()).to.include('two');
+  });
 });
