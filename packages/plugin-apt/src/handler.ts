@@ -100,7 +100,12 @@ export class AptHandler implements Handler {
       return ctx.pipeline.serve(req, { kind: 'cached', key: path.file, class: 'immutable' }, { url });
     }
     const exact: CachedRoute = { kind: 'cached', key: `${path.file}@sha256:${entry.sha256}`, class: 'immutable' };
-    return ctx.pipeline.serve(req, exact, { url }, { verify: { kind: 'known', digests: [{ algorithm: 'sha256', hex: entry.sha256 }], size: entry.size } });
+    // Also recorded under the bare path: after a restart the map is empty until the next update,
+    // and the stored copy must still answer (offline too), checked as an unlisted file would be.
+    return ctx.pipeline.serve(req, exact, { url }, {
+      verify: { kind: 'known', digests: [{ algorithm: 'sha256', hex: entry.sha256 }], size: entry.size },
+      alias: () => ({ kind: 'cached', key: path.file, class: 'immutable' }),
+    });
   }
 
   /** A by-hash file just served: when the suite's Release names it as a Packages/Sources index, read its pool files. */

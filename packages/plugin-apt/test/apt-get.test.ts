@@ -101,4 +101,28 @@ describe('plugin-apt: real apt-get through Cache Forge against a signed local ar
     expect(inRelease.status).to.equal(200);
     expect(inRelease.headers['x-cache-status']).to.equal('STALE');
   });
+
+  it('restarted with the archive still down, the cache answers update and the stored packages from disk', async () => {
+    await cf.fillsSettled();
+    await cf.stop();
+    // The same port: the lists apt keeps are named after the URL it fetched them from.
+    const port = Number(new URL(cf.url).port);
+    cf = await startCacheForge({
+      server: { port },
+      plugins: ['@cacheforge/plugin-apt'],
+      remotes: { fixture: { type: 'apt', upstream: archive.url, ttl: { mutable: `${TTL_MS}ms` }, client: { retries: 0 } } },
+    }, { clock, dataDir: cf.dataDir });
+    // A client that updated before the restart asks for a package without updating again: the
+    // cache has read no index yet, and still answers from what it stored.
+    await mirror.reset('dl');
+    const r = await mirror.aptGet('download', 'cf-greet');
+    expect(r.code, r.output).to.equal(0);
+    expect(await mirror.downloaded()).to.deep.equal(['cf-greet_1.0-1_amd64.deb']);
+    const fresh = await AptClient.create(`deb [signed-by=${archive.key}] ${cf.url}/fixture/ stable main\n`);
+    try {
+      await expectInstalls(fresh);
+    } finally {
+      await fresh.cleanup();
+    }
+  });
 });

@@ -38,10 +38,13 @@ export class AptClient {
 
   /** Forgets what apt downloaded (lists and packages), as on a fresh machine. */
   async forget(): Promise<void> {
-    for (const sub of ['state/lists', 'cache/archives', 'dl']) {
-      await rm(path.join(this.dir, sub), { recursive: true, force: true });
-      await mkdir(path.join(this.dir, sub, ['dl'].includes(sub) ? '' : 'partial'), { recursive: true });
-    }
+    for (const sub of ['state/lists', 'cache/archives', 'dl'] as const) await this.reset(sub);
+  }
+
+  /** Empties one of apt's folders: its lists, its package cache, or the download folder. */
+  async reset(sub: 'state/lists' | 'cache/archives' | 'dl'): Promise<void> {
+    await rm(path.join(this.dir, sub), { recursive: true, force: true });
+    await mkdir(path.join(this.dir, sub, sub === 'dl' ? '' : 'partial'), { recursive: true });
   }
 
   cleanup(): Promise<void> { return rm(this.dir, { recursive: true, force: true }); }
