@@ -1,0 +1,33 @@
+import { cfError, definePlugin } from '@cacheforge/core';
+import { pickMirror, readAptSources } from './apt-sources.js';
+import { AptHandler } from './handler.js';
+
+/**
+ * Debian and Ubuntu apt archives. Clients point `sources.list` at `/<remote>/` (or send apt's
+ * absolute-form proxy requests, which the core routes by their target). Release files are
+ * revalidated; indexes and pool files are verified against the hashes the archive publishes.
+ */
+export default definePlugin({
+  name: 'apt',
+  core: '^0.1.0',
+  description: 'Debian and Ubuntu apt archives (sources.list mirror or Acquire::http::Proxy)',
+  classes: {
+    immutable: ['^pool/', '/by-hash/'],
+    mutable: ['^dists/'],
+    fallback: 'mutable',
+    ttl: { mutable: 5 * 60_000 },
+  },
+  async defaultRemotes(env): Promise<Record<string, Record<string, unknown>>> {
+    const mirror = pickMirror(await readAptSources(env.env.CF_APT_ETC), env.pointsAtSelf);
+    return mirror ? { debian: {} } : {};
+  },
+  async defaultUpstream(env) {
+    const mirror = pickMirror(await readAptSources(env.env.CF_APT_ETC), env.pointsAtSelf);
+    if (!mirror) throw cfError('CF_ERR_CONFIG_INVALID', 'an apt remote without upstream mirrors the first deb source of /etc/apt, and there is none: set upstream');
+    env.log.info({ upstream: mirror.href }, 'apt: remotes without upstream mirror this archive, the first deb source of the machine\'s apt sources');
+    return mirror.href;
+  },
+  createHandler(remote, context) {
+    return new AptHandler(remote.upstream, context.log, context);
+  },
+});
