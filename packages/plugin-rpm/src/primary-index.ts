@@ -1,5 +1,7 @@
-import type { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { createGunzip } from 'node:zlib';
+import { Decompress } from 'fzstd';
 import { cfError, type Expectation } from '@cacheforge/core';
 import { expected, unescapeXml } from './repomd.js';
 
@@ -16,11 +18,36 @@ export interface ParseFigures {
 /** One `<package>` element larger than this is refused: the scan's memory stays bounded. */
 const MAX_ELEMENT = 16 * 1024 * 1024;
 
-/** The decompressed stream of a primary file, by its name's extension. */
-export function decompressed(href: string, body: Readable): Readable {
+/** The decompressed stream of a primary file, by its name's extension (what `repomd.xml` names). */
+export async function decompressed(href: string, body: Readable): Promise<Readable> {
   if (href.endsWith('.gz')) return body.pipe(createGunzip());
+  if (href.endsWith('.zst')) return body.pipe(zstdStream());
+  if (href.endsWith('.xz')) return xzStream(body);
   if (href.endsWith('.xml')) return body;
-  throw cfError('CF_ERR_UPSTREAM_INVALID', `cannot read ${href}: only gzip and plain primary indexes are read (xz, zstd, bz2 are not)`);
+  throw cfError('CF_ERR_UPSTREAM_INVALID', `cannot read ${href}: only gzip, zstd, xz and plain primary indexes are read (not bz2)`);
+}
+
+/** zstd through fzstd's streaming decoder (Node 20's zlib has none). */
+function zstdStream(): Transform {
+  let decoder: Decompress;
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      try { decoder.push(chunk); done(); } catch (err) { done(err as Error); }
+    },
+    flush(done) {
+      try { decoder.push(new Uint8Array(0), true); done(); } catch (err) { done(err as Error); }
+    },
+  });
+  decoder = new Decompress((data) => { stream.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength)); });
+  return stream;
+}
+
+/** xz through xz-decompress's WebAssembly decoder, a web stream (a CommonJS module, loaded on first use). */
+async function xzStream(body: Readable): Promise<Readable> {
+  const module = (await import('xz-decompress')) as unknown as { default?: { XzReadableStream: typeof import('xz-decompress').XzReadableStream }; XzReadableStream?: typeof import('xz-decompress').XzReadableStream };
+  const XzReadableStream = module.default?.XzReadableStream ?? module.XzReadableStream!;
+  const web = new XzReadableStream(Readable.toWeb(body) as unknown as ReadableStream<Uint8Array>);
+  return Readable.fromWeb(web as unknown as WebReadableStream<Uint8Array>);
 }
 
 /**

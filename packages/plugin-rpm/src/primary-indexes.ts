@@ -30,7 +30,7 @@ export class PrimaryIndexes {
   }
 
   private async parse(root: string, primary: RepomdEntry, open: () => Promise<Readable>): Promise<PrimaryIndex> {
-    const { index, figures } = await parsePrimary(decompressed(primary.href, await open()));
+    const { index, figures } = await parsePrimary(await decompressed(primary.href, await open()));
     this.log.info({ root, primary: primary.href, packages: figures.packages, ms: Math.round(figures.millis), bytes: figures.bytes }, 'read the primary index');
     return index;
   }
