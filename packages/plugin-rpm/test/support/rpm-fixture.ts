@@ -68,7 +68,7 @@ export class RpmFixture {
     await place(SIGNED, ['hello-fixture-1.0-1.noarch.rpm']);
     const broken = path.join(this.www, RELEASES, 'Packages/b/broken-fixture-1.0-1.noarch.rpm');
     const bytes = await readFile(broken);
-    bytes[bytes.length - 1] ^= 0xff;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0xff, bytes.length - 1);
     await writeFile(broken, bytes);
     // The signed tree: a throwaway key signs repomd.xml; the public key is served beside it.
     await mkdir(this.gnupg, { recursive: true, mode: 0o700 });
