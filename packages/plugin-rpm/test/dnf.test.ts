@@ -5,7 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ManualClock, request, run, skipMissing, startCacheForge, type RunningCacheForge } from '@cacheforge/core/testing';
 import { Dnf } from './support/dnf.js';
-import { missingTool, RELEASES, RpmFixture, SIGNED, UPDATES } from './support/rpm-fixture.js';
+import { BASEOS, missingTool, RELEASES, RpmFixture, SIGNED, UPDATES } from './support/rpm-fixture.js';
 
 const TTL_MS = 60_000;
 const clock = new ManualClock();
@@ -33,6 +33,7 @@ describe('plugin-rpm: real dnf through Cache Forge against createrepo_c reposito
     await dnf.repo('updates', { baseurl: `${base}updates/$releasever/Everything/$basearch/` });
     await dnf.repo('signed', { baseurl: `${base}signed/$releasever/$basearch/os/`, repo_gpgcheck: 1, gpgkey: `${base}RPM-GPG-KEY-fixture` });
     await dnf.repo('metalink', { metalink: `${base}metalink?repo=fedora-$releasever&arch=$basearch` });
+    await dnf.repo('mirrorlist', { mirrorlist: `${base}mirrorlist/$releasever/baseos` });
   });
   after(async () => {
     // dnf leaves a gpg-agent behind for a repo_gpgcheck repository; stop it by its home.
@@ -101,6 +102,13 @@ describe('plugin-rpm: real dnf through Cache Forge against createrepo_c reposito
     const r = await dnf.run('metalink', 'metalink', ['install', 'hello-fixture-1.0']);
     expect(r.code, r.output).to.equal(0);
     expect(existsSync(path.join(dnf.root('metalink'), 'usr/share/hello-fixture/hello.txt'))).to.equal(true);
+  });
+
+  it('an AlmaLinux-style mirrorlist/<version>/<repo> names this cache, and librepo fills in $basearch', async () => {
+    const r = await dnf.run('mirrorlist', 'mirrorlist', ['install', 'hello-fixture-1.0']);
+    expect(r.code, r.output).to.equal(0);
+    expect(existsSync(path.join(dnf.root('mirrorlist'), 'usr/share/hello-fixture/hello.txt'))).to.equal(true);
+    expect(fixture.requests.map((x) => x.path)).to.include(`${BASEOS}Packages/h/hello-fixture-1.0-1.noarch.rpm`);
   });
 
   it('upstream down: dnf makecache and install work from the store, repomd.xml served STALE', async () => {

@@ -18,6 +18,8 @@ export const RELEASES = 'releases/40/Everything/x86_64/os/';
 export const UPDATES = 'updates/40/Everything/x86_64/';
 /** A second tree of the same packages whose repomd.xml is signed (`repo_gpgcheck=1`). */
 export const SIGNED = 'signed/40/x86_64/os/';
+/** An Enterprise-Linux-shaped tree, for AlmaLinux's `mirrorlist/<version>/<repo>` form. */
+export const BASEOS = '40/BaseOS/x86_64/os/';
 
 export interface SeenRequest { readonly method: string; readonly path: string; readonly range?: string }
 
@@ -66,6 +68,7 @@ export class RpmFixture {
     await place(RELEASES, ['hello-fixture-1.0-1.noarch.rpm', 'broken-fixture-1.0-1.noarch.rpm']);
     await place(UPDATES, ['hello-fixture-1.1-1.noarch.rpm']);
     await place(SIGNED, ['hello-fixture-1.0-1.noarch.rpm']);
+    await place(BASEOS, ['hello-fixture-1.0-1.noarch.rpm']);
     const broken = path.join(this.www, RELEASES, 'Packages/b/broken-fixture-1.0-1.noarch.rpm');
     const bytes = await readFile(broken);
     bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0xff, bytes.length - 1);
