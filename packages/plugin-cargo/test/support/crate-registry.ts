@@ -36,6 +36,7 @@ export interface PackedCrate {
   readonly bytes: Buffer;
   readonly served: Buffer;
   readonly line: string;
+  readonly yanked: boolean;
 }
 
 /** What the fixture saw of one request. */
@@ -140,7 +141,7 @@ export class CrateRegistry {
     if (this.token && req.headers.authorization !== this.token) return send(401, 'a token is required\n', { 'www-authenticate': 'Cargo login_url="http://127.0.0.1/me"' });
     if (url.pathname === '/web/api/v1/crates') {
       const q = (url.searchParams.get('q') ?? '').toLowerCase();
-      const found = [...new Map(this.crates.filter((c) => c.name.includes(q)).map((c) => [c.name, c])).values()];
+      const found = [...new Map(this.crates.filter((c) => c.name.includes(q) && !c.yanked).map((c) => [c.name, c])).values()];
       const body = JSON.stringify({ crates: found.map((c) => ({ name: c.name, max_version: c.vers, description: `the fixture's ${c.name}` })), meta: { total: found.length } });
       return send(200, body, { 'content-type': 'application/json' });
     }
@@ -194,7 +195,7 @@ async function pack(spec: CrateSpec): Promise<PackedCrate> {
     name, vers, deps: manifest.dependencies.map(indexDependency), cksum, features, ...(features2 ? { features2, v: 2 } : {}),
     yanked: spec.yanked ?? false, links: manifest.links, rust_version: manifest.rust_version ?? null,
   });
-  return { name, vers, cksum, bytes, served, line };
+  return { name, vers, cksum, bytes, served, line, yanked: spec.yanked ?? false };
 }
 
 interface Manifest {

@@ -1,0 +1,68 @@
+import { expect } from 'chai';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { LogCapture, request, skipMissing, startCacheForge, type RunningCacheForge } from '@cacheforge/core/testing';
+import { CrateRegistry, DEBIAN_REGISTRY, missingCrateSources, RUSTUP_CARGO, type CrateSpec } from './support/crate-registry.js';
+import { CARGO_195, cargoHome, runCargo, writeApp } from './support/cargo-client.js';
+
+const TOKEN = 'cio-private-token-9f2c41';
+const SPECS: CrateSpec[] = [{ dir: `${DEBIAN_REGISTRY}/fnv-1.0.7` }];
+
+describe('plugin-cargo: a private registry whose config.json says auth-required', function () {
+  this.timeout(600_000);
+  let registry: CrateRegistry;
+  let cf: RunningCacheForge;
+  let work: string;
+  const log = new LogCapture();
+
+  before(async function () {
+    if (!existsSync(RUSTUP_CARGO)) skipMissing(this, 'cargo', `${RUSTUP_CARGO} is missing; install rustup`);
+    const missing = missingCrateSources(SPECS);
+    if (missing) skipMissing(this, missing, 'apt-get install librust-fnv-dev');
+    registry = await CrateRegistry.start(SPECS, { token: TOKEN });
+    cf = await startCacheForge({
+      plugins: ['@cacheforge/plugin-cargo'],
+      remotes: {
+        private: { type: 'cargo', upstream: registry.indexUrl, downloads: registry.downloadsHost, token: TOKEN, client: { retries: 0 } },
+        tokenless: { type: 'cargo', upstream: registry.indexUrl, downloads: registry.downloadsHost, client: { retries: 0 } },
+      },
+    }, { logTo: log, logLevel: 'debug' });
+    work = await mkdtemp(path.join(tmpdir(), 'cf-cargo-private-'));
+  });
+  after(async () => {
+    await cf?.cleanup();
+    await registry?.stop();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('cargo builds with no token of its own: the remote sends its token to the index, never to the download host', async () => {
+    const app = await writeApp(path.join(work, 'app'), ['fnv = "1"'], 'fn main() { let _ = fnv::FnvHasher::default(); }\n');
+    const home = await cargoHome(path.join(work, 'home'), `${cf.url}/private/`);
+    const r = await runCargo(CARGO_195, ['build'], { cwd: app, home, target: path.join(work, 'target') });
+    expect(r.code, r.output).to.equal(0);
+    const index = registry.seen.filter((s) => s.server === 'index');
+    expect(index.length).to.be.greaterThan(0);
+    expect(index.every((s) => s.authorization === TOKEN)).to.equal(true);
+    const downloads = registry.seen.filter((s) => s.server === 'downloads');
+    expect(downloads.map((s) => s.status)).to.deep.equal([200]);
+    expect(downloads.every((s) => s.authorization === undefined)).to.equal(true);
+  });
+
+  it('the config.json cargo gets drops auth-required (the cache authenticates upstream itself)', async () => {
+    const res = await request(`${cf.url}/private/config.json`);
+    const config = JSON.parse(res.body.toString()) as Record<string, unknown>;
+    expect(config).to.not.have.property('auth-required');
+    expect(config.dl).to.equal(`${cf.url}/private/crates/{crate}/{version}/download`);
+  });
+
+  it('a remote without the token gets the registry\'s refusal, and the token is in no log line', async () => {
+    const res = await request(`${cf.url}/tokenless/3/f/fnv`);
+    expect(res.status).to.be.within(400, 599);
+    expect(res.status).to.not.equal(200);
+    expect(registry.seen.filter((s) => s.status === 401).length).to.be.greaterThan(0);
+    expect(log.lines.length).to.be.greaterThan(0);
+    expect(JSON.stringify(log.lines)).to.not.include(TOKEN);
+  });
+});
