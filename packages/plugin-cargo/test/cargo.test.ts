@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LogCapture, ManualClock, request, run, skipMissing, startCacheForge, type RunningCacheForge } from '@cacheforge/core/testing';
@@ -136,6 +136,16 @@ describe('plugin-cargo: real cargo through Cache Forge against a sparse registry
       }
     });
   }
+
+  it('cargo 1.95 takes the remote as CARGO_REGISTRIES_<NAME>_INDEX, crates.io replaced by it with --config (no config.toml)', async function () {
+    const l = await lane(this, CARGO_195, 'crates');
+    const home = path.join(work, 'env-home');
+    await mkdir(home, { recursive: true });
+    const env = { CARGO_REGISTRIES_CACHEFORGE_INDEX: `sparse+${cf.url}/crates/`, CARGO_NET_RETRY: '0' };
+    const r = await runCargo(CARGO_195, ['--config', 'source.crates-io.replace-with="cacheforge"', 'fetch'], { cwd: l.app, home, target: l.target, env });
+    expect(r.code, r.output).to.equal(0);
+    expect(r.output).to.match(/Downloaded (fnv|itoa) v1\.0\.\d+ \(registry `cacheforge`\)/);
+  });
 
   it('config.json is served with dl and api pointing at the remote, markers kept for cargo to fill', async () => {
     const res = await request(`${cf.url}/crates/config.json`);
