@@ -21,7 +21,8 @@ describe('plugin-cargo: a private registry whose config.json says auth-required'
     if (!existsSync(RUSTUP_CARGO)) skipMissing(this, 'cargo', `${RUSTUP_CARGO} is missing; install rustup`);
     const missing = missingCrateSources(SPECS);
     if (missing) skipMissing(this, missing, 'apt-get install librust-fnv-dev');
-    registry = await CrateRegistry.start(SPECS, { token: TOKEN });
+    // Its dl template names the crate by its checksum, which only the index line gives.
+    registry = await CrateRegistry.start(SPECS, { token: TOKEN, layout: 'checksum' });
     cf = await startCacheForge({
       plugins: ['@cacheforge/plugin-cargo'],
       remotes: {
@@ -37,7 +38,7 @@ describe('plugin-cargo: a private registry whose config.json says auth-required'
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('cargo builds with no token of its own: the remote sends its token to the index, never to the download host', async () => {
+  it('cargo builds with no token of its own: the token goes to the index, never to the download host (dl by {sha256-checksum})', async () => {
     const app = await writeApp(path.join(work, 'app'), ['fnv = "1"'], 'fn main() { let _ = fnv::FnvHasher::default(); }\n');
     const home = await cargoHome(path.join(work, 'home'), `${cf.url}/private/`);
     const r = await runCargo(CARGO_195, ['build'], { cwd: app, home, target: path.join(work, 'target') });
@@ -46,7 +47,7 @@ describe('plugin-cargo: a private registry whose config.json says auth-required'
     expect(index.length).to.be.greaterThan(0);
     expect(index.every((s) => s.authorization === TOKEN)).to.equal(true);
     const downloads = registry.seen.filter((s) => s.server === 'downloads');
-    expect(downloads.map((s) => s.status)).to.deep.equal([200]);
+    expect(downloads.map((s) => `${s.path} ${s.status}`)).to.deep.equal([`/sha256/${registry.crate('fnv', '1.0.7').cksum} 200`]);
     expect(downloads.every((s) => s.authorization === undefined)).to.equal(true);
   });
 

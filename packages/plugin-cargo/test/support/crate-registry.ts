@@ -39,6 +39,9 @@ export interface PackedCrate {
   readonly yanked: boolean;
 }
 
+/** Where the downloads server keeps crates: by index prefix (`{lowerprefix}`), or by `{sha256-checksum}`. */
+export type DownloadLayout = 'prefix' | 'checksum';
+
 /** What the fixture saw of one request. */
 export interface SeenRequest {
   readonly server: 'index' | 'downloads';
@@ -69,14 +72,14 @@ export class CrateRegistry {
   private indexPort = 0;
   private downloadPort = 0;
 
-  private constructor(readonly crates: readonly PackedCrate[], private readonly token?: string) {}
+  private constructor(readonly crates: readonly PackedCrate[], private readonly token?: string, private readonly layout: DownloadLayout = 'prefix') {}
 
   get indexUrl(): string { return `http://127.0.0.1:${this.indexPort}/index/`; }
   get downloadsHost(): string { return `127.0.0.1:${this.downloadPort}`; }
 
-  static async start(specs: readonly CrateSpec[], options: { token?: string } = {}): Promise<CrateRegistry> {
+  static async start(specs: readonly CrateSpec[], options: { token?: string; layout?: DownloadLayout } = {}): Promise<CrateRegistry> {
     const crates = await Promise.all(specs.map((s) => pack(s)));
-    const registry = new CrateRegistry(crates, options.token);
+    const registry = new CrateRegistry(crates, options.token, options.layout);
     await registry.listen();
     return registry;
   }
@@ -110,14 +113,16 @@ export class CrateRegistry {
   }
 
   private publish(): void {
-    const config: Record<string, unknown> = { dl: `http://${this.downloadsHost}/files/{lowerprefix}/{crate}/{crate}-{version}.crate`, api: `http://127.0.0.1:${this.indexPort}/web` };
+    const dl = this.layout === 'prefix' ? '/files/{lowerprefix}/{crate}/{crate}-{version}.crate' : '/sha256/{sha256-checksum}';
+    const config: Record<string, unknown> = { dl: `http://${this.downloadsHost}${dl}`, api: `http://127.0.0.1:${this.indexPort}/web` };
     if (this.token) config['auth-required'] = true;
     this.put('config.json', Buffer.from(JSON.stringify(config)));
     const byFile = new Map<string, string[]>();
     for (const c of this.crates) {
-      const file = indexPath(c.name);
-      byFile.set(file, [...(byFile.get(file) ?? []), c.line]);
-      this.files.set(`/files/${indexPath(c.name).split('/').slice(0, -1).join('/')}/${c.name}/${c.name}-${c.vers}.crate`, c.served);
+      const index = indexPath(c.name);
+      byFile.set(index, [...(byFile.get(index) ?? []), c.line]);
+      const file = this.layout === 'prefix' ? `/files/${indexPath(c.name).split('/').slice(0, -1).join('/')}/${c.name}/${c.name}-${c.vers}.crate` : `/sha256/${c.cksum}`;
+      this.files.set(file, c.served);
     }
     for (const [file, lines] of byFile) this.put(file, Buffer.from(`${lines.join('\n')}\n`));
   }
