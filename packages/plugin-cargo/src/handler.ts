@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   cfError, memoryEntity, type ArtifactRequest, type ArtifactResponse, type CachedRoute, type FetchContext, type Handler,
-  type LearnedHosts, type LoadedDocument, type PassthroughRoute, type Route, type UpstreamAuth, type Verification,
+  type LearnedHosts, type LoadedDocument, type Logger, type PassthroughRoute, type Route, type UpstreamAuth, type Verification,
 } from '@cacheforge/core';
 import { indexPath } from './index-paths.js';
 import { findVersion } from './index-file.js';
@@ -37,7 +37,9 @@ export class CargoHandler implements Handler {
   /** The upstream's `config.json` as last read, so a crate hit need not read it again. */
   private known?: KnownConfig;
 
-  constructor(private readonly remote: CargoRemote, private readonly hosts: LearnedHosts | undefined, readonly upstreamAuth?: UpstreamAuth) {}
+  constructor(
+    private readonly remote: CargoRemote, private readonly hosts: LearnedHosts | undefined, private readonly log: Logger, readonly upstreamAuth?: UpstreamAuth,
+  ) {}
 
   canHandle(req: ArtifactRequest): Route | undefined {
     const cargo = describeRequest(req, this.remote.upstream);
@@ -115,6 +117,9 @@ export class CargoHandler implements Handler {
   private remember(loaded: LoadedDocument): KnownConfig {
     if (this.known?.etag === loaded.etag) return this.known;
     const known = { etag: loaded.etag, config: parseRegistryConfig(loaded.body, this.remote.upstream) };
+    if (known.config.authRequired && !this.upstreamAuth && this.known?.config.authRequired !== true) {
+      this.log.warn({ upstream: this.remote.upstream.href }, 'the registry\'s config.json says auth-required, and this remote has no token option: the registry will refuse its requests');
+    }
     this.known = known;
     return known;
   }

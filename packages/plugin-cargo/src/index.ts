@@ -32,7 +32,7 @@ export default definePlugin<CargoOptions>({
       allowedHosts: remote.allowedHosts ?? [],
       downloads: remote.options.downloads ?? (cratesIo ? CRATES_IO.downloads : undefined),
       api: remote.options.api ?? (cratesIo ? CRATES_IO.api : undefined),
-    }, context.learnedHosts, remote.options.token ? upstreamToken(remote.upstream, remote.options.token) : undefined);
+    }, context.learnedHosts, context.log, remote.options.token ? upstreamToken(remote.upstream, remote.options.token) : undefined);
     return handler;
   },
 });
