@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LogCapture, request, skipMissing, startCacheForge, type RunningCacheForge } from '@cacheforge/core/testing';
 import { CrateRegistry, DEBIAN_REGISTRY, missingCrateSources, RUSTUP_CARGO, type CrateSpec } from './support/crate-registry.js';
-import { CARGO_195, cargoHome, runCargo, writeApp } from './support/cargo-client.js';
+import { CARGO_165, CARGO_195, cargoHome, clientMissing, runCargo, writeApp } from './support/cargo-client.js';
 
 const TOKEN = 'cio-private-token-9f2c41';
 const SPECS: CrateSpec[] = [{ dir: `${DEBIAN_REGISTRY}/fnv-1.0.7` }];
@@ -38,18 +38,24 @@ describe('plugin-cargo: a private registry whose config.json says auth-required'
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('cargo builds with no token of its own: the token goes to the index, never to the download host (dl by {sha256-checksum})', async () => {
-    const app = await writeApp(path.join(work, 'app'), ['fnv = "1"'], 'fn main() { let _ = fnv::FnvHasher::default(); }\n');
-    const home = await cargoHome(path.join(work, 'home'), `${cf.url}/private/`);
-    const r = await runCargo(CARGO_195, ['build'], { cwd: app, home, target: path.join(work, 'target') });
-    expect(r.code, r.output).to.equal(0);
-    const index = registry.seen.filter((s) => s.server === 'index');
-    expect(index.length).to.be.greaterThan(0);
-    expect(index.every((s) => s.authorization === TOKEN)).to.equal(true);
-    const downloads = registry.seen.filter((s) => s.server === 'downloads');
-    expect(downloads.map((s) => `${s.path} ${s.status}`)).to.deep.equal([`/sha256/${registry.crate('fnv', '1.0.7').cksum} 200`]);
-    expect(downloads.every((s) => s.authorization === undefined)).to.equal(true);
-  });
+  for (const client of [CARGO_195, CARGO_165]) {
+    it(`${client.label} builds with no token of its own: the token goes to the index, never to the download host (dl by {sha256-checksum})`, async function () {
+      if (clientMissing(client)) skipMissing(this, client.label, `${client.program} is missing; ${client.install}`);
+      const before = registry.seen.length;
+      const dir = path.join(work, client === CARGO_195 ? 'new' : 'old');
+      const app = await writeApp(path.join(dir, 'app'), ['fnv = "1"'], 'fn main() { let _ = fnv::FnvHasher::default(); }\n');
+      const home = await cargoHome(path.join(dir, 'home'), `${cf.url}/private/`);
+      const r = await runCargo(client, ['build'], { cwd: app, home, target: path.join(dir, 'target') });
+      expect(r.code, r.output).to.equal(0);
+      expect(r.output).to.match(/Downloaded fnv v1\.0\.7/);
+      const seen = registry.seen.slice(before);
+      expect(seen.filter((s) => s.server === 'index').every((s) => s.authorization === TOKEN)).to.equal(true);
+      // The first build fetched the crate (without the token); the second is served from the cache.
+      const downloads = registry.seen.filter((s) => s.server === 'downloads');
+      expect(downloads.map((s) => `${s.path} ${s.status}`)).to.deep.equal([`/sha256/${registry.crate('fnv', '1.0.7').cksum} 200`]);
+      expect(downloads.every((s) => s.authorization === undefined)).to.equal(true);
+    });
+  }
 
   it('the config.json cargo gets drops auth-required (the cache authenticates upstream itself)', async () => {
     const res = await request(`${cf.url}/private/config.json`);
