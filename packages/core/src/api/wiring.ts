@@ -1,0 +1,52 @@
+import type { DependencyContainer } from 'tsyringe';
+import { TOKENS } from '../container.js';
+import type { CacheForgeConfig } from '../config/config.js';
+import type { LoadedPlugin } from '../config/plugin-source.js';
+import type { RemoteRegistry } from '../plugin/remote-registry.js';
+import type { Storage } from '../storage/storage.js';
+import type { MetadataStore } from '../metadata/metadata.js';
+import type { ManagementStore } from '../metadata/management.js';
+import type { HotCache } from '../cache/cache.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { UpstreamClient } from '../upstream/client.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import { Authenticator } from '../auth/authenticator.js';
+import { RequestAuth } from '../auth/request-auth.js';
+import type { UpstreamActivity } from './upstream-activity.js';
+import { managementApi, type ManagementApi } from './api.js';
+
+/** The management side of one process: the API, the request checks, and what must be closed at stop. */
+export interface Management {
+  readonly api: ManagementApi;
+  readonly auth: RequestAuth;
+  close(): Promise<void>;
+}
+
+/** Puts the management API together from the process's container. */
+export function createManagement(c: DependencyContainer): Management {
+  const config = c.resolve<CacheForgeConfig>(TOKENS.Config);
+  const log = c.resolve<Logger>(TOKENS.Logger).child({ component: 'api' });
+  const clock = c.resolve<Clock>(TOKENS.Clock);
+  const store = c.resolve<ManagementStore>(TOKENS.Management);
+  const authenticator = new Authenticator(config.auth, store.tokens, clock, log, config.metadata.flushInterval);
+  const auth = new RequestAuth(config.auth, authenticator);
+  const clients = c.resolve<Map<string, UpstreamClient>>(TOKENS.UpstreamClients);
+  const plugins = c.resolve<ReadonlyMap<string, LoadedPlugin>>(TOKENS.Plugins);
+  const api = managementApi({
+    config, log, clock, auth, management: store,
+    registry: c.resolve<RemoteRegistry>(TOKENS.Registry),
+    storage: c.resolve<Storage>(TOKENS.Storage),
+    metadata: c.resolve<MetadataStore>(TOKENS.Metadata),
+    cache: c.resolve<HotCache>(TOKENS.Cache),
+    metrics: c.resolve<Metrics>(TOKENS.Metrics),
+    activity: c.resolve<UpstreamActivity>(TOKENS.UpstreamActivity),
+    upstreams: () => [...clients.values()].flatMap((client) => client.states()),
+    plugins: new Map([...plugins].map(([format, p]) => [format, { specifier: p.specifier }])),
+    startedAt: clock.now(),
+  });
+  return {
+    api, auth,
+    async close() { await authenticator.close(); },
+  };
+}
