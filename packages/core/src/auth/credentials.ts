@@ -8,7 +8,8 @@ export function tokenFromHeader(value: string | undefined): string | undefined {
   if (!value) return undefined;
   const trimmed = value.trim();
   const space = trimmed.indexOf(' ');
-  if (space < 0) return trimmed || undefined;
+  // A scheme with nothing after it (`Bearer `) carries no token.
+  if (space < 0) return trimmed && !/^(bearer|basic|token)$/i.test(trimmed) ? trimmed : undefined;
   const scheme = trimmed.slice(0, space).toLowerCase();
   const rest = trimmed.slice(space + 1).trim();
   if (scheme === 'bearer' || scheme === 'token') return rest || undefined;
