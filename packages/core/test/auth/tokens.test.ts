@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import Database from 'better-sqlite3';
+import knexFactory from 'knex';
 import path from 'node:path';
 import { startCacheForge, type RunningCacheForge } from '../../src/testing/harness.js';
 import { FakeUpstream } from '../../src/testing/fake-upstream.js';
@@ -65,12 +65,12 @@ describe('auth: tokens through the API, and who may read what', function () {
     expect(list.text).to.not.contain(made.token);
     const listed = (list.body as { tokens: { id: string; state: string; lastUsedAt: string | null }[] }).tokens.find((t) => t.id === made.id)!;
     expect(listed.state).to.equal('active');
-    const db = new Database(path.join(cf.dataDir, 'cacheforge.db'), { readonly: true });
+    const db = knexFactory({ client: 'better-sqlite3', connection: { filename: path.join(cf.dataDir, 'cacheforge.db') }, useNullAsDefault: true });
     try {
-      const rows = db.prepare('SELECT * FROM cf_tokens').all() as Record<string, unknown>[];
+      const rows = await db('cf_tokens').select() as Record<string, unknown>[];
       expect(JSON.stringify(rows)).to.not.contain(made.token);
       expect(rows.find((r) => r.id === made.id)!.hash).to.match(/^[0-9a-f]{64}$/);
-    } finally { db.close(); }
+    } finally { await db.destroy(); }
   });
 
   it('takes the token as Bearer, as a bare header value, and as a Basic password with any user', async () => {
