@@ -12,6 +12,8 @@ import { KnexMetadataStore } from './metadata/knex/knex-metadata-store.js';
 import { KnexManagementStore } from './metadata/knex/knex-management-store.js';
 import type { ManagementStore } from './metadata/management.js';
 import { UpstreamActivity } from './api/upstream-activity.js';
+import { LocalPurgeBus, type PurgeBus } from './cache/purge-bus.js';
+import { RedisPurgeBus } from './cache/redis/redis-purge-bus.js';
 import { KeyvCache } from './cache/keyv/keyv-cache.js';
 import { S3Storage } from './storage/s3/s3-storage.js';
 import { ProcessSpool } from './storage/spool.js';
@@ -58,6 +60,8 @@ export const TOKENS = {
   Management: Symbol.for('cacheforge.Management'),
   /** Each remote's recent upstream outcomes, for the API. */
   UpstreamActivity: Symbol.for('cacheforge.UpstreamActivity'),
+  /** Carries purges to every process's hot index (Redis pub/sub in scale-out). */
+  PurgeBus: Symbol.for('cacheforge.PurgeBus'),
 } as const;
 
 /** What a process may be given instead of the defaults (tests move time with their own clock). */
@@ -179,6 +183,12 @@ function registerBackends(c: DependencyContainer, config: CacheForgeConfig, metr
     useFactory: instanceCachingFactory((d) => { const store = catalogue(d); return new KnexManagementStore(store.knex, store.name === 'postgres' ? 'postgres' : 'sqlite'); }),
   });
   c.register<HotCache>(TOKENS.Cache, { useFactory: instanceCachingFactory(() => new MeasuredCache(createCache(config, clock), metrics.cache)) });
+  c.register<PurgeBus>(TOKENS.PurgeBus, {
+    useFactory: instanceCachingFactory((d) => {
+      const redis = config.cache.redis;
+      return redis ? new RedisPurgeBus({ url: redis.url, prefix: redis.prefix, commandTimeout: redis.timeout }, d.resolve<Logger>(TOKENS.Logger)) : new LocalPurgeBus();
+    }),
+  });
 }
 
 function createStorage(config: CacheForgeConfig, clock: Clock): Storage {

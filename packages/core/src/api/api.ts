@@ -7,6 +7,7 @@ import { openApiRoute } from './routes/openapi-route.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { systemRoutes } from './routes/system.js';
 import { remoteRoutes } from './routes/remotes.js';
+import { artifactRoutes } from './routes/artifacts.js';
 
 /** The management API: its route table (the router and the OpenAPI document both read it). */
 export interface ManagementApi {
@@ -22,6 +23,7 @@ export function managementApi(services: ApiServices): ManagementApi {
     openApiRoute(() => (document ??= openApiDocument(routes))),
     ...systemRoutes(services),
     ...remoteRoutes(services),
+    ...artifactRoutes(services),
     ...tokenRoutes(services),
   );
   const handle = apiRouter(routes, services.auth);

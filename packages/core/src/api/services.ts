@@ -10,6 +10,7 @@ import type { RequestAuth } from '../auth/request-auth.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { UpstreamActivity } from './upstream-activity.js';
+import type { Purger } from './purge/purger.js';
 
 /** What the management API's routes read and act on, one per process. */
 export interface ApiServices {
@@ -21,6 +22,7 @@ export interface ApiServices {
   readonly cache: HotCache;
   readonly metrics: Metrics;
   readonly auth: RequestAuth;
+  readonly purger: Purger;
   readonly activity: UpstreamActivity;
   /** Every upstream host's reachability, per remote. */
   readonly upstreams: () => UpstreamState[];

@@ -15,6 +15,9 @@ import { Authenticator } from '../auth/authenticator.js';
 import { RequestAuth } from '../auth/request-auth.js';
 import type { UpstreamActivity } from './upstream-activity.js';
 import { managementApi, type ManagementApi } from './api.js';
+import type { PurgeBus } from '../cache/purge-bus.js';
+import type { PipelineServices } from '../pipeline/services.js';
+import { Purger } from './purge/purger.js';
 
 /** The management side of one process: the API, the request checks, and what must be closed at stop. */
 export interface Management {
@@ -33,10 +36,13 @@ export function createManagement(c: DependencyContainer): Management {
   const auth = new RequestAuth(config.auth, authenticator);
   const clients = c.resolve<Map<string, UpstreamClient>>(TOKENS.UpstreamClients);
   const plugins = c.resolve<ReadonlyMap<string, LoadedPlugin>>(TOKENS.Plugins);
+  const storage = c.resolve<Storage>(TOKENS.Storage);
+  const bus = c.resolve<PurgeBus>(TOKENS.PurgeBus);
+  const purger = new Purger(store.catalogue, storage, c.resolve<PipelineServices>(TOKENS.PipelineServices).hot, bus, log);
   const api = managementApi({
-    config, log, clock, auth, management: store,
+    config, log, clock, auth, management: store, purger,
     registry: c.resolve<RemoteRegistry>(TOKENS.Registry),
-    storage: c.resolve<Storage>(TOKENS.Storage),
+    storage,
     metadata: c.resolve<MetadataStore>(TOKENS.Metadata),
     cache: c.resolve<HotCache>(TOKENS.Cache),
     metrics: c.resolve<Metrics>(TOKENS.Metrics),
@@ -47,6 +53,6 @@ export function createManagement(c: DependencyContainer): Management {
   });
   return {
     api, auth,
-    async close() { await authenticator.close(); },
+    async close() { await authenticator.close(); await bus.close(); },
   };
 }
