@@ -8,6 +8,7 @@ import { tokenRoutes } from './routes/tokens.js';
 import { systemRoutes } from './routes/system.js';
 import { remoteRoutes } from './routes/remotes.js';
 import { artifactRoutes } from './routes/artifacts.js';
+import { statsRoutes } from './routes/stats.js';
 
 /** The management API: its route table (the router and the OpenAPI document both read it). */
 export interface ManagementApi {
@@ -24,6 +25,7 @@ export function managementApi(services: ApiServices): ManagementApi {
     ...systemRoutes(services),
     ...remoteRoutes(services),
     ...artifactRoutes(services),
+    ...statsRoutes(services),
     ...tokenRoutes(services),
   );
   const handle = apiRouter(routes, services.auth);

@@ -11,6 +11,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { UpstreamActivity } from './upstream-activity.js';
 import type { Purger } from './purge/purger.js';
+import type { StatsRecorder } from './stats/stats-recorder.js';
 
 /** What the management API's routes read and act on, one per process. */
 export interface ApiServices {
@@ -23,6 +24,7 @@ export interface ApiServices {
   readonly metrics: Metrics;
   readonly auth: RequestAuth;
   readonly purger: Purger;
+  readonly stats: StatsRecorder;
   readonly activity: UpstreamActivity;
   /** Every upstream host's reachability, per remote. */
   readonly upstreams: () => UpstreamState[];

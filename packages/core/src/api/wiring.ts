@@ -18,11 +18,15 @@ import { managementApi, type ManagementApi } from './api.js';
 import type { PurgeBus } from '../cache/purge-bus.js';
 import type { PipelineServices } from '../pipeline/services.js';
 import { Purger } from './purge/purger.js';
+import { StatsRecorder } from './stats/stats-recorder.js';
+import type { Middleware } from 'koa';
 
 /** The management side of one process: the API, the request checks, and what must be closed at stop. */
 export interface Management {
   readonly api: ManagementApi;
   readonly auth: RequestAuth;
+  /** Counts what each remote served, for the statistics. */
+  readonly recordStats: Middleware;
   close(): Promise<void>;
 }
 
@@ -38,21 +42,23 @@ export function createManagement(c: DependencyContainer): Management {
   const plugins = c.resolve<ReadonlyMap<string, LoadedPlugin>>(TOKENS.Plugins);
   const storage = c.resolve<Storage>(TOKENS.Storage);
   const bus = c.resolve<PurgeBus>(TOKENS.PurgeBus);
+  const metrics = c.resolve<Metrics>(TOKENS.Metrics);
+  const stats = new StatsRecorder(store.stats, metrics, clock, log, config.metadata.flushInterval);
   const purger = new Purger(store.catalogue, storage, c.resolve<PipelineServices>(TOKENS.PipelineServices).hot, bus, log);
   const api = managementApi({
-    config, log, clock, auth, management: store, purger,
+    config, log, clock, auth, management: store, purger, stats,
     registry: c.resolve<RemoteRegistry>(TOKENS.Registry),
     storage,
     metadata: c.resolve<MetadataStore>(TOKENS.Metadata),
     cache: c.resolve<HotCache>(TOKENS.Cache),
-    metrics: c.resolve<Metrics>(TOKENS.Metrics),
+    metrics,
     activity: c.resolve<UpstreamActivity>(TOKENS.UpstreamActivity),
     upstreams: () => [...clients.values()].flatMap((client) => client.states()),
     plugins: new Map([...plugins].map(([format, p]) => [format, { specifier: p.specifier }])),
     startedAt: clock.now(),
   });
   return {
-    api, auth,
-    async close() { await authenticator.close(); await bus.close(); },
+    api, auth, recordStats: stats.middleware(),
+    async close() { await authenticator.close(); await stats.close(); await bus.close(); },
   };
 }

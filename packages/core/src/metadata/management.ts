@@ -77,8 +77,8 @@ export type PurgeTarget =
 export interface StatsIncrement {
   readonly period: number;
   readonly remote: string;
-  /** `status` (X-Cache-Status), `client` (token name or address), `artifact` (path). */
-  readonly kind: 'status' | 'client' | 'artifact';
+  /** `status` (X-Cache-Status), `client` (token name or address), `artifact` (path), `upstream` (`fetched`: bytes received). */
+  readonly kind: 'status' | 'client' | 'artifact' | 'upstream';
   readonly name: string;
   readonly requests: number;
   readonly bytes: number;

@@ -54,6 +54,7 @@ export function createApp(services: AppServices): Koa {
   const mounts = pluginMounts(registry, dispatcher);
   app.use(errorMiddleware(log));
   app.use(accessLog(log, metrics, config.log.requests));
+  if (management) app.use(management.recordStats);
   if (config.server.trustProxy) app.use(capRequestsPerClient(config.server.maxConnectionsPerClient));
   const identity = services.identity;
   if (identity) app.use(loopGuard(identity));
