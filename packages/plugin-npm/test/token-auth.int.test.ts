@@ -50,6 +50,18 @@ describe('plugin-npm: real npm with a read token (anonymousRead false)', functio
     expect(installed.version).to.equal('1.0.0');
   });
 
+  it('installs with the .npmrc that /-/api/v1/remotes/npm/setup gives, the token put in for its placeholder', async () => {
+    const res = await fetch(`${cf.url}/-/api/v1/remotes/npm/setup`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).to.equal(200);
+    const setup = await res.json() as { tokenRequired: boolean; snippets: { file?: string; text: string }[] };
+    expect(setup.tokenRequired).to.equal(true);
+    const npmrc = setup.snippets.find((x) => x.file === '.npmrc')!.text;
+    expect(npmrc).to.contain('<TOKEN>');
+    expect(npmrc).to.not.contain(token);
+    const run = await install('from-setup', npmrc.replace('<TOKEN>', token));
+    expect(run.code, run.output).to.equal(0);
+  });
+
   it('fails with E401 without it', async () => {
     const run = await install('without-token', `registry=${cf.url}/npm/\n`);
     expect(run.code).to.not.equal(0);

@@ -48,6 +48,19 @@ describe('plugin-pypi: real pip with a read token in the index URL (anonymousRea
     expect(await readdir(target)).to.include('cf_hello.py');
   });
 
+  it('installs with the index URL of the pip.conf that /-/api/v1/remotes/pypi/setup gives, the token put in', async () => {
+    const res = await fetch(`${cf.url}/-/api/v1/remotes/pypi/setup`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).to.equal(200);
+    const setup = await res.json() as { snippets: { file?: string; text: string }[] };
+    const conf = setup.snippets.find((x) => x.file === 'pip.conf')!.text;
+    expect(conf).to.not.contain(token);
+    const indexUrl = /^index-url = (.+)$/m.exec(conf)![1]!.replace('<TOKEN>', encodeURIComponent(token));
+    const target = path.join(work, 'from-setup');
+    const r = await pip(['install', '--index-url', indexUrl, '--target', target, 'cf-hello']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(await readdir(target)).to.include('cf_hello.py');
+  });
+
   it('is refused without it', async () => {
     const r = await pip(['install', '--index-url', `${cf.url}/pypi/simple/`, '--target', path.join(work, 'without'), '--no-input', 'cf-hello']);
     expect(r.code).to.not.equal(0);

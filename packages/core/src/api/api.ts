@@ -9,12 +9,16 @@ import { systemRoutes } from './routes/system.js';
 import { remoteRoutes } from './routes/remotes.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { statsRoutes } from './routes/stats.js';
+import { setupRoutes } from './routes/setup.js';
+import { setupText } from './setup.js';
 
 /** The management API: its route table (the router and the OpenAPI document both read it). */
 export interface ManagementApi {
   readonly routes: readonly ApiRoute[];
   readonly document: Record<string, unknown>;
   handle(ctx: Context): Promise<void>;
+  /** `GET /-/setup`: every remote's client setup as plain text (no token needed; placeholders only). */
+  setup(ctx: Context): void;
 }
 
 export function managementApi(services: ApiServices): ManagementApi {
@@ -26,8 +30,13 @@ export function managementApi(services: ApiServices): ManagementApi {
     ...remoteRoutes(services),
     ...artifactRoutes(services),
     ...statsRoutes(services),
+    ...setupRoutes(services),
     ...tokenRoutes(services),
   );
   const handle = apiRouter(routes, services.auth);
-  return { routes, get document() { return document ??= openApiDocument(routes); }, handle };
+  const setup = (ctx: Context) => {
+    ctx.type = 'text/plain; charset=utf-8';
+    ctx.body = setupText(services.registry.all(), services.config, ctx);
+  };
+  return { routes, get document() { return document ??= openApiDocument(routes); }, handle, setup };
 }

@@ -16,7 +16,12 @@ export class ApiFailure extends Error {
 export class ApiClient {
   constructor(readonly url: string, private readonly token: string | undefined) {}
 
-  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** A plain-text endpoint (`/-/setup`). */
+  async text(path: string): Promise<string> {
+    return this.call<string>('GET', path, undefined, true);
+  }
+
+  async call<T>(method: string, path: string, body?: unknown, asText = false): Promise<T> {
     let res: Response;
     const target = new URL(path.replace(/^\//, ''), this.url.endsWith('/') ? this.url : `${this.url}/`);
     try {
@@ -30,7 +35,7 @@ export class ApiClient {
       throw new ApiFailure(`cannot reach ${redactText(this.url)}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message} (set --url or CACHEFORGE_URL)`, EXIT.failed);
     }
     const text = await res.text();
-    if (res.ok) return (text ? JSON.parse(text) : undefined) as T;
+    if (res.ok) return (asText ? text : text ? JSON.parse(text) : undefined) as T;
     let message = `HTTP ${res.status}`;
     try {
       const e = (JSON.parse(text) as { errors: { code: string; message: string }[] }).errors[0]!;

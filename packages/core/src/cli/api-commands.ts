@@ -14,7 +14,7 @@ export interface ApiFlags {
 }
 
 /** The first words of every command that talks to a running server. */
-export const API_COMMANDS = ['remotes', 'artifacts', 'flush', 'tokens', 'stats'] as const;
+export const API_COMMANDS = ['remotes', 'artifacts', 'flush', 'tokens', 'stats', 'setup'] as const;
 
 const V1 = '/-/api/v1';
 const enc = (s: string) => encodeURIComponent(s);
@@ -101,7 +101,15 @@ export async function runApiCommand(words: readonly string[], flags: ApiFlags, e
         ])));
         return EXIT.ok;
       }
+      case 'setup':
+        out((await client.text('/-/setup')).trimEnd());
+        return EXIT.ok;
       default:
+        if (command === 'setup' && sub !== undefined && rest.length === 0) {
+          const data = await client.call<{ snippets: { client: string; file?: string; text: string }[] }>('GET', `${V1}/remotes/${enc(sub)}/setup`);
+          print(data, () => data.snippets.map((x) => `# ${x.client}${x.file ? `: ${x.file}` : ''}\n${x.text.trimEnd()}`).join('\n\n'));
+          return EXIT.ok;
+        }
         return usage(`unknown command "${words.join(' ')}"`);
     }
   } catch (e) {

@@ -28,6 +28,7 @@ or $CACHEFORGE_TOKEN; --json prints the API's answer for scripts):
   cacheforge tokens ls
   cacheforge tokens revoke ID
   cacheforge stats [--remote R]
+  cacheforge setup [REMOTE]                     client configuration (a <TOKEN> placeholder where reads need one)
 Exit codes of these: 0 done, 1 server failed or unreachable, 2 bad usage, 3 refused (token
 missing, invalid or without the scope), 4 not found, 5 conflict.
 

@@ -70,6 +70,7 @@ export function createApp(services: AppServices): Koa {
     }
     if (ctx.path === '/-' || ctx.path.startsWith('/-/')) {
       if (management && ctx.path.startsWith('/-/api/')) return management.api.handle(ctx);
+      if (management && ctx.path === '/-/setup' && (ctx.method === 'GET' || ctx.method === 'HEAD')) return management.api.setup(ctx);
       if (auth && ctx.path === '/-/metrics') await auth.metrics(ctx);
       return ownRoutes(ctx, next);
     }

@@ -39,6 +39,15 @@ describe('cli: the commands that talk to a running server', function () {
     expect((await cli(['stats'])).stdout).to.match(/^REMOTE\s+HIT\s+MISS/);
   });
 
+  it('setup prints every remote\'s client configuration, and one remote\'s with REMOTE', async () => {
+    const all = await cli(['setup'], null);
+    expect(all.code, all.stderr).to.equal(0);
+    expect(all.stdout).to.contain('## files (generic)');
+    const one = await cli(['setup', 'files']);
+    expect(one.code, one.stderr).to.equal(0);
+    expect(one.stdout).to.contain(`curl -fLO ${cf.url}/files/<path>`);
+  });
+
   it('tokens create shows the value once; ls lists it without; revoke ends it', async () => {
     const created = await cli(['tokens', 'create', 'ci', '--scope', 'read', '--expires', '30d', '--json']);
     expect(created.code, created.stderr).to.equal(0);
