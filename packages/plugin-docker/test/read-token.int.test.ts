@@ -51,4 +51,25 @@ describe('docker: skopeo login with a read token (anonymousRead false)', functio
     await skopeo.pull(`docker://${host()}/hub/fix/app:1`, dest);
     expect(await layoutDigest(dest)).to.equal(images.single.digest);
   });
+
+  it('pulls the upstream\'s name through the registries.conf that /-/api/v1/remotes/hub/setup gives, with the login above', async () => {
+    const res = await fetch(`${cf.url}/-/api/v1/remotes/hub/setup`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).to.equal(200);
+    const { snippets } = await res.json() as { snippets: { file?: string; text: string }[] };
+    const conf = snippets.find((x) => x.file?.startsWith('/etc/containers/'))!.text;
+    expect(conf).to.not.contain(token);
+    const dir = path.join(temp.dir, 'client-mirror');
+    const mirrored = await Skopeo.create(dir, `unqualified-search-registries = []\nshort-name-mode = "disabled"\n${conf}`);
+    await mirrored.run(['login', '--tls-verify=false', '--authfile', path.join(dir, 'auth.json'), '--username', 'ci', '--password', token, host()]);
+    const served = async () => {
+      const stats = await (await fetch(`${cf.url}/-/api/v1/stats?remote=hub`, { headers: { authorization: `Bearer ${token}` } })).json() as { remotes: { requests: Record<string, number> }[] };
+      return Object.values(stats.remotes[0]!.requests).reduce((n, v) => n + v, 0);
+    };
+    const before = await served();
+    const dest = path.join(temp.dir, 'mirrored');
+    // The upstream's own name: only the mirror entry sends it through Cache Forge.
+    await mirrored.pull(`docker://${new URL(upstream.front.url).host}/fix/app:1`, dest);
+    expect(await layoutDigest(dest)).to.equal(images.single.digest);
+    expect(await served(), 'the pull went through Cache Forge').to.be.greaterThan(before);
+  });
 });
