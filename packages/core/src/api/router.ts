@@ -55,9 +55,15 @@ function compileRoute(route: ApiRoute): CompiledRoute {
   })).join('/');
   return {
     route, names, pattern: new RegExp(`^${source}/?$`),
-    query: compileQuery(route.query ?? {}),
-    body: route.body ? compileBody(route.body) : undefined,
+    // Compiled on first use: ajv generates code per schema, which would slow every start.
+    query: lazy(() => compileQuery(route.query ?? {})),
+    body: route.body ? lazy(() => compileBody(route.body!)) : undefined,
   };
+}
+
+function lazy(make: () => InputCheck): InputCheck {
+  let check: InputCheck | undefined;
+  return (where, value) => (check ??= make())(where, value);
 }
 
 function decodeParam(raw: string, name: string): string {
