@@ -58,7 +58,7 @@ describe('api: download statistics', function () {
     expect(past.requests.HIT).to.equal(0);
   });
 
-  it('keeps them across a restart, and adds another replica\'s within a second', async () => {
+  it('keeps them across a restart, and adds another replica\'s after its next flush (every second; bounded at 1.5 s here)', async () => {
     await cf.stop();
     cf = await startCacheForge(config(), { dataDir: cf.dataDir });
     api = await CheckedApi.open(cf.url);
