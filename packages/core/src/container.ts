@@ -9,6 +9,11 @@ import type { MetadataStore } from './metadata/metadata.js';
 import type { HotCache } from './cache/cache.js';
 import { FilesystemStorage } from './storage/filesystem/filesystem-storage.js';
 import { KnexMetadataStore } from './metadata/knex/knex-metadata-store.js';
+import { KnexManagementStore } from './metadata/knex/knex-management-store.js';
+import type { ManagementStore } from './metadata/management.js';
+import { UpstreamActivity } from './api/upstream-activity.js';
+import { LocalPurgeBus, type PurgeBus } from './cache/purge-bus.js';
+import { RedisPurgeBus } from './cache/redis/redis-purge-bus.js';
 import { KeyvCache } from './cache/keyv/keyv-cache.js';
 import { S3Storage } from './storage/s3/s3-storage.js';
 import { ProcessSpool } from './storage/spool.js';
@@ -50,6 +55,13 @@ export const TOKENS = {
   Registry: Symbol.for('cacheforge.Registry'),
   UpstreamClients: Symbol.for('cacheforge.UpstreamClients'),
   Identity: Symbol.for('cacheforge.Identity'),
+  Clock: Symbol.for('cacheforge.Clock'),
+  /** The management API's store (tokens, folder listings, purges, statistics) over the metadata store's pool. */
+  Management: Symbol.for('cacheforge.Management'),
+  /** Each remote's recent upstream outcomes, for the API. */
+  UpstreamActivity: Symbol.for('cacheforge.UpstreamActivity'),
+  /** Carries purges to every process's hot index (Redis pub/sub in scale-out). */
+  PurgeBus: Symbol.for('cacheforge.PurgeBus'),
 } as const;
 
 /** What a process may be given instead of the defaults (tests move time with their own clock). */
@@ -73,6 +85,9 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
   // The server records the port it actually bound; the clients read it from here.
   const identity = new SelfIdentity([{ host: config.server.host, port: config.server.port }]);
   c.register(TOKENS.Identity, { useValue: identity });
+  c.register(TOKENS.Clock, { useValue: clock });
+  const activity = new UpstreamActivity(clock);
+  c.register(TOKENS.UpstreamActivity, { useValue: activity });
   registerBackends(c, config, metrics, clock);
   c.register<PipelineServices>(TOKENS.PipelineServices, {
     useFactory: instanceCachingFactory((d) => pipelineServices(d, config, metrics, log, clock)),
@@ -87,7 +102,7 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
         const loaded = plugins.get(configured.type);
         if (!loaded) throw cfError('CF_ERR_CONFIG_INVALID', `remote ${configured.name}: no plugin for type ${configured.type}`);
         const remote = withPluginHosts(configured, loaded.plugin, loaded.specifier);
-        const client = new UpstreamClient(remote, upstreamObserver(metrics, log), process.env, identity);
+        const client = new UpstreamClient(remote, activity.observe(upstreamObserver(metrics, log)), process.env, identity);
         clients.set(remote.name, client);
         const pipeline = new RemotePipeline(remote, new RemotePolicy(remote, loaded.plugin.classes), client, services);
         const definition = remoteDefinition(remote, config.server.publicUrl);
@@ -160,10 +175,20 @@ function upstreamObserver(metrics: Metrics, log: Logger): UpstreamObserver {
 /** The storage, metadata and hot cache the config names, each wrapped once so all are measured alike. */
 function registerBackends(c: DependencyContainer, config: CacheForgeConfig, metrics: Metrics, clock: Clock): void {
   c.register<Storage>(TOKENS.Storage, { useFactory: instanceCachingFactory(() => new MeasuredStorage(createStorage(config, clock), metrics.storage)) });
+  const catalogue = instanceCachingFactory(() => createMetadata(config));
   c.register<MetadataStore>(TOKENS.Metadata, {
-    useFactory: instanceCachingFactory(() => new MeasuredMetadataStore(createMetadata(config), metrics.metadata)),
+    useFactory: instanceCachingFactory((d) => new MeasuredMetadataStore(catalogue(d), metrics.metadata)),
+  });
+  c.register<ManagementStore>(TOKENS.Management, {
+    useFactory: instanceCachingFactory((d) => { const store = catalogue(d); return new KnexManagementStore(store.knex, store.name === 'postgres' ? 'postgres' : 'sqlite'); }),
   });
   c.register<HotCache>(TOKENS.Cache, { useFactory: instanceCachingFactory(() => new MeasuredCache(createCache(config, clock), metrics.cache)) });
+  c.register<PurgeBus>(TOKENS.PurgeBus, {
+    useFactory: instanceCachingFactory((d) => {
+      const redis = config.cache.redis;
+      return redis ? new RedisPurgeBus({ url: redis.url, prefix: redis.prefix, commandTimeout: redis.timeout }, d.resolve<Logger>(TOKENS.Logger)) : new LocalPurgeBus();
+    }),
+  });
 }
 
 function createStorage(config: CacheForgeConfig, clock: Clock): Storage {
@@ -179,7 +204,7 @@ function createStorage(config: CacheForgeConfig, clock: Clock): Storage {
   throw cfError('CF_ERR_CONFIG_INVALID', 'no storage backend configured');
 }
 
-function createMetadata(config: CacheForgeConfig): MetadataStore {
+function createMetadata(config: CacheForgeConfig): KnexMetadataStore {
   if (config.metadata.sqlite) return new KnexMetadataStore({ dialect: 'sqlite', filename: config.metadata.sqlite.filename });
   const pg = config.metadata.postgres;
   if (pg) return new KnexMetadataStore({ dialect: 'postgres', connection: pg.connection, pool: pg.pool, schema: pg.schema });

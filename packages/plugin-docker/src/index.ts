@@ -4,6 +4,7 @@ import { registryMount } from './mount.js';
 import { ociErrorBody } from './errors.js';
 import { createDockerHandler } from './handler.js';
 import { defaultRegistries } from './defaults.js';
+import { dockerClientSetup } from './client-setup.js';
 
 /**
  * The docker format: a pull-through mirror of an OCI / Docker registry (Docker Hub, GHCR, Quay,
@@ -31,5 +32,6 @@ export default definePlugin<DockerOptions>({
     message: `only one docker remote may be the default (served at /v2/<name>); ${remotes.find((d) => d.options.default)!.name} already is`,
   })),
   errorBody: ociErrorBody,
+  clientSetup: (remote, target) => dockerClientSetup(remote as never, target),
   createHandler: createDockerHandler,
 });

@@ -2,6 +2,7 @@ import { definePlugin } from '@cacheforge/core';
 import { NpmHandler } from './handler.js';
 import { npmOptions, type NpmOptions } from './options.js';
 import { discoverRegistry } from './registry-discovery.js';
+import { npmClientSetup } from './client-setup.js';
 
 /**
  * The npm registry format, as npm, pnpm and yarn use it: package documents (`/<name>`, full or
@@ -25,5 +26,6 @@ export default definePlugin<NpmOptions>({
   methods: ['POST', 'PUT', 'DELETE'],
   defaultUpstream: (env) => discoverRegistry(env),
   defaultRemotes: () => ({ npm: {} }),
+  clientSetup: (_remote, target) => npmClientSetup(target),
   createHandler: (remote) => new NpmHandler(remote),
 });

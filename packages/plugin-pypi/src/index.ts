@@ -1,4 +1,5 @@
 import { definePlugin, type RemoteDefinition } from '@cacheforge/core';
+import { pypiClientSetup } from './client-setup.js';
 import { PypiHandler } from './handler.js';
 import type { ProxyPaths } from './file-locations.js';
 
@@ -46,6 +47,7 @@ export default definePlugin<PypiOptions>({
   }),
   // `host` keeps a non-default port: an allowedHosts entry without one means the default port.
   upstreamHosts: (remote) => (remote.options.files ? [withSlash(remote.options.files).host] : []),
+  clientSetup: (_remote, target) => pypiClientSetup(target),
   createHandler(remote, context) {
     return new PypiHandler(basesOf(remote), context.log);
   },

@@ -5,6 +5,7 @@ import { coreSchema, remoteSchema } from '../config/schema.js';
 import { duration } from '../config/fields.js';
 import { isSchemaOf, schemasAt } from '../config/coerce.js';
 import type { z } from 'zod';
+import { SECRET_KEY } from '../util/secret-keys.js';
 
 /** Whether the schema reads the key at `path` as a duration (so it is shown as `10m`, as written). */
 function isDuration(schema: z.ZodType, path: readonly string[]): boolean {
@@ -12,8 +13,6 @@ function isDuration(schema: z.ZodType, path: readonly string[]): boolean {
   return found.length > 0 && found.some((t) => isSchemaOf(t, duration));
 }
 
-// A registry user name is half of a credential pair: shown masked like its password.
-const SECRET_KEY = /(password|secret|token|authorization|accesskey|secretkey|credentials?|username)$/i;
 
 /**
  * The effective config as YAML-ish JSON a person can read: defaults filled in, regexes as their

@@ -10,12 +10,27 @@ import { describeConfig } from './describe-config.js';
 import { CORE_VERSION } from '../version.js';
 import { verifyPlugin } from '../plugin/verify.js';
 import { formatVerification } from './format-verification.js';
+import { API_COMMANDS, runApiCommand } from './api-commands.js';
 
 const USAGE = `Usage:
   cacheforge start [--config FILE] [--port N]   start the proxy (no config: the embedded defaults)
   cacheforge config check [--config FILE]       validate the config and print it, secrets masked
   cacheforge verify-plugin <name|path>          check a format plugin against the plugin contract
   cacheforge --version
+
+Against a running server (--url URL or $CACHEFORGE_URL, default http://127.0.0.1:8080; --token T
+or $CACHEFORGE_TOKEN; --json prints the API's answer for scripts):
+  cacheforge remotes ls
+  cacheforge artifacts ls REMOTE [PREFIX]
+  cacheforge artifacts rm REMOTE PATH | REMOTE --prefix P
+  cacheforge flush [--remote R] --yes
+  cacheforge tokens create NAME [--scope read|write|admin]... [--remote R]... [--expires 30d]
+  cacheforge tokens ls
+  cacheforge tokens revoke ID
+  cacheforge stats [--remote R]
+  cacheforge setup [REMOTE]                     client configuration (a <TOKEN> placeholder where reads need one)
+Exit codes of these: 0 done, 1 server failed or unreachable, 2 bad usage, 3 refused (token
+missing, invalid or without the scope), 4 not found, 5 conflict.
 
 The config is FILE, else $CACHEFORGE_CONFIG, else cacheforge.config.{yaml,yml,json,js,mjs},
 .cacheforgerc* or a "cacheforge" key in package.json, searched from the working directory up to
@@ -27,7 +42,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs({
       args: argv, allowPositionals: true,
-      options: { config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+      options: {
+        config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
+        url: { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean' }, yes: { type: 'boolean' },
+        remote: { type: 'string', multiple: true }, prefix: { type: 'string' }, scope: { type: 'string', multiple: true }, expires: { type: 'string' },
+      },
     });
   } catch (err) {
     process.stderr.write(`cacheforge: ${(err as Error).message}\n\n${USAGE}\n`);
@@ -47,6 +66,7 @@ export async function main(argv: string[]): Promise<number> {
     if (positionals.length !== 2) { process.stderr.write(`cacheforge: verify-plugin takes one plugin name or path\n\n${USAGE}\n`); return 2; }
     return verify(positionals[1]!);
   }
+  if ((API_COMMANDS as readonly string[]).includes(positionals[0]!)) return runApiCommand(positionals, values);
   const command = positionals.join(' ');
   if (command === 'start') return start(values.config, port);
   if (command === 'config check') return check(values.config);

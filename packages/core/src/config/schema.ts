@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { baseUrl, duration, regex, size, timerDuration } from './fields.js';
 import { LOG_LEVELS } from '../util/logger.js';
 import { validAllowedEntry } from '../net/host-patterns.js';
+import { authSchema, AUTH_DEFAULTS } from './auth-schema.js';
 
 /**
  * The core's config schema. Every field documents its default and what zero means; the README's
@@ -239,6 +240,8 @@ export const coreSchema = z.strictObject({
     /** Largest body kept in memory. Default 256KiB. */
     maxObjectBytes: size.default(256 * 1024),
   }).default({ maxBytes: 64 * 1024 * 1024, maxObjectBytes: 256 * 1024 }),
+  /** Tokens and anonymous read (see auth-schema.ts). */
+  auth: authSchema.default(AUTH_DEFAULTS),
   /** Default upstream client settings for every remote. */
   upstream: upstreamSettings.default({}),
   /** Plugin packages (full names) or paths. Default: every installed @cacheforge/plugin-*. */

@@ -71,8 +71,28 @@ export interface FormatPlugin<O extends object = Record<string, unknown>> {
    * the config file's other problems, and the start stops. Pure: no I/O.
    */
   readonly checkRemotes?: (remotes: readonly RemoteDefinition<O>[]) => readonly RemoteProblem[];
+  /**
+   * The configuration that points this format's clients at one remote (an `.npmrc`, a
+   * `pip.conf`, a command), for `/-/setup`. `target.base` is the remote's URL as the asking client
+   * reaches it; `target.token` is a placeholder to write where the token goes, present only when
+   * reads need one. Pure. Absent: the core shows a plain `curl` line.
+   */
+  readonly clientSetup?: (remote: RemoteDefinition<O>, target: SetupTarget) => readonly SetupSnippet[];
   /** Makes the handler of one configured remote. Called once per remote at start. */
   createHandler(remote: RemoteDefinition<O>, context: PluginContext): Handler;
+}
+
+/** Where a client is to be pointed: the remote's base URL, and the token placeholder when reads need one. */
+export interface SetupTarget {
+  readonly base: URL;
+  readonly token?: string;
+}
+
+/** One client's configuration: what it is for, the file it goes in (absent for a command), its text. */
+export interface SetupSnippet {
+  readonly client: string;
+  readonly file?: string;
+  readonly text: string;
 }
 
 /** What a plugin's `defaultRemotes` may consult to pick defaults (e.g. the machine's npm registry). */

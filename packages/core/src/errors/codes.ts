@@ -37,6 +37,16 @@ export const ERROR_CODES = {
   CF_ERR_REQUEST_TOO_MANY: { status: 429, title: 'too many concurrent requests from one client', expose: true, level: 'warn' },
   CF_ERR_LOOP_DETECTED: { status: 508, title: 'request loop detected', expose: true, level: 'warn' },
 
+  // AUTH: who the client is and what it may do (management API and, with auth.anonymousRead false, artifacts).
+  CF_ERR_AUTH_REQUIRED: { status: 401, title: 'a token is required', expose: true, level: 'info' },
+  CF_ERR_AUTH_INVALID: { status: 401, title: 'the token is unknown, expired or revoked', expose: true, level: 'info' },
+  CF_ERR_AUTH_FORBIDDEN: { status: 403, title: 'the token does not grant this', expose: true, level: 'info' },
+  CF_ERR_PROXY_AUTH_REQUIRED: { status: 407, title: 'a token is required in Proxy-Authorization', expose: true, level: 'info' },
+
+  // API: the management API's requests.
+  CF_ERR_API_BAD_REQUEST: { status: 400, title: 'invalid request to the management API', expose: true, level: 'info' },
+  CF_ERR_API_CONFLICT: { status: 409, title: 'the request conflicts with the current state', expose: true, level: 'info' },
+
   // PROXY: a request sent to Cache Forge as an HTTP proxy (absolute-form target, CONNECT).
   CF_ERR_PROXY_TARGET_NOT_CONFIGURED: { status: 403, title: 'proxy target is not the upstream of any remote', expose: true, level: 'info' },
   CF_ERR_PROXY_CONNECT_REFUSED: { status: 405, title: 'CONNECT is not supported: Cache Forge is not a tunnel', expose: true, level: 'info' },

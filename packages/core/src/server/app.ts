@@ -12,6 +12,8 @@ import { proxyRouter } from './proxy-target.js';
 import { ownEndpoints, type OwnEndpointServices } from './own-endpoints.js';
 import { CORE_VERSION } from '../version.js';
 import type { SelfIdentity } from '../net/self.js';
+import type { Management } from '../api/wiring.js';
+import { gatedDispatcher } from './auth-gate.js';
 
 /** What the HTTP app needs from the rest of the process. */
 export interface AppServices extends OwnEndpointServices {
@@ -20,6 +22,8 @@ export interface AppServices extends OwnEndpointServices {
   readonly registry: RemoteRegistry;
   /** This instance's id: a request carrying it in `Via` went round in a loop. */
   readonly identity?: SelfIdentity;
+  /** The management API and the token checks (absent in embedders that build the app bare). */
+  readonly management?: Management;
 }
 
 /**
@@ -41,10 +45,16 @@ export function createApp(services: AppServices): Koa {
     log[clientGone ? 'debug' : 'warn']({ remote: ctx?.state.remote, path: ctx?.path, code: err.code, reason: err.message }, 'response body failed mid-stream');
   });
 
-  const dispatcher = remoteDispatcher(registry, config, log, services.isShuttingDown);
+  const management = services.management;
+  const auth = management?.auth;
+  const bare = remoteDispatcher(registry, config, log, services.isShuttingDown);
+  const dispatcher = auth ? gatedDispatcher(bare, auth) : bare;
+  // Checked only when reads need a token: an anonymous read costs no extra await.
+  const gated = auth !== undefined && !auth.anonymousRead;
   const mounts = pluginMounts(registry, dispatcher);
   app.use(errorMiddleware(log));
   app.use(accessLog(log, metrics, config.log.requests));
+  if (management) app.use(management.recordStats);
   if (config.server.trustProxy) app.use(capRequestsPerClient(config.server.maxConnectionsPerClient));
   const identity = services.identity;
   if (identity) app.use(loopGuard(identity));
@@ -54,8 +64,17 @@ export function createApp(services: AppServices): Koa {
     // An absolute-form target (a client using this instance as its HTTP proxy) routes by its host
     // and path; one naming this instance, and every origin-form one, by the path below.
     const target = proxied(ctx.originalUrl, ctx.req.socket.localPort ?? 0);
-    if (target.kind === 'remote') return dispatcher.to(ctx, target.remote, target.rawPath, target.base);
-    if (ctx.path === '/-' || ctx.path.startsWith('/-/')) return ownRoutes(ctx, next);
+    if (target.kind === 'remote') {
+      if (gated) await auth!.artifact(ctx, true);
+      return dispatcher.to(ctx, target.remote, target.rawPath, target.base);
+    }
+    if (ctx.path === '/-' || ctx.path.startsWith('/-/')) {
+      if (management && ctx.path.startsWith('/-/api/')) return management.api.handle(ctx);
+      if (management && ctx.path === '/-/setup' && (ctx.method === 'GET' || ctx.method === 'HEAD')) return management.api.setup(ctx);
+      if (auth && ctx.path === '/-/metrics') await auth.metrics(ctx);
+      return ownRoutes(ctx, next);
+    }
+    if (gated) await auth!.artifact(ctx, false);
     if (ctx.path === '/') {
       ctx.body = { name: 'cacheforge', version: CORE_VERSION, remotes: registry.all().map((r) => ({ name: r.config.name, type: r.plugin.name })) };
       return;

@@ -18,6 +18,7 @@ import { createApp } from './app.js';
 import { capConnectionsPerClient } from './client-limit.js';
 import { refuseConnect } from './connect-refusal.js';
 import type { SelfIdentity } from '../net/self.js';
+import { createManagement, type Management } from '../api/wiring.js';
 
 /**
  * One Cache Forge process: prepares the backends, listens, and on stop lets in-flight downloads
@@ -25,6 +26,10 @@ import type { SelfIdentity } from '../net/self.js';
  */
 export class CacheForgeServer {
   private server?: Server;
+  private management?: Management;
+
+  /** The management API, once started (its route table, for tests and tools). */
+  get managementApi(): Management["api"] | undefined { return this.management?.api; }
   private shuttingDown = false;
   private readonly log: Logger;
   private readonly config: CacheForgeConfig;
@@ -54,8 +59,9 @@ export class CacheForgeServer {
     const registry = this.container.resolve<RemoteRegistry>(TOKENS.Registry);
     const identity = this.container.resolve<SelfIdentity>(TOKENS.Identity);
     const metrics = this.metrics;
+    const management = this.management = createManagement(this.container);
     const app = createApp({
-      config: this.config, log: this.log, metrics, storage, metadata, identity,
+      config: this.config, log: this.log, metrics, storage, metadata, identity, management,
       cache: this.container.resolve<HotCache>(TOKENS.Cache), registry, isShuttingDown: () => this.shuttingDown,
       upstreams: () => [...this.container.resolve<Map<string, UpstreamClient>>(TOKENS.UpstreamClients).values()].flatMap((c) => c.states()),
     });
@@ -86,6 +92,9 @@ export class CacheForgeServer {
       remotes: registry.all().map((r) => `${r.config.name} (${r.plugin.name} → ${redact(r.config.upstream)})`),
       storage: storage.name, metadata: metadata.name, cache: services.cache.name,
     }, 'cacheforge listening');
+    if (this.config.auth.adminTokens.length === 0) {
+      this.log.warn({ anonymousRead: this.config.auth.anonymousRead }, 'no admin token configured (auth.adminTokens): the management API under /-/api/v1/ cannot be used until one is; artifacts are readable by anyone who reaches this port unless auth.anonymousRead is false');
+    }
     return address;
   }
 
@@ -113,6 +122,7 @@ export class CacheForgeServer {
     server?.closeAllConnections();
     await closed;
     await services.access.close();
+    await this.management?.close();
     for (const client of this.container.resolve<Map<string, UpstreamClient>>(TOKENS.UpstreamClients).values()) client.close();
     await services.metadata.close();
     await services.cache.close();

@@ -75,6 +75,11 @@ export class Lru<K, V> {
     return true;
   }
 
+  /** The keys held, oldest first (a snapshot: deleting while iterating is safe). */
+  keys(): K[] {
+    return [...this.slots.keys()];
+  }
+
   /** How many values are held. */
   get size(): number {
     return this.slots.size;

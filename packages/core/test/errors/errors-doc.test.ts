@@ -55,6 +55,7 @@ describe('errors: docs/errors.md and errors/codes.ts agree', () => {
       PROXY: 'Proxy requests', POLICY: 'Policy', UPSTREAM: 'Upstream',
       STORAGE: 'Storage, metadata and hot cache', METADATA: 'Storage, metadata and hot cache', CACHE: 'Storage, metadata and hot cache',
       SHUTTING: 'Server', INTERNAL: 'Server',
+      AUTH: 'Authentication and the management API', API: 'Authentication and the management API',
     };
     for (const row of rows()) {
       const word = row.code.split('_')[2]!;

@@ -41,9 +41,9 @@ describe('KnexMetadataStore on PostgreSQL', function () {
       await client.connect();
       try {
         const tables = await client.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'cf_replicas' ORDER BY 1");
-        expect(tables.rows.map((r: { table_name: string }) => r.table_name)).to.deep.equal(['cf_artifacts', 'cf_migrations', 'cf_migrations_lock']);
+        expect(tables.rows.map((r: { table_name: string }) => r.table_name)).to.deep.equal(['cf_artifacts', 'cf_migrations', 'cf_migrations_lock', 'cf_stats', 'cf_tokens']);
         const migrations = await client.query('SELECT name FROM cf_replicas.cf_migrations');
-        expect(migrations.rows).to.have.length(1);
+        expect(migrations.rows).to.have.length(2);
       } finally {
         await client.end();
       }

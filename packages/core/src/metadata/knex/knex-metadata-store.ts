@@ -7,7 +7,7 @@ import type { AccessCount, ArtifactId, ArtifactRecord, MetadataStore, NewArtifac
 
 const TABLE = 'cf_artifacts';
 
-interface Row {
+export interface Row {
   remote: string; key: string; variant: string; digest: string; size: number | string;
   content_type: string | null; headers: string; upstream_etag: string | null; upstream_last_modified: string | null;
   class: string; fetched_at: number | string; checked_at: number | string; hits: number | string; last_access: number | string;
@@ -65,6 +65,9 @@ export class KnexMetadataStore implements MetadataStore {
       });
     }
   }
+
+  /** The connection pool, shared with the management queries (`knex-management-store.ts`). */
+  get knex(): Knex { return this.db; }
 
   async init(): Promise<void> {
     await this.wrap('init', () => this.pgConnection === undefined ? this.migrate() : this.migrateAlone(this.pgConnection));
@@ -201,7 +204,7 @@ function whereId(id: ArtifactId) {
   return { remote: id.remote, key: id.key, variant: id.variant };
 }
 
-function fromRow(row: Row): ArtifactRecord {
+export function fromRow(row: Row): ArtifactRecord {
   // NOTE: pg returns bigint columns as strings; SQLite as numbers.
   return {
     remote: row.remote, key: row.key, variant: row.variant, digest: row.digest, size: Number(row.size),

@@ -50,6 +50,13 @@ export class HotIndex {
     this.entries.delete(key);
   }
 
+  /** Drops every entry whose key matches (a purge); returns how many. */
+  deleteWhere(matches: (key: string) => boolean): number {
+    let n = 0;
+    for (const key of this.entries.keys()) if (matches(key) && this.entries.delete(key)) n += 1;
+    return n;
+  }
+
   /** Bytes of bodies held. */
   get bytes(): number { return this.entries.bytes; }
 
