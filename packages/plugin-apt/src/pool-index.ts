@@ -17,7 +17,7 @@ export interface PoolEntry {
 export class PoolIndex {
   private readonly entries = new Map<string, PoolEntry>();
 
-  constructor(private readonly limit = 2_000_000) {}
+  constructor(readonly limit = 2_000_000) {}
 
   get size(): number { return this.entries.size; }
 
@@ -86,9 +86,20 @@ async function readSources(lines: AsyncIterable<string>, add: Add): Promise<void
   commit();
 }
 
+/**
+ * Bytes handed to the line reader at a time. One chunk becomes one string: fed whole, Debian's
+ * 48 MB main `Packages` would be one string, and V8 keeps the subject of the last regular
+ * expression run (readline splits lines with one), so ~95 MiB stayed alive after the read.
+ */
+const CHUNK = 64 * 1024;
+
+function* chunks(body: Buffer): Generator<Buffer> {
+  for (let at = 0; at < body.length; at += CHUNK) yield body.subarray(at, at + CHUNK);
+}
+
 /** The text of an index file, whatever compression its name says it has. */
 function decompressed(body: Buffer, name: string): Readable {
-  const source = Readable.from([body]);
+  const source = Readable.from(chunks(body), { objectMode: false });
   if (name.endsWith('.gz')) return source.pipe(createGunzip());
   const tool = name.endsWith('.xz') || name.endsWith('.lzma') ? 'xz' : name.endsWith('.bz2') ? 'bzip2' : name.endsWith('.zst') ? 'zstd' : undefined;
   if (!tool) return source;
