@@ -10,14 +10,22 @@ export interface PoolEntry {
 }
 
 /**
+ * Entries kept by default. One costs about 270 bytes of heap (Debian's main amd64 `Packages`:
+ * 63,440 entries, ~16 MiB; `pnpm bench:apt`), so the default holds about 260 MiB at most: some
+ * fifteen suite/architecture indexes of Debian's size.
+ */
+export const POOL_ENTRIES = 1_000_000;
+
+/**
  * Pool files by path (`pool/main/h/hello/hello_2.10-3_amd64.deb`), from every index read so far.
  * A later index wins for a path it lists again: that is how a re-published file gets its new hash.
- * Bounded by `limit` entries (oldest dropped first) so a cache of many suites keeps its memory in hand.
+ * Bounded by `limit` entries, the least recently listed dropped first: a file whose entry was
+ * dropped is checked on its length only, as one no index lists.
  */
 export class PoolIndex {
   private readonly entries = new Map<string, PoolEntry>();
 
-  constructor(readonly limit = 2_000_000) {}
+  constructor(readonly limit = POOL_ENTRIES) {}
 
   get size(): number { return this.entries.size; }
 
