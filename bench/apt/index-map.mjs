@@ -31,7 +31,7 @@ function machineList() {
 /** The index's bytes and the name the plugin would see it under (which says its compression). */
 function loadIndex(file) {
   if (file.endsWith('.lz4')) return { body: execFileSync('lz4', ['-dc', file], { maxBuffer: 1024 * MiB }), name: 'Packages' };
-  return { body: readFileSync(file), name: path.basename(file).replace(/^.*_(Packages(\.\w+)?)$/, '$1') };
+  return { body: readFileSync(file), name: `Packages${/\.(xz|gz|bz2|zst|lzma)$/.exec(file)?.[0] ?? ''}` };
 }
 
 function settled() {
@@ -50,8 +50,11 @@ async function measure(file) {
   const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 20);
   const pool = new PoolIndex();
   const started = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   const entries = await pool.add(index.body, index.name);
   const parseMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const { user, system } = process.cpuUsage(cpu); // this process only: an xz child is not counted
+  const parseCpuMs = (user + system) / 1000;
   // A newer InRelease makes the plugin read the suite's index again: the map must not grow.
   const again = process.hrtime.bigint();
   await pool.add(index.body, index.name);
@@ -62,7 +65,7 @@ async function measure(file) {
   const heapGrowth = after.heapUsed - before.heapUsed;
   return {
     input, entries, mapSize: pool.size, limit: pool.limit,
-    parseMs: Math.round(parseMs), rereadMs: Math.round(rereadMs),
+    parseMs: Math.round(parseMs), parseCpuMs: Math.round(parseCpuMs), rereadMs: Math.round(rereadMs),
     heapGrowthMiB: heapGrowth / MiB, rssGrowthMiB: (after.rss - before.rss) / MiB, peakRssGrowthMiB: (peakRss - before.rss) / MiB,
     heapBytesPerEntry: Math.round(heapGrowth / pool.size), rssAfterMiB: after.rss / MiB,
     keep: pool.get.bind(pool), // keeps the map alive until here
@@ -73,7 +76,7 @@ export function printIndexMap(r) {
   const f = (x) => x.toFixed(1);
   process.stdout.write([
     `pool map of a main amd64 ${r.input.name} (${(r.input.bytes / MiB).toFixed(1)} MiB as read): ${r.entries.toLocaleString('en-US')} entries`,
-    `  read: ${r.parseMs} ms (again, as after a newer InRelease: ${r.rereadMs} ms, map still ${r.mapSize.toLocaleString('en-US')} entries; limit ${r.limit.toLocaleString('en-US')})`,
+    `  read: ${r.parseMs} ms, ${r.parseCpuMs} ms of CPU in this process (again, as after a newer InRelease: ${r.rereadMs} ms, map still ${r.mapSize.toLocaleString('en-US')} entries; limit ${r.limit.toLocaleString('en-US')})`,
     `  after gc: heap +${f(r.heapGrowthMiB)} MiB (${r.heapBytesPerEntry} B an entry), RSS +${f(r.rssGrowthMiB)} MiB (peak while reading +${f(r.peakRssGrowthMiB)} MiB; process RSS ${f(r.rssAfterMiB)} MiB)`,
   ].join('\n') + '\n');
 }

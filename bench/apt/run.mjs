@@ -7,7 +7,7 @@
 // neither always meets the mirror second (after the other warmed it). Then the pool map the apt
 // remote built is measured on the suite's real Packages.xz (bench/apt/index-map.mjs).
 //
-// Options: --no-build  skip `npx tsc -b`;  --keep  keep the temp dir;  --rounds N  (default 2)
+// Options: --no-build  skip `npx tsc -b`;  --keep  keep the temp dir;  --rounds N  (default 4)
 import { mkdtempSync, writeFileSync, readFileSync, chmodSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import path from 'node:path';
@@ -155,7 +155,7 @@ function report(r) {
 
 let values;
 try {
-  ({ values } = parseArgs({ options: { 'no-build': { type: 'boolean' }, keep: { type: 'boolean' }, rounds: { type: 'string', default: '2' } } }));
+  ({ values } = parseArgs({ options: { 'no-build': { type: 'boolean' }, keep: { type: 'boolean' }, rounds: { type: 'string', default: '4' } } }));
   if (!/^[1-9]$/.test(values.rounds)) throw new Error('--rounds takes 1 to 9');
 } catch (err) {
   process.stderr.write(`${err.message}\nusage: pnpm bench:apt [--no-build] [--keep] [--rounds N]\n`);
