@@ -68,11 +68,10 @@ async function measure(file) {
     parseMs: Math.round(parseMs), parseCpuMs: Math.round(parseCpuMs), rereadMs: Math.round(rereadMs),
     heapGrowthMiB: heapGrowth / MiB, rssGrowthMiB: (after.rss - before.rss) / MiB, peakRssGrowthMiB: (peakRss - before.rss) / MiB,
     heapBytesPerEntry: Math.round(heapGrowth / pool.size), rssAfterMiB: after.rss / MiB,
-    keep: pool.get.bind(pool), // keeps the map alive until here
   };
 }
 
-export function printIndexMap(r) {
+function printIndexMap(r) {
   const f = (x) => x.toFixed(1);
   process.stdout.write([
     `pool map of a main amd64 ${r.input.name} (${(r.input.bytes / MiB).toFixed(1)} MiB as read): ${r.entries.toLocaleString('en-US')} entries`,
@@ -84,10 +83,9 @@ export function printIndexMap(r) {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { json: { type: 'string' } } });
   try {
-    const { keep, ...result } = await measure(positionals[0] ?? machineList());
+    const result = await measure(positionals[0] ?? machineList());
     printIndexMap(result);
     if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
-    void keep;
   } catch (err) {
     process.stderr.write(`index-map: ${err.message}\n`);
     process.exitCode = 1;

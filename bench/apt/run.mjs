@@ -13,13 +13,12 @@ import { tmpdir, cpus } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { ownTempDir, killAllSync, shutdownAll, runCommand } from '../lib/proc.mjs';
+import { freePort, ownTempDir, killAllSync, shutdownAll, runCommand } from '../lib/proc.mjs';
 import { buildWorkspace, startCacheForge, embeddedConfig } from '../lib/cacheforge.mjs';
 import { median } from '../lib/measure.mjs';
 import { table, writeJson } from '../lib/report.mjs';
 import { aptClient, pickPackages, packagesXzByHash } from './client.mjs';
 import { startAptCacherNg } from './acng.mjs';
-import { freePort } from '../lib/proc.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const RESULTS = path.join(ROOT, 'bench/results/apt-latest.json');
