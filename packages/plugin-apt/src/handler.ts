@@ -32,8 +32,8 @@ export class AptHandler implements Handler {
   private readonly unlisted?: PluginCounter;
   private readonly poolEntries?: ReturnType<NonNullable<PluginContext['metrics']>['gauge']>;
 
-  constructor(private readonly upstream: URL, private readonly log: Logger, context: PluginContext, poolEntries?: number) {
-    this.pool = new PoolIndex(poolEntries);
+  constructor(private readonly upstream: URL, private readonly log: Logger, context: PluginContext, poolLimit?: number) {
+    this.pool = new PoolIndex(poolLimit);
     this.unlisted = context.metrics?.counter({ name: 'unlisted_pool_files_total', help: 'Pool files fetched that no index read so far lists: checked on their length only' });
     this.poolEntries = context.metrics?.gauge({ name: 'pool_entries', help: 'Pool files known from the indexes read (path to size and sha256)' });
   }
