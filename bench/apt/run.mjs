@@ -2,23 +2,29 @@
 // apt benchmark: `pnpm bench:apt` (see bench/README.md). Cache Forge's apt remote against
 // apt-cacher-ng (Debian's package), both as apt's HTTP proxy in front of the machine's own Debian
 // mirror (found at run time in /etc/apt, never written down): `apt-get update` and `apt-get
-// download` of BENCH_DEBS real packages, cold then warm, through each, with the ratios printed.
+// download` of BENCH_DEBS real packages, cold then warm, through each, back to back, with the
+// ratios printed. Each round starts both caches empty; the order alternates between rounds, so
+// neither always meets the mirror second (after the other warmed it). Then the pool map the apt
+// remote built is measured on the suite's real Packages.xz (bench/apt/index-map.mjs).
 //
-// Options: --no-build   skip `npx tsc -b`;  --keep   keep the temp dir
-import { mkdtempSync, mkdirSync, writeFileSync, readdirSync, readFileSync, rmSync, chmodSync } from 'node:fs';
+// Options: --no-build  skip `npx tsc -b`;  --keep  keep the temp dir;  --rounds N  (default 4)
+import { mkdtempSync, writeFileSync, readFileSync, chmodSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { freePort, ownTempDir, killAllSync, shutdownAll, runCommand, startProcess, stopProcess, waitFor } from '../lib/proc.mjs';
-import { buildWorkspace, startCacheForge } from '../lib/cacheforge.mjs';
-import { httpGet } from '../lib/measure.mjs';
+import { freePort, ownTempDir, killAllSync, shutdownAll, runCommand } from '../lib/proc.mjs';
+import { buildWorkspace, startCacheForge, embeddedConfig } from '../lib/cacheforge.mjs';
+import { median } from '../lib/measure.mjs';
 import { table, writeJson } from '../lib/report.mjs';
+import { aptClient, pickPackages, packagesXzByHash } from './client.mjs';
+import { startAptCacherNg } from './acng.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const RESULTS = path.join(ROOT, 'bench/results/apt-latest.json');
 const BENCH_DEBS = 50;
 const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
+const PHASES = ['updateCold', 'downloadCold', 'updateWarm', 'downloadWarm'];
 const step = (text) => process.stderr.write(`[bench:apt ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
 
 /** The machine's first non-security http deb source, read with the plugin's own parser (built). */
@@ -29,67 +35,45 @@ async function machineMirror() {
   return { url: pickMirror([source]).href, suite: source.suites[0] };
 }
 
-/** A private apt configuration using `proxy` (as in the plugin's tests, test/support/apt.ts). */
-function aptClient(dir, sources, proxy) {
-  for (const sub of ['etc/apt.conf.d', 'etc/preferences.d', 'state/lists/partial', 'cache/archives/partial', 'dl']) mkdirSync(path.join(dir, sub), { recursive: true });
-  writeFileSync(path.join(dir, 'state/status'), '');
-  writeFileSync(path.join(dir, 'sources.list'), sources);
-  writeFileSync(path.join(dir, 'apt.conf'), [
-    `Dir::Etc::SourceList "${dir}/sources.list";`, 'Dir::Etc::SourceParts "/dev/null";', 'Dir::Etc::Main "/dev/null";',
-    `Dir::Etc::Parts "${dir}/etc/apt.conf.d";`, 'Dir::Etc::Preferences "/dev/null";', `Dir::Etc::PreferencesParts "${dir}/etc/preferences.d";`,
-    `Dir::State "${dir}/state";`, `Dir::State::status "${dir}/state/status";`, `Dir::Cache "${dir}/cache";`,
-    'Debug::NoLocking "true";', 'APT::Sandbox::User "root";', 'Acquire::Languages "none";', `Acquire::http::Proxy "${proxy}";`,
-    'APT::Architectures { "amd64"; };',
-  ].join('\n') + '\n');
-  const env = { ...process.env, APT_CONFIG: path.join(dir, 'apt.conf') };
-  const aptGet = async (...args) => {
-    const { code, stderr, ms } = await runCommand('apt-get', ['-q', ...args], { cwd: path.join(dir, 'dl'), env, timeoutMs: 600_000 });
-    if (code !== 0) throw new Error(`apt-get ${args.slice(0, 3).join(' ')} through ${proxy} failed (${code}): ${stderr.slice(-1500)}`);
-    return ms / 1000;
+async function startCacheForgePeer(dir) {
+  const port = await freePort();
+  const cf = await startCacheForge({
+    root: ROOT, dir, port,
+    config: embeddedConfig({ dir, port, plugins: ['@cacheforge/plugin-apt'], remotes: { debian: { type: 'apt' } } }),
+  });
+  const metric = async (name) => {
+    const text = await (await fetch(`${cf.url}/-/metrics`)).text();
+    return [...text.matchAll(new RegExp(`^${name}\\{[^}]*remote="debian"[^}]*\\} (\\S+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
   };
-  const reset = (sub) => { rmSync(path.join(dir, sub), { recursive: true, force: true }); mkdirSync(path.join(dir, sub, sub === 'dl' ? '' : 'partial'), { recursive: true }); };
-  return { dir, aptGet, reset };
+  return { label: 'Cache Forge', url: `${cf.url}/`, pid: cf.pid, base: cf.url, upstreamBytes: () => metric('cacheforge_fetched_bytes_total'), stop: cf.stop };
 }
 
-/** BENCH_DEBS packages of 20-400 kB spread over the suite's main Packages, the same for every run. */
-function pickPackages(listsDir) {
-  const file = readdirSync(listsDir).find((f) => /_main_binary-amd64_Packages$/.test(f));
-  if (!file) throw new Error(`no main amd64 Packages in ${listsDir}`);
-  const names = [];
-  for (const stanza of readFileSync(path.join(listsDir, file), 'utf8').split('\n\n')) {
-    const name = /^Package: (\S+)/m.exec(stanza)?.[1];
-    const size = Number(/^Size: (\d+)/m.exec(stanza)?.[1]);
-    if (name && size >= 20_000 && size <= 400_000) names.push(name);
-  }
-  names.sort();
-  const every = Math.floor(names.length / BENCH_DEBS);
-  return Array.from({ length: BENCH_DEBS }, (_, i) => names[i * every]);
+function rssMiB(pid) {
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+  return kb / 1024;
 }
 
-async function startAptCacherNg(dir, port) {
-  mkdirSync(path.join(dir, 'cache'), { recursive: true });
-  mkdirSync(path.join(dir, 'log'), { recursive: true });
-  mkdirSync(path.join(dir, 'conf'), { recursive: true });
-  writeFileSync(path.join(dir, 'conf/acng.conf'), [
-    `CacheDir: ${dir}/cache`, `LogDir: ${dir}/log`, 'SupportDir: /usr/lib/apt-cacher-ng', `Port: ${port}`, 'BindAddress: 127.0.0.1',
-    'ForeGround: 1', `PidFile: ${dir}/acng.pid`, `SocketPath: ${dir}/acng.socket`, 'ExThreshold: 4',
-  ].join('\n') + '\n');
-  const child = startProcess('/usr/sbin/apt-cacher-ng', ['-c', path.join(dir, 'conf')], { logFile: path.join(dir, 'acng.out') });
-  await waitFor('apt-cacher-ng', async () => (await httpGet(`http://127.0.0.1:${port}/acng-report.html`).catch(() => ({ status: 0 }))).status > 0, 15_000);
-  return { url: `http://127.0.0.1:${port}/`, stop: () => stopProcess(child) };
-}
-
-async function measure(peer, debs) {
-  const r = {};
-  r.updateCold = await peer.client.aptGet('update');
-  const names = debs ?? pickPackages(path.join(peer.client.dir, 'state/lists'));
-  r.downloadCold = await peer.client.aptGet('download', ...names);
-  if (readdirSync(path.join(peer.client.dir, 'dl')).filter((f) => f.endsWith('.deb')).length !== names.length) throw new Error(`${peer.label}: not every .deb was downloaded`);
-  peer.client.reset('state/lists');
-  peer.client.reset('dl');
-  r.updateWarm = await peer.client.aptGet('update');
-  r.downloadWarm = await peer.client.aptGet('download', ...names);
-  return { r, names };
+/** update + download, cold (empty cache), then warm (apt's lists and .debs forgotten, the cache kept). */
+async function measure(peer, client, names) {
+  const times = {};
+  const upstream = {};
+  let before = await peer.upstreamBytes();
+  const phase = async (id, run) => {
+    times[id] = await run();
+    const now = await peer.upstreamBytes();
+    upstream[id] = now - before;
+    before = now;
+  };
+  await phase('updateCold', () => client.aptGet('update'));
+  names ??= pickPackages(client.lists, BENCH_DEBS);
+  await phase('downloadCold', () => client.aptGet('download', ...names));
+  if (client.debs().length !== names.length) throw new Error(`${peer.label}: ${client.debs().length} of ${names.length} .debs downloaded`);
+  client.reset('state/lists');
+  client.reset('dl');
+  await phase('updateWarm', () => client.aptGet('update'));
+  await phase('downloadWarm', () => client.aptGet('download', ...names));
+  if (client.debs().length !== names.length) throw new Error(`${peer.label}: ${client.debs().length} of ${names.length} .debs downloaded warm`);
+  return { times, upstream, rssMiB: rssMiB(peer.pid), names };
 }
 
 async function main(options) {
@@ -100,56 +84,86 @@ async function main(options) {
   chmodSync(tmp, 0o755);
   const mirror = await machineMirror();
   step(`mirror: the first deb source of /etc/apt, suite ${mirror.suite} (temp dir ${tmp})`);
-  const [acngPort, cfPort] = [await freePort(), await freePort()];
-  // apt-cacher-ng resolves its bind address through its own resolver; where that fails (a sandbox
-  // without DNS) it never listens: the run then measures Cache Forge alone and says why.
-  const acng = await startAptCacherNg(path.join(tmp, 'acng'), acngPort).catch((err) => {
-    step(`apt-cacher-ng did not start (${err.message}; see ${path.join(tmp, 'acng', 'acng.out')}): measuring Cache Forge alone`);
-    return undefined;
-  });
-  const cfDir = path.join(tmp, 'cacheforge');
-  const cf = await startCacheForge({
-    root: ROOT, dir: cfDir, port: cfPort, config: {
-      server: { host: '127.0.0.1', port: cfPort, shutdownTimeout: '5s' },
-      log: { level: 'warn', requests: false },
-      storage: { filesystem: { path: path.join(cfDir, 'blobs') } },
-      metadata: { sqlite: { filename: path.join(cfDir, 'cacheforge.db') } },
-      plugins: ['@cacheforge/plugin-apt'],
-      remotes: { debian: { type: 'apt' } },
-    },
-  });
   const sources = `deb [signed-by=${KEYRING}] ${mirror.url} ${mirror.suite} main\n`;
-  const peers = {
-    acng: acng && { label: 'apt-cacher-ng', client: aptClient(path.join(tmp, 'client-acng'), sources, acng.url) },
-    cacheforge: { label: 'Cache Forge', client: aptClient(path.join(tmp, 'client-cf'), sources, `${cf.url}/`) },
+  const starters = { acng: startAptCacherNg, cacheforge: startCacheForgePeer };
+  const runs = { acng: [], cacheforge: [] };
+  let names;
+  let packagesXz;
+  for (let round = 0; round < options.rounds; round += 1) {
+    const order = round % 2 === 0 ? ['acng', 'cacheforge'] : ['cacheforge', 'acng'];
+    for (const id of order) {
+      const dir = path.join(tmp, `round${round + 1}`, id);
+      const peer = await starters[id](path.join(dir, 'server'));
+      try {
+        step(`round ${round + 1}: ${peer.label}, empty: update and ${BENCH_DEBS} downloads, cold then warm`);
+        const client = aptClient(path.join(dir, 'client'), sources, peer.url);
+        const result = await measure(peer, client, names);
+        names = result.names;
+        runs[id].push(result);
+        if (id === 'cacheforge' && !packagesXz) packagesXz = await savePackagesXz(peer, client, mirror.suite, tmp);
+      } finally {
+        await peer.stop();
+      }
+    }
+  }
+  step(`the pool map on the suite's main amd64 Packages.xz, as Cache Forge stored it`);
+  const indexMap = await measureIndexMap(packagesXz, tmp);
+  const summary = (id) => Object.fromEntries(PHASES.map((p) => [p, median(runs[id].map((r) => r.times[p]))]));
+  const results = {
+    debs: names.length, rounds: options.rounds,
+    acng: { median: summary('acng'), runs: runs.acng.map(({ names: _, ...r }) => r) },
+    cacheforge: { median: summary('cacheforge'), runs: runs.cacheforge.map(({ names: _, ...r }) => r) },
+    indexMap,
+    meta: { date: new Date().toISOString(), node: process.version, cpus: cpus().length, seconds: Math.round((Date.now() - started) / 1000) },
   };
-  step(`apt-cacher-ng: update and ${BENCH_DEBS} downloads, cold then warm`);
-  const first = peers.acng ? await measure(peers.acng) : undefined;
-  step('Cache Forge: the same packages, cold then warm');
-  const second = await measure(peers.cacheforge, first?.names);
-  await cf.stop();
-  await acng?.stop();
-  const results = { debs: second.names.length, acng: first?.r ?? null, cacheforge: second.r, meta: { date: new Date().toISOString(), node: process.version, cpus: cpus().length, seconds: Math.round((Date.now() - started) / 1000) } };
-  const f = (x) => (Number.isFinite(x) ? x.toFixed(2) : '-');
-  const rows = [['update, cold', 'updateCold'], [`download ${results.debs} .debs, cold`, 'downloadCold'], ['update, warm', 'updateWarm'], [`download ${results.debs} .debs, warm`, 'downloadWarm']]
-    .map(([label, id]) => [`${label} (s)`, f(results.acng?.[id]), f(results.cacheforge[id]), results.acng ? `${f(results.acng[id] / results.cacheforge[id])}x` : '-']);
-  process.stdout.write(`\napt: Cache Forge vs apt-cacher-ng, both as apt's proxy to the machine's Debian mirror (${results.meta.cpus} CPUs, node ${results.meta.node}); ratio > 1 means Cache Forge is faster\n\n`);
-  process.stdout.write(`${table(['scenario', 'apt-cacher-ng', 'Cache Forge', 'ratio'], rows)}\n\n`);
+  report(results);
   writeJson(RESULTS, results);
   step(`results written to ${path.relative(process.cwd(), RESULTS)}; took ${results.meta.seconds} s`);
 }
 
+/** The by-hash Packages.xz apt fetched through Cache Forge, read back from it (a hit: nothing goes upstream). */
+async function savePackagesXz(peer, client, suite, tmp) {
+  const res = await fetch(`${peer.base}/debian/${packagesXzByHash(client.lists, suite)}`);
+  if (res.status !== 200 || res.headers.get('x-cache-status') !== 'HIT') throw new Error(`Packages.xz from Cache Forge: ${res.status} ${res.headers.get('x-cache-status')}`);
+  const file = path.join(tmp, 'Packages.xz');
+  writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+  return file;
+}
+
+async function measureIndexMap(file, tmp) {
+  const json = path.join(tmp, 'index-map.json');
+  const { code, stdout, stderr } = await runCommand(process.execPath, ['--expose-gc', path.join(ROOT, 'bench/apt/index-map.mjs'), file, '--json', json], { timeoutMs: 120_000 });
+  if (code !== 0) throw new Error(`index-map failed (${code}): ${stderr}`);
+  process.stdout.write(`\n${stdout}`);
+  return JSON.parse(readFileSync(json, 'utf8'));
+}
+
+function report(r) {
+  const f = (x) => (Number.isFinite(x) ? x.toFixed(2) : '-');
+  const mb = (x) => (Number.isFinite(x) ? (x / 1e6).toFixed(2) : '-');
+  const labels = { updateCold: 'update, cold', downloadCold: `download ${r.debs} .debs, cold`, updateWarm: 'update, warm', downloadWarm: `download ${r.debs} .debs, warm` };
+  const rows = PHASES.map((p) => [`${labels[p]} (s)`, f(r.acng.median[p]), f(r.cacheforge.median[p]), `${f(r.acng.median[p] / r.cacheforge.median[p])}x`]);
+  const last = (id) => r[id].runs.at(-1);
+  rows.push(['upstream MB, cold (last round)', mb(last('acng').upstream.updateCold + last('acng').upstream.downloadCold), mb(last('cacheforge').upstream.updateCold + last('cacheforge').upstream.downloadCold), '']);
+  rows.push(['upstream MB, warm (last round)', mb(last('acng').upstream.updateWarm + last('acng').upstream.downloadWarm), mb(last('cacheforge').upstream.updateWarm + last('cacheforge').upstream.downloadWarm), '']);
+  rows.push(['RSS after the run, MiB (last round)', f(last('acng').rssMiB), f(last('cacheforge').rssMiB), '']);
+  process.stdout.write(`\napt: Cache Forge vs apt-cacher-ng, both as apt's proxy to the machine's Debian mirror; median of ${r.rounds} rounds, order alternating (${r.meta.cpus} CPUs, node ${r.meta.node}); ratio = apt-cacher-ng / Cache Forge, > 1 means Cache Forge is faster\n\n`);
+  process.stdout.write(`${table(['scenario', 'apt-cacher-ng', 'Cache Forge', 'ratio'], rows)}\n`);
+  for (const id of ['acng', 'cacheforge']) process.stdout.write(`  ${id === 'acng' ? 'apt-cacher-ng' : 'Cache Forge'} per round (s): ${r[id].runs.map((x) => PHASES.map((p) => f(x.times[p])).join('/')).join('  ')}\n`);
+}
+
 let values;
 try {
-  ({ values } = parseArgs({ options: { 'no-build': { type: 'boolean' }, keep: { type: 'boolean' } } }));
+  ({ values } = parseArgs({ options: { 'no-build': { type: 'boolean' }, keep: { type: 'boolean' }, rounds: { type: 'string', default: '4' } } }));
+  if (!/^[1-9]$/.test(values.rounds)) throw new Error('--rounds takes 1 to 9');
 } catch (err) {
-  process.stderr.write(`${err.message}\nusage: pnpm bench:apt [--no-build] [--keep]\n`);
+  process.stderr.write(`${err.message}\nusage: pnpm bench:apt [--no-build] [--keep] [--rounds N]\n`);
   process.exit(2);
 }
 process.on('exit', killAllSync);
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => { step(`${signal}: stopping everything`); shutdownAll(5000).finally(() => process.exit(130)); });
 try {
-  await main({ build: !values['no-build'], keep: values.keep });
+  await main({ build: !values['no-build'], keep: values.keep, rounds: Number(values.rounds) });
 } catch (err) {
   step(`FAILED: ${err.stack ?? err}`);
   process.exitCode = 1;

@@ -113,6 +113,24 @@ export function freePort() {
   });
 }
 
+/**
+ * A free 127.0.0.1 port below `below`, for servers that cannot take the kernel's ephemeral ports
+ * (apt-cacher-ng 3.7 formats its port as a signed short, so 32768 and up never bind). Tries at most
+ * `tries` random ports from 20000 up.
+ */
+export async function freePortBelow(below, tries = 50) {
+  for (let i = 0; i < tries; i += 1) {
+    const port = 20000 + Math.floor(Math.random() * (below - 20000));
+    const free = await new Promise((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error(`no free port between 20000 and ${below} after ${tries} tries`);
+}
+
 /** Polls `probe` (an async function returning true when ready) for up to `timeoutMs`. */
 export async function waitFor(what, probe, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;

@@ -10,6 +10,8 @@ import { parseRelease, releaseDigests, type ReleaseIndex } from './release.js';
 const INDEX_BYTES = 256 * 1024 * 1024;
 /** Pool files logged once each when no index lists them; past this, only counted. */
 const UNLISTED_LOGGED = 1000;
+/** Index keys remembered as read (each new InRelease makes new ones); past this the oldest are forgotten, costing a re-read at most. */
+const INDEXES_REMEMBERED = 10_000;
 
 type PoolPath = Extract<AptPath, { kind: 'pool' }>;
 
@@ -21,7 +23,7 @@ type PoolPath = Extract<AptPath, { kind: 'pool' }>;
  * is what apt reports as "Hash Sum mismatch".
  */
 export class AptHandler implements Handler {
-  private readonly pool = new PoolIndex();
+  private readonly pool: PoolIndex;
   private readonly releases = new Map<string, { etag: string; index: ReleaseIndex }>();
   /** Index keys already read into `pool`, and the reads under way (a pool miss waits for them). */
   private readonly indexed = new Set<string>();
@@ -30,7 +32,8 @@ export class AptHandler implements Handler {
   private readonly unlisted?: PluginCounter;
   private readonly poolEntries?: ReturnType<NonNullable<PluginContext['metrics']>['gauge']>;
 
-  constructor(private readonly upstream: URL, private readonly log: Logger, context: PluginContext) {
+  constructor(private readonly upstream: URL, private readonly log: Logger, context: PluginContext, poolLimit?: number) {
+    this.pool = new PoolIndex(poolLimit);
     this.unlisted = context.metrics?.counter({ name: 'unlisted_pool_files_total', help: 'Pool files fetched that no index read so far lists: checked on their length only' });
     this.poolEntries = context.metrics?.gauge({ name: 'pool_entries', help: 'Pool files known from the indexes read (path to size and sha256)' });
   }
@@ -131,6 +134,7 @@ export class AptHandler implements Handler {
   private async read(route: CachedRoute, url: string, name: string, ctx: FetchContext): Promise<void> {
     if (this.indexed.has(route.key)) return;
     this.indexed.add(route.key);
+    if (this.indexed.size > INDEXES_REMEMBERED) this.indexed.delete(this.indexed.values().next().value!);
     const started = Date.now();
     try {
       const doc = await ctx.pipeline.load(route, { url }, { maxBytes: INDEX_BYTES });

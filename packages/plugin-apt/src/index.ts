@@ -1,16 +1,26 @@
 import { cfError, definePlugin } from '@cacheforge/core';
 import { pickMirror, readAptSources } from './apt-sources.js';
 import { AptHandler } from './handler.js';
+import { POOL_ENTRIES } from './pool-index.js';
+
+/** An apt remote's own options, beside the core's (`upstream`, `ttl`, ...). */
+export interface AptOptions {
+  /** Pool files (path → size, sha256) kept in memory from the indexes read; past it the least recently listed go. */
+  readonly poolEntries?: number;
+}
 
 /**
  * Debian and Ubuntu apt archives. Clients point `sources.list` at `/<remote>/` (or send apt's
  * absolute-form proxy requests, which the core routes by their target). Release files are
  * revalidated; indexes and pool files are verified against the hashes the archive publishes.
  */
-export default definePlugin({
+export default definePlugin<AptOptions>({
   name: 'apt',
   core: '^0.1.0',
   description: 'Debian and Ubuntu apt archives (sources.list mirror or Acquire::http::Proxy)',
+  options: (z) => z.object({
+    poolEntries: z.number().int().min(1000, 'at least 1000 (one entry is a pool file of an index: Debian main amd64 lists ~63,000)').default(POOL_ENTRIES),
+  }),
   classes: {
     immutable: ['^pool/', '/by-hash/'],
     mutable: ['^dists/'],
@@ -28,6 +38,6 @@ export default definePlugin({
     return mirror.href;
   },
   createHandler(remote, context) {
-    return new AptHandler(remote.upstream, context.log, context);
+    return new AptHandler(remote.upstream, context.log, context, remote.options.poolEntries);
   },
 });
