@@ -43,6 +43,11 @@ export class GoHandler implements Handler {
   /** Lookup answers (by stored version) proved in their tree, that tree on the timeline. */
   private readonly trusted = new Set<string>();
   private readonly timeline?: TreeTimeline;
+  /**
+   * Lookup answers (by route key) refused once: reused while stored, they would keep their module
+   * refused after the database mends, so they are asked of it again until one is trusted.
+   */
+  private readonly distrusted = new Set<string>();
   /** Reading the stored `latest` once, so the timeline goes on where it was before a restart. */
   private seeded?: Promise<void>;
 
@@ -83,8 +88,9 @@ export class GoHandler implements Handler {
     if (what === 'latest') return pipeline.serve(req, route, { url }, { verify: this.headCheck(pipeline) });
     // A lookup answer may have been stored unchecked (read to verify a module whose check then
     // failed): it is checked here before any client sees it.
-    const doc = await pipeline.load(route, { url }, { verify: this.lookupCheck(pipeline), maxBytes: NOTE_MAX_BYTES });
-    await this.trust(coded(() => this.answer(doc)), doc.etag, pipeline);
+    const lookup = this.distrusted.has(route.key) ? { ...route, ttl: 0 } : route;
+    const doc = await pipeline.load(lookup, { url }, { verify: this.lookupCheck(route.key, pipeline), maxBytes: NOTE_MAX_BYTES });
+    await this.trust(coded(() => this.answer(doc)), doc.etag, route.key, pipeline);
     return {
       status: 200, cacheStatus: doc.cacheStatus,
       entity: memoryEntity(doc.body, { contentType: doc.contentType ?? 'text/plain; charset=utf-8', etag: doc.etag, lastModified: doc.lastModified }),
@@ -96,11 +102,12 @@ export class GoHandler implements Handler {
     const module = unescapeModule(path.module);
     if (!sumdb || this.remote.noSumCheck.matches(module)) return { kind: 'known' };
     const lookup = `lookup/${path.module}@${path.version}`;
+    const key = `sumdb/${sumdb.key.name}/${lookup}`;
     const version = unescapeModule(path.version);
     const ext = path.ext as 'mod' | 'zip';
     return {
       kind: 'document',
-      route: { kind: 'cached', key: `sumdb/${sumdb.key.name}/${lookup}`, class: 'mutable', ttl: LOOKUP_TTL_MS },
+      route: { kind: 'cached', key, class: 'mutable', ttl: this.distrusted.has(key) ? 0 : LOOKUP_TTL_MS },
       upstream: { url: new URL(lookup, sumdb.url) },
       maxBytes: NOTE_MAX_BYTES,
       pick: (doc) => {
@@ -109,7 +116,7 @@ export class GoHandler implements Handler {
         if (!h1) return undefined;
         const prove = async () => {
           await this.ready(pipeline);
-          await this.trust(answer, doc.etag, pipeline);
+          await this.trust(answer, doc.etag, key, pipeline);
         };
         return { verifier: () => new ProvedVerifier(ext === 'mod' ? new ModVerifier(h1) : new ZipVerifier(h1), prove) };
       },
@@ -121,12 +128,20 @@ export class GoHandler implements Handler {
    * Trusts a lookup answer as the go command does: its record proved in its signed tree through
    * the tiles, and that tree on the database's timeline. Once per stored version of the answer.
    */
-  private async trust(answer: LookupAnswer, etag: string | undefined, pipeline: Pipeline): Promise<void> {
+  private async trust(answer: LookupAnswer, etag: string | undefined, key: string, pipeline: Pipeline): Promise<void> {
     const id = `${etag}`;
     if (etag !== undefined && this.trusted.has(id)) return;
     const tiles = this.tiles(pipeline);
-    await proveInclusion(answer, tiles);
-    await this.timeline!.accept(answer.tree, 'lookup', tiles);
+    try {
+      await proveInclusion(answer, tiles);
+      await this.timeline!.accept(answer.tree, 'lookup', tiles);
+    } catch (err) {
+      if (this.distrusted.size >= ANSWERS) this.distrusted.delete(this.distrusted.values().next().value!);
+      this.distrusted.add(key);
+      if (isCacheForgeError(err)) throw err;
+      throw cfError('CF_ERR_UPSTREAM_DIGEST_MISMATCH', `the checksum database's answer ${key} is refused: ${(err as Error).message}`);
+    }
+    this.distrusted.delete(key);
     if (this.trusted.size >= ANSWERS) this.trusted.delete(this.trusted.values().next().value!);
     this.trusted.add(id);
     // A newer tree than the stored `latest`: bring that up too, so a restart goes on from here.
@@ -170,9 +185,9 @@ export class GoHandler implements Handler {
   }
 
   /** Checks a lookup answer before it is stored: signature, inclusion, its tree on the timeline. */
-  private lookupCheck(pipeline: Pipeline): Verification {
-    const key = this.remote.sumdb!.key;
-    return { kind: 'known', verifier: () => new WholeDocumentCheck(NOTE_MAX_BYTES, (body) => this.trust(parseLookup(body, key), undefined, pipeline)) };
+  private lookupCheck(key: string, pipeline: Pipeline): Verification {
+    const vkey = this.remote.sumdb!.key;
+    return { kind: 'known', verifier: () => new WholeDocumentCheck(NOTE_MAX_BYTES, (body) => this.trust(parseLookup(body, vkey), undefined, key, pipeline)) };
   }
 
   /** Reads the database's tiles through the cache (`fresh`: asked of the database again). */

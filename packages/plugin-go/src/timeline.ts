@@ -1,6 +1,6 @@
-import { cfError, type Logger } from '@cacheforge/core';
+import { cfError, isCacheForgeError, type Logger } from '@cacheforge/core';
 import type { TreeHead } from './note.js';
-import { checkConsistency, type TileReader } from './tlog.js';
+import { checkConsistency, type Consistency, type TileReader } from './tlog.js';
 
 /**
  * Where a tree head came from. A `latest` answer is the database's newest tree and must never be
@@ -66,7 +66,7 @@ export class TreeTimeline {
         return;
       }
       const [older, newer] = head.size <= newest.size ? [head, newest] : [newest, head];
-      if (await checkConsistency(older, newer, readTile) === 'fork') {
+      if (await this.consistency(older, newer, readTile, head) === 'fork') {
         throw this.refused(`its tree of ${describe(older)} is not a prefix of its tree of ${describe(newer)}`, head, newest);
       }
       if (head.size <= newest.size) {
@@ -81,6 +81,17 @@ export class TreeTimeline {
       }
     }
     throw cfError('CF_ERR_UPSTREAM_UNAVAILABLE', `the checksum database ${this.name}'s tree kept moving while it was checked`);
+  }
+
+  /** The relation of two heads; tiles that prove neither (they give no signed root) are refused too. */
+  private async consistency(older: TreeHead, newer: TreeHead, readTile: TileReader, head: TreeHead): Promise<Consistency> {
+    try {
+      return await checkConsistency(older, newer, readTile);
+    } catch (err) {
+      // A tile that could not be read is the upstream's fault of the moment, not a proof of anything.
+      if (isCacheForgeError(err)) throw err;
+      throw this.refused(`${(err as Error).message}, so its tree of ${describe(newer)} cannot be checked against the one of ${describe(older)}`, head);
+    }
   }
 
   private install(head: TreeHead, source: HeadSource): void {
