@@ -115,7 +115,7 @@ describe('plugin-go: the GOPROXY and checksum database formats', () => {
       expect(await checkConsistency(at(n).head, at(t).head, at(t).read), `${n} in ${t}`).to.equal('prefix');
     }
     // A tree whose record 300 differs: a prefix up to 300 records, a fork from 301 on, same size or larger.
-    for (const t of [301, 1000, 65_537]) {
+    for (const t of [301, 1000]) {
       const fork = at(t, forked);
       expect(await checkConsistency(at(300).head, fork.head, fork.read), `300 in fork ${t}`).to.equal('prefix');
       expect(await checkConsistency(at(301).head, fork.head, fork.read), `301 in fork ${t}`).to.equal('fork');
