@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { LogCapture, ManualClock, request, requirePrograms, runClient, skipMissing, startCacheForge, type RunningCacheForge } from '@cacheforge/core/testing';
+import { LogCapture, ManualClock, request, type LogLine, requirePrograms, runClient, skipMissing, startCacheForge, type RunningCacheForge } from '@cacheforge/core/testing';
 import { GOCODE, GoFixture, missingFixtureParts, type ModuleSpec } from './support/go-fixture.js';
 
 const ERRORS = `${GOCODE}/src/github.com/pkg/errors`;
@@ -143,7 +143,7 @@ describe('plugin-go: real go through Cache Forge against a local module proxy an
 
   /** What the cache answered go for paths matching `pattern` since `from` (the access log; go sends `!` as `%21`). */
   const served = (from: number, pattern: RegExp) => logs.requests.slice(from)
-    .map((l) => ({ ...l, path: decodeURIComponent(String(l.path)) })).filter((l) => pattern.test(l.path));
+    .map((l): LogLine => ({ ...l, path: decodeURIComponent(String(l.path)) })).filter((l) => pattern.test(String(l.path)));
 
   it('with the upstream stopped, go build -mod=mod builds from the stored modules into a clean module and build cache', async () => {
     const dir = path.join(work, 'offline-build');
