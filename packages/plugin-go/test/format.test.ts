@@ -23,20 +23,19 @@ function mth(leaves: Buffer[]): Buffer {
 }
 
 /** A tree of `records` as the database keeps it: its head and its tiles (level-L tiles hold the complete subtrees of 2^(8L) leaves). */
-function tree(records: Buffer[]) {
-  const n = records.length;
-  const leaves = records.map(leaf);
+function tree(records: Buffer[], leaves = records.map(leaf)) {
   const tiles = new Map<string, Buffer>();
-  for (let level = 0; 256 ** level <= n; level++) {
-    const span = 256 ** level;
-    const hashes = Array.from({ length: Math.floor(n / span) }, (_, i) => mth(leaves.slice(i * span, (i + 1) * span)));
+  // Each level's hashes are the level below's, 256 at a time, hashed up.
+  let hashes: Buffer[] = leaves;
+  for (let level = 0; hashes.length > 0; level++) {
     for (let t = 0; t * 256 < hashes.length; t++) {
       const part = hashes.slice(t * 256, (t + 1) * 256);
       tiles.set(tilePath(level, t, part.length), Buffer.concat(part));
     }
+    hashes = Array.from({ length: Math.floor(hashes.length / 256) }, (_, i) => mth(hashes.slice(i * 256, (i + 1) * 256)));
   }
   const read = async (p: string) => { const t = tiles.get(p); if (!t) throw new Error(`no ${p}`); return t; };
-  return { head: { size: n, hash: mth(leaves) }, tiles, read };
+  return { head: { size: leaves.length, hash: mth(leaves) }, tiles, read };
 }
 
 const recordsOf = (n: number, altered = -1) => Array.from({ length: n }, (_, i) => Buffer.from(
@@ -89,7 +88,8 @@ describe('plugin-go: the GOPROXY and checksum database formats', () => {
     expect(tilePath(1, 1234067, 3)).to.equal('tile/8/1/x001/x234/067.p/3');
   });
 
-  it('checks a lookup answer\'s signature and proves its record in the tree through the tiles', async () => {
+  it('checks a lookup answer\'s signature and proves its record in the tree through the tiles', async function () {
+    this.timeout(120_000); // a tree of 70,000 records, hashed here in full
     const db = database(70_000);
     const read = async (p: string) => { const t = db.tiles.get(p); if (!t) throw new Error(`no ${p}`); return t; };
     for (const id of [0, 255, 256, 65_535, 65_536, 69_999]) {
@@ -106,30 +106,40 @@ describe('plugin-go: the GOPROXY and checksum database formats', () => {
     expect(() => parseLookup(db.lookup(1), parseVerifierKey(database(1).vkey))).to.throw(/signature/);
   });
 
-  it('proves an older tree a prefix of a newer one through the newer one\'s tiles, and finds a fork', async () => {
+  it('proves an older tree a prefix of a newer one through the newer one\'s tiles, and finds a fork', async function () {
+    this.timeout(120_000); // trees of 65,537 records, hashed here in full
     const records = recordsOf(65_537);
     const forked = recordsOf(65_537, 300);
-    const trees = new Map<number, ReturnType<typeof tree>>();
-    const at = (n: number, from = records) => { if (from !== records) return tree(from.slice(0, n)); let t = trees.get(n); if (!t) { t = tree(records.slice(0, n)); trees.set(n, t); } return t; };
+    const leaves = records.map(leaf);
+    const forkedLeaves = forked.map(leaf);
+    const trees = new Map<string, ReturnType<typeof tree>>();
+    /** The tree of the first `n` records (of the forked list with `fork`). */
+    const at = (n: number, fork = false) => {
+      const key = `${n}${fork ? 'f' : ''}`;
+      let t = trees.get(key);
+      if (!t) { t = fork ? tree(forked.slice(0, n), forkedLeaves.slice(0, n)) : tree(records.slice(0, n), leaves.slice(0, n)); trees.set(key, t); }
+      return t;
+    };
+    const headAt = (n: number) => ({ size: n, hash: mth(leaves.slice(0, n)) });
     for (const [n, t] of [[1, 2], [3, 7], [255, 256], [256, 257], [300, 65_537], [65_536, 65_537], [1000, 1000], [0, 5]] as const) {
-      expect(await checkConsistency(at(n).head, at(t).head, at(t).read), `${n} in ${t}`).to.equal('prefix');
+      expect(await checkConsistency(headAt(n), at(t).head, at(t).read), `${n} in ${t}`).to.equal('prefix');
     }
     // A tree whose record 300 differs: a prefix up to 300 records, a fork from 301 on, same size or larger.
     for (const t of [301, 1000]) {
-      const fork = at(t, forked);
-      expect(await checkConsistency(at(300).head, fork.head, fork.read), `300 in fork ${t}`).to.equal('prefix');
-      expect(await checkConsistency(at(301).head, fork.head, fork.read), `301 in fork ${t}`).to.equal('fork');
+      const fork = at(t, true);
+      expect(await checkConsistency(headAt(300), fork.head, fork.read), `300 in fork ${t}`).to.equal('prefix');
+      expect(await checkConsistency(headAt(301), fork.head, fork.read), `301 in fork ${t}`).to.equal('fork');
     }
-    expect(await checkConsistency(at(1000).head, at(1000, forked).head, at(1000).read)).to.equal('fork');
+    expect(await checkConsistency(headAt(1000), at(1000, true).head, at(1000).read)).to.equal('fork');
     // Tiles of another tree prove nothing either way.
     let refused: unknown;
-    await checkConsistency(at(300).head, at(1000, forked).head, at(1000).read).catch((e: unknown) => { refused = e; });
+    await checkConsistency(headAt(300), at(1000, true).head, at(1000).read).catch((e: unknown) => { refused = e; });
     expect(String(refused)).to.match(/tiles do not give the signed root/);
     // A stored tile that is not the tree's own is asked of the database once more.
     const good = at(1000);
     const asked: boolean[] = [];
-    const stale = async (p: string, fresh: boolean) => { asked.push(fresh); return fresh ? good.read(p) : at(1000, forked).read(p); };
-    expect(await checkConsistency(at(700).head, good.head, stale)).to.equal('prefix');
+    const stale = async (p: string, fresh: boolean) => { asked.push(fresh); return fresh ? good.read(p) : at(1000, true).read(p); };
+    expect(await checkConsistency(headAt(700), good.head, stale)).to.equal('prefix');
     expect(asked).to.include(true);
   });
 
