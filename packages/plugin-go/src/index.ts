@@ -54,6 +54,6 @@ export default definePlugin<GoOptions>({
   createHandler(remote, context) {
     const go = remoteOf(remote);
     if (!go.sumdb) context.log.warn({}, 'this go remote has no sumdb: modules are stored checked on their length only');
-    return new GoHandler(go);
+    return new GoHandler(go, context.log);
   },
 });

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ManualClock, request, requirePrograms, runClient, skipMissing, startCacheForge, type RunningCacheForge } from '@cacheforge/core/testing';
+import { LogCapture, ManualClock, request, type LogLine, requirePrograms, runClient, skipMissing, startCacheForge, type RunningCacheForge } from '@cacheforge/core/testing';
 import { GOCODE, GoFixture, missingFixtureParts, type ModuleSpec } from './support/go-fixture.js';
 
 const ERRORS = `${GOCODE}/src/github.com/pkg/errors`;
@@ -29,6 +29,7 @@ func main() {
 }
 `;
 const clock = new ManualClock();
+const logs = new LogCapture();
 
 describe('plugin-go: real go through Cache Forge against a local module proxy and checksum database', function () {
   this.timeout(600_000);
@@ -49,7 +50,8 @@ describe('plugin-go: real go through Cache Forge against a local module proxy an
         private: { type: 'go', upstream: fixture.proxyUrl, sumdb: fixture.sumdbUrl, sumdbKey: fixture.verifierKey, noSumCheck: ['cf.test/*'] },
         nosum: { type: 'go', upstream: fixture.proxyUrl },
       },
-    }, { clock });
+      log: { requests: true },
+    }, { clock, logLevel: 'info', logTo: logs });
     work = await mkdtemp(path.join(tmpdir(), 'cf-go-'));
   });
   after(async () => {
@@ -59,13 +61,13 @@ describe('plugin-go: real go through Cache Forge against a local module proxy an
   });
 
   /** go with a fresh module cache per call unless `cache` names one; GOSUMDB is the fixture's key, reached through the proxy. */
-  async function go(args: string[], options: { cwd?: string; cache?: string; flags?: string } = {}) {
+  async function go(args: string[], options: { cwd?: string; cache?: string; flags?: string; buildCache?: string } = {}) {
     const home = path.join(work, `run-${++runs}`);
     await mkdir(home, { recursive: true });
     const env = {
       PATH: process.env.PATH, HOME: home, GOPROXY: `${cf.url}/go`, GOSUMDB: fixture.verifierKey, GOENV: 'off', GOTOOLCHAIN: 'local',
       GOFLAGS: options.flags ?? '-modcacherw', GOMODCACHE: options.cache ?? path.join(home, 'modcache'), GOPATH: path.join(home, 'gopath'),
-      GOCACHE: path.join(work, 'gocache'), GONOPROXY: '', GOPRIVATE: '', GONOSUMDB: '', GONOSUMCHECK: '', GOINSECURE: '',
+      GOCACHE: options.buildCache ?? path.join(work, 'gocache'), GONOPROXY: '', GOPRIVATE: '', GONOSUMDB: '', GONOSUMCHECK: '', GOINSECURE: '',
     };
     return runClient('go', args, { cwd: options.cwd ?? home, env, timeoutMs: 240_000 });
   }
@@ -137,5 +139,41 @@ describe('plugin-go: real go through Cache Forge against a local module proxy an
     expect(list.status).to.equal(200);
     expect(list.body.toString()).to.equal('v1.2.0\n');
     expect(list.headers['x-cache-status']).to.equal('STALE');
+  });
+
+  /** What the cache answered go for paths matching `pattern` since `from` (the access log; go sends `!` as `%21`). */
+  const served = (from: number, pattern: RegExp) => logs.requests.slice(from)
+    .map((l): LogLine => ({ ...l, path: decodeURIComponent(String(l.path)) })).filter((l) => pattern.test(String(l.path)));
+
+  it('with the upstream stopped, go build -mod=mod builds from the stored modules into a clean module and build cache', async () => {
+    const dir = path.join(work, 'offline-build');
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'go.mod'), 'module example.com/offline\n\ngo 1.19\n\nrequire (\n\tgithub.com/BurntSushi/toml v1.2.0\n\tgithub.com/pkg/errors v0.9.1\n)\n');
+    await writeFile(path.join(dir, 'main.go'), MAIN);
+    const from = logs.requests.length;
+    const binary = path.join(dir, 'offline');
+    const r = await go(['build', '-o', binary, '.'], { cwd: dir, flags: '-modcacherw -mod=mod', buildCache: path.join(dir, 'gocache') });
+    expect(r.code, r.output).to.equal(0);
+    // go wrote go.sum itself, from the database's records the cache still holds.
+    expect(await readFile(path.join(dir, 'go.sum'), 'utf8')).to.include('github.com/pkg/errors v0.9.1 h1:hOISDHPp68K3pi7Oct0vzL6O/Hg3IgQB5M6vmTEDsIk=');
+    const ran = await runClient(binary, [], { cwd: dir, env: { PATH: process.env.PATH } });
+    expect(ran.output.trim().split('\n').at(-1)).to.equal('1 true');
+    const zips = served(from, /\/go\/.*\.zip$/);
+    expect(zips.map((l) => l.path)).to.include.members(['/go/github.com/!burnt!sushi/toml/@v/v1.2.0.zip', '/go/github.com/pkg/errors/@v/v0.9.1.zip']);
+    expect(zips.every((l) => l.status === 200 && l.cache === 'HIT')).to.equal(true);
+    // The records go checked them with were kept longer than their 10 minutes: served STALE.
+    const lookups = served(from, /\/go\/sumdb\/sum\.cf\.test\/lookup\//);
+    expect(lookups.length).to.be.greaterThan(0);
+    expect(lookups.every((l) => l.status === 200 && l.cache === 'STALE'), JSON.stringify(lookups)).to.equal(true);
+  });
+
+  it('with the upstream stopped, go list -m -versions is answered from the stored version list, STALE', async () => {
+    const dir = path.join(work, 'offline-build');
+    const from = logs.requests.length;
+    const r = await go(['list', '-m', '-versions', 'github.com/BurntSushi/toml'], { cwd: dir, flags: '-modcacherw -mod=mod' });
+    expect(r.code, r.output).to.equal(0);
+    expect(r.output).to.match(/^github\.com\/BurntSushi\/toml v1\.2\.0$/m);
+    const lists = served(from, /\/go\/github\.com\/!burnt!sushi\/toml\/@v\/list$/);
+    expect(lists.map((l) => [l.status, l.cache])).to.deep.equal([[200, 'STALE']]);
   });
 });

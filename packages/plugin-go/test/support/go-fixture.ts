@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { run } from '@cacheforge/core/testing';
+import { request, run } from '@cacheforge/core/testing';
 
 const SOURCE = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixture', 'goproxy.go');
 /** Where Debian's golang-*-dev packages put Go sources (a GOPATH). */
@@ -65,6 +65,17 @@ export class GoFixture {
     fixture.requests.push(...requests);
     child.stderr!.on('data', () => { fixture.requests.push(...requests.splice(0)); });
     return fixture;
+  }
+
+  /**
+   * Makes the checksum database serve another tree signed by the same key: `forge` made-up
+   * records, then the first `keep` records of the true tree (-1: all of them), then whatever is
+   * looked up from then on. `'honest'` serves the true tree again.
+   */
+  async serveTree(tree: { keep: number; forge: number } | 'honest'): Promise<void> {
+    const query = tree === 'honest' ? 'honest=1' : `keep=${tree.keep}&forge=${tree.forge}`;
+    const r = await request(`http://127.0.0.1:${this.port}/control/sumdb?${query}`, { method: 'POST' });
+    if (r.status !== 200) throw new Error(`the go fixture refused ${query}: ${r.status} ${r.body.toString()}`);
   }
 
   /** The request lines seen so far (`GET /proxy/...`). */
