@@ -29,7 +29,8 @@ export class CacheForgeServer {
   private readonly log: Logger;
   private readonly config: CacheForgeConfig;
 
-  constructor(private readonly container: DependencyContainer) {
+  /** `worker`: the slot of this worker process under `server.workers` (its primary announces the instance). */
+  constructor(private readonly container: DependencyContainer, private readonly options: { worker?: number } = {}) {
     this.log = container.resolve<Logger>(TOKENS.Logger);
     this.config = container.resolve<CacheForgeConfig>(TOKENS.Config);
   }
@@ -84,8 +85,8 @@ export class CacheForgeServer {
       host: address.address, port: address.port, config: this.config.source,
       // The whole base URL (two remotes on one host differ by path), never its credentials.
       remotes: registry.all().map((r) => `${r.config.name} (${r.plugin.name} → ${redact(r.config.upstream)})`),
-      storage: storage.name, metadata: metadata.name, cache: services.cache.name,
-    }, 'cacheforge listening');
+      storage: storage.name, metadata: metadata.name, cache: services.cache.name, worker: this.options.worker,
+    }, this.options.worker === undefined ? 'cacheforge listening' : 'worker listening');
     return address;
   }
 
