@@ -26,7 +26,7 @@ export function ownEndpoints(services: OwnEndpointServices): Koa.Middleware {
   const own = new Router({ prefix: '/-' });
   own.get('/health', (ctx) => {
     // Which worker answered (`server.workers`): a keep-alive connection stays on one.
-    ctx.body = cluster.isWorker ? { status: 'ok', version: CORE_VERSION, worker: cluster.worker?.id } : { status: 'ok', version: CORE_VERSION };
+    ctx.body = cluster.isWorker ? { status: 'ok', version: CORE_VERSION, worker: cluster.worker?.id, pid: process.pid } : { status: 'ok', version: CORE_VERSION };
   });
   own.get('/ready', async (ctx) => {
     const checks = await Promise.all([

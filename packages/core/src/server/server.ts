@@ -85,7 +85,7 @@ export class CacheForgeServer {
       host: address.address, port: address.port, config: this.config.source,
       // The whole base URL (two remotes on one host differ by path), never its credentials.
       remotes: registry.all().map((r) => `${r.config.name} (${r.plugin.name} → ${redact(r.config.upstream)})`),
-      storage: storage.name, metadata: metadata.name, cache: services.cache.name, worker: this.options.worker,
+      storage: storage.name, metadata: metadata.name, cache: services.cache.name,
     }, this.options.worker === undefined ? 'cacheforge listening' : 'worker listening');
     return address;
   }

@@ -68,6 +68,7 @@ export class Coordinator {
         return;
       }
       case 'listening':
+      case 'join':
         return;
       default:
         this.relay(worker, message);

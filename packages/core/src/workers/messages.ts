@@ -62,6 +62,8 @@ export type WorkerMessage = { readonly cf: 1 } & (
   | { readonly t: 'hot'; readonly key: string; readonly digest?: string; readonly checkedAt?: number }
   | { readonly t: 'metrics-reply'; readonly id: number; readonly metrics: unknown[] }
   | { readonly t: 'listening'; readonly port: number }
+  /** The worker is ready to hear who the instance is (a message sent before it listens would be lost). */
+  | { readonly t: 'join' }
 );
 
 /** The primary's message to a worker. */

@@ -38,10 +38,10 @@ export async function runPrimary(config: CacheForgeConfig, log: Logger, count: n
       slots.set(worker.id, slot);
       started.set(worker.id, Date.now());
       coordinator.attach(worker.id, (message) => { if (worker.isConnected()) worker.send(message); });
-      worker.on('online', () => worker.send({ cf: 1, t: 'hello', instanceId, worker: slot }));
       worker.on('message', (message: unknown) => {
         if (!isOurs(message)) return;
         const ours = message as WorkerMessage;
+        if (ours.t === 'join') { worker.send({ cf: 1, t: 'hello', instanceId, worker: slot }); return; }
         if (ours.t === 'listening') onListening(worker, ours.port);
         coordinator.receive(worker.id, ours);
       });

@@ -21,6 +21,7 @@ export function joinPrimary(endpoint: Endpoint = process as unknown as Endpoint)
       resolve(new WorkerChannel(endpoint, hello.instanceId, hello.worker));
     };
     process.on('message', onMessage);
+    endpoint.send({ cf: 1, t: 'join' });
   });
 }
 
