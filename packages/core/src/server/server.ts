@@ -100,6 +100,9 @@ export class CacheForgeServer {
     const closed = server ? once(server, 'close') : Promise.resolve();
     server?.close();
     server?.closeIdleConnections();
+    // node closes only the keep-alive connections idle at close(): the others as their responses end.
+    const idle = setInterval(() => server?.closeIdleConnections(), 100);
+    idle.unref();
 
     const timeout = this.config.server.shutdownTimeout;
     const fillsDone = Promise.allSettled([...services.fills.values()]);
@@ -113,6 +116,7 @@ export class CacheForgeServer {
     await Promise.allSettled([...services.fills.values()]);
     server?.closeAllConnections();
     await closed;
+    clearInterval(idle);
     await services.access.close();
     for (const client of this.container.resolve<Map<string, UpstreamClient>>(TOKENS.UpstreamClients).values()) client.close();
     await services.metadata.close();

@@ -53,6 +53,7 @@ export class Coordinator {
         return;
       case 'unlock': {
         const holding = this.holdings.get(message.key);
+        this.log.debug({ worker, key: message.key.replaceAll('\u0000', ' '), gen: message.gen, held: holding?.gen }, 'unlock');
         if (!holding || holding.gen !== message.gen || holding.holder !== worker) return;
         this.end(message.key, holding, message.error);
         return;
@@ -123,6 +124,7 @@ export class Coordinator {
 
   private lock(worker: number, key: string): { granted: boolean; gen: number } {
     const holding = this.holdings.get(key);
+    this.log.debug({ worker, key: key.replaceAll('\u0000', ' '), held: holding?.gen, next: this.nextGen }, 'lock');
     if (!holding) {
       const gen = this.nextGen++;
       this.holdings.set(key, { gen, holder: worker, waiters: new Set() });

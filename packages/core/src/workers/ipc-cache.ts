@@ -10,8 +10,9 @@ export class IpcCache implements HotCache {
 
   constructor(private readonly channel: WorkerChannel) {}
 
-  get<T>(key: string): Promise<T | undefined> {
-    return this.channel.request<T | undefined>({ op: 'cache.get', key });
+  async get<T>(key: string): Promise<T | undefined> {
+    // JSON has no undefined: the primary answers an absent key with null.
+    return (await this.channel.request<T | null>({ op: 'cache.get', key })) ?? undefined;
   }
 
   set<T>(key: string, value: T, ttlMs?: number): Promise<void> {

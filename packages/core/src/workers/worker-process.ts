@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PipelineServices } from '../pipeline/services.js';
 import type { Logger } from '../util/logger.js';
@@ -31,6 +32,9 @@ export function joinPrimary(endpoint: Endpoint = process as unknown as Endpoint)
  * exits.
  */
 export function exitWithPrimary(channel: WorkerChannel, services: () => PipelineServices, log: Logger): void {
+  // node:cluster exits a worker at once when its channel closes unexpectedly, before any listener
+  // of ours could delete its temp files; marking the worker as leaving on purpose keeps it for this.
+  if (cluster.worker) cluster.worker.exitedAfterDisconnect = true;
   process.once('disconnect', () => {
     channel.disconnected();
     const fills = services().fills;
