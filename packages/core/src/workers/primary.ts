@@ -9,7 +9,9 @@ import { KnexMetadataStore } from '../metadata/knex/knex-metadata-store.js';
 import { KeyvCache } from '../cache/keyv/keyv-cache.js';
 import { systemClock } from '../util/clock.js';
 import { Coordinator } from './coordinator.js';
-import { isOurs, type WorkerMessage } from './messages.js';
+import { isOurs, type PrimaryMessage, type WorkerMessage } from './messages.js';
+
+const ignore = (): void => undefined;
 
 /** A worker that dies sooner than this after its start counts as a crash loop: the next one waits. */
 const QUICK_DEATH_MS = 5_000;
@@ -37,11 +39,14 @@ export async function runPrimary(config: CacheForgeConfig, log: Logger, count: n
       const worker = cluster.fork();
       slots.set(worker.id, slot);
       started.set(worker.id, Date.now());
-      coordinator.attach(worker.id, (message) => { if (worker.isConnected()) worker.send(message); });
+      // With a callback, a send on a channel that just closed is reported there, not as an 'error' event.
+      const send = (message: PrimaryMessage): void => { if (worker.isConnected()) worker.send(message, ignore); };
+      coordinator.attach(worker.id, send);
+      worker.on('error', (err) => log.debug({ worker: slot, err }, 'worker channel error'));
       worker.on('message', (message: unknown) => {
         if (!isOurs(message)) return;
         const ours = message as WorkerMessage;
-        if (ours.t === 'join') { worker.send({ cf: 1, t: 'hello', instanceId, worker: slot }); return; }
+        if (ours.t === 'join') { send({ cf: 1, t: 'hello', instanceId, worker: slot }); return; }
         if (ours.t === 'listening') onListening(worker, ours.port);
         coordinator.receive(worker.id, ours);
       });
@@ -59,7 +64,8 @@ export async function runPrimary(config: CacheForgeConfig, log: Logger, count: n
       slots.delete(worker.id);
       const pid = worker.process.pid;
       // Its temporaries are no one's now (followers that opened them keep their file descriptors).
-      if (pid !== undefined) void rm(workerTemporaries(config, pid) ?? '', { recursive: true, force: true }).catch(() => undefined);
+      const temporaries = pid === undefined ? undefined : workerTemporaries(config, pid);
+      if (temporaries) void rm(temporaries, { recursive: true, force: true }).catch(() => undefined);
       if (stopping) {
         if (Object.keys(cluster.workers ?? {}).length === 0) { log.info('all workers stopped'); resolve(0); }
         return;

@@ -26,6 +26,8 @@ export class GatedUpstream {
   /** Resolves when a gated GET has sent its first part and waits at the gate. */
   atGate!: Promise<void>;
   private reachGate!: () => void;
+  /** The `Via` header of every GET, in order. */
+  readonly vias: string[] = [];
   /** True once a gated GET has sent its whole body. */
   finished = false;
 
@@ -59,7 +61,7 @@ export class GatedUpstream {
     const p = new URL(req.url!, 'http://x').pathname;
     const file = this.files.get(p);
     if (!file) { res.writeHead(404).end('none'); return; }
-    if (req.method === 'GET') this.gets.set(p, this.count(p) + 1);
+    if (req.method === 'GET') { this.gets.set(p, this.count(p) + 1); this.vias.push(String(req.headers.via)); }
     if (file.etag && req.headers['if-none-match'] === file.etag) { res.writeHead(304, { etag: file.etag }).end(); return; }
     res.writeHead(200, { 'content-length': String(file.body.length), 'content-type': 'application/octet-stream', ...(file.etag ? { etag: file.etag } : {}) });
     if (req.method === 'HEAD') { res.end(); return; }
@@ -121,9 +123,9 @@ export function json(url: string, agent: http.Agent): Promise<unknown> {
   });
 }
 
-export function text(url: string, agent: http.Agent | false = false): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+export function text(url: string, agent: http.Agent | false = false, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    http.get(url, { agent }, (res) => {
+    http.get(url, { agent, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString(), headers: res.headers }));

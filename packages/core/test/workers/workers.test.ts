@@ -171,6 +171,29 @@ describe('workers: server.workers runs several processes as one instance (real p
       expect(sha(later.body)).to.equal(sha(body));
       expect(upstream.count(name)).to.equal(2);
     });
+
+    it('every worker, a replacement too, sends the same instance id upstream and refuses it back (the loop guard)', async () => {
+      const fresh = await connectionsPerWorker(cf.url, 1, 2);
+      try {
+        const first = upstream.vias.length;
+        for (const [i, agent] of [...fresh.values()].map((l) => l[0]!.agent).entries()) {
+          const body = randomBody(1000 + i);
+          const name = `/${sha(body)}.bin`;
+          upstream.set(name, { body });
+          expect((await stream(`${cf.url}/files${name}`, agent).done).status).to.equal(200);
+        }
+        const vias = upstream.vias.slice(first);
+        expect(vias).to.have.length(2);
+        expect(vias[0]).to.match(/cacheforge-[0-9a-f]+/);
+        expect(vias[1]).to.equal(vias[0]);
+        for (const agent of [...fresh.values()].map((l) => l[0]!.agent)) {
+          const looped = await text(`${cf.url}/files/anything.bin`, agent, { via: vias[0]! });
+          expect(looped.status).to.equal(508);
+        }
+      } finally {
+        for (const list of fresh.values()) for (const c of list) c.agent.destroy();
+      }
+    });
   });
 
   describe('shutdown', () => {
