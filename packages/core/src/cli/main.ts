@@ -15,6 +15,7 @@ import { workerCount } from '../workers/worker-count.js';
 import { runPrimary } from '../workers/primary.js';
 import { exitWithPrimary, joinPrimary } from '../workers/worker-process.js';
 import type { PipelineServices } from '../pipeline/services.js';
+import type { WorkerChannel } from '../workers/worker-channel.js';
 import { TOKENS } from '../container.js';
 
 const USAGE = `Usage:
@@ -79,9 +80,10 @@ async function check(configPath: string | undefined): Promise<number> {
 
 async function start(configPath: string | undefined, port: number | undefined): Promise<number> {
   let server: CacheForgeServer;
+  let worker: WorkerChannel | undefined;
   try {
     // A worker of `server.workers` learns from its primary who the instance is before anything else.
-    const worker = cluster.isWorker ? await joinPrimary() : undefined;
+    worker = cluster.isWorker ? await joinPrimary() : undefined;
     const bootLog = createLogger('info');
     const { config, plugins } = await loadConfig({ configPath, port, log: bootLog });
     const log = createLogger(config.log.level);
@@ -100,12 +102,15 @@ async function start(configPath: string | undefined, port: number | undefined): 
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
+      // A worker's signals are its primary's to repeat: it escalates to SIGKILL on a second one.
+      if (stopping && worker) return;
       if (stopping) { process.stderr.write(`cacheforge: second ${signal}, exiting now\n`); resolve(1); return; }
       stopping = true;
       server.stop(signal).then(() => resolve(0), (err: unknown) => { process.stderr.write(`cacheforge: shutdown failed: ${redactText((err as Error).message)}\n`); resolve(1); });
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+    if (worker) worker.onStop = () => { if (!stopping) stop('SIGTERM'); };
   });
 }
 

@@ -75,6 +75,8 @@ export type PrimaryMessage = { readonly cf: 1 } & (
   | { readonly t: 'released'; readonly key: string; readonly gen: number; readonly error?: WireError }
   | { readonly t: 'hot'; readonly key: string; readonly digest?: string; readonly checkedAt?: number }
   | { readonly t: 'metrics-collect'; readonly id: number }
+  /** Drain and exit, as on SIGTERM (a signal the worker got itself too is not a second one). */
+  | { readonly t: 'stop' }
 );
 
 export function isOurs(message: unknown): message is { cf: 1; t: string } {

@@ -87,7 +87,9 @@ export async function runPrimary(config: CacheForgeConfig, log: Logger, count: n
       stopping = true;
       log.info({ signal, workers: workers.length }, 'shutting down: every worker drains');
       if (workers.length === 0) { resolve(0); return; }
-      for (const worker of workers) worker.process.kill('SIGTERM');
+      // A message, not a signal: a worker that got the same SIGTERM from its process group
+      // (systemd's control-group kill) must not take this for a second one and skip draining.
+      for (const worker of workers) worker.send({ cf: 1, t: 'stop' }, ignore);
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);

@@ -22,6 +22,7 @@ export class WorkerChannel {
   private readonly keys = new Map<string, Set<KeyListener>>();
   onHot?: (key: string, digest: string | undefined, checkedAt: number | undefined) => void;
   onMetricsCollect?: () => Promise<unknown[]>;
+  onStop?: () => void;
 
   constructor(private readonly endpoint: Endpoint, readonly instanceId: string, readonly worker: number) {
     endpoint.on('message', (message) => { if (isOurs(message)) this.receive(message as PrimaryMessage); });
@@ -82,6 +83,9 @@ export class WorkerChannel {
         collect().then((metrics) => this.post({ cf: 1, t: 'metrics-reply', id: message.id, metrics }), () => this.post({ cf: 1, t: 'metrics-reply', id: message.id, metrics: [] }));
         return;
       }
+      case 'stop':
+        this.onStop?.();
+        return;
       case 'hello':
         return;
       default:

@@ -200,7 +200,7 @@ describe('workers: server.workers runs several processes as one instance (real p
     beforeEach(async () => { upstream = await new GatedUpstream().start(); });
     afterEach(async () => { await upstream.stop(); });
 
-    it('SIGTERM lets fills in every worker finish, then every process exits', async () => {
+    it('SIGTERM to the primary and its workers (a control-group stop) lets fills in every worker finish, then every process exits', async () => {
       const { cf, root } = await instance('term');
       const byWorker = await connectionsPerWorker(cf.url, 1, 2);
       const [a, b] = [...byWorker.values()].map((l) => l[0]!);
@@ -212,7 +212,9 @@ describe('workers: server.workers runs several processes as one instance (real p
         await upstream.atGate;
         const other = stream(`${cf.url}/files${name}`, b!.agent);
         await other.firstByte;
+        // As systemd stops a service: SIGTERM to every process of the group, the workers too.
         const exited = cf.stop('SIGTERM');
+        for (const pid of [a!.pid, b!.pid]) process.kill(pid, 'SIGTERM');
         await waitFor('the workers to start draining', () => (cf.output().match(/"shutting down"/g) ?? []).length === 2, 20_000);
         upstream.release();
         for (const r of await Promise.all([first.done, other.done])) {
