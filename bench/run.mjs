@@ -19,6 +19,7 @@ import { startBareKoa } from './lib/koa.mjs';
 import { RssSampler } from './lib/measure.mjs';
 import { prime, smallHits, bigHits, coldMiss, concurrentMisses } from './lib/scenarios.mjs';
 import { evaluateGoals, render, writeJson } from './lib/report.mjs';
+import { renderWorkers, startCacheForgeWorkers } from './lib/workers.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = path.join(ROOT, 'bench/results/latest.json');
@@ -40,6 +41,7 @@ const FILES = {
   'big-cold-cf.bin': 100 * MiB,
   'big-coldu-ngx.bin': 100 * MiB,
   'big-coldu-cf.bin': 100 * MiB,
+  'big-coldu-cfa.bin': 100 * MiB,
   'big-conc-ngx.bin': 100 * MiB,
   'big-conc-cf.bin': 100 * MiB,
 };
@@ -67,11 +69,12 @@ async function main(options) {
   step(`temp dir ${tmp}; writing ${Object.keys(FILES).length} files (${Object.values(FILES).reduce((a, b) => a + b, 0) / MiB | 0} MiB)`);
   const files = generateFiles(path.join(tmp, 'www/files'), FILES);
 
-  const [directPort, upPort, ngxPort, cfPort, koaPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const [directPort, upPort, ngxPort, cfPort, koaPort, cfaPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const { upstream, log, throttle } = await startFixtureUpstream({ tmp, upPort, directPort });
   const ngx = await startNginx('proxy_cache', path.join(tmp, 'nginx-cache'),
     ({ dir, user }) => proxyCacheConfig({ dir, port: ngxPort, upPort, user }), `http://127.0.0.1:${ngxPort}/files/k1.bin`);
   const cf = await startCacheForge({ root: ROOT, dir: path.join(tmp, 'cacheforge'), port: cfPort, upstreamPort: upPort, cpuProfDir: options.cpuProf });
+  const cfa = await startCacheForgeWorkers({ root: ROOT, dir: path.join(tmp, 'cacheforge-workers'), port: cfaPort, upstreamPort: upPort });
   const koa = await startBareKoa({ dir: tmp, port: koaPort, files: [files['k1.bin'].path, files['m1.bin'].path] });
   const rss = new RssSampler(cf.pid);
   rss.phase('idle');
@@ -81,6 +84,7 @@ async function main(options) {
     direct: { label: 'nginx direct', base: `http://127.0.0.1:${directPort}/files/` },
     nginx: { label: 'nginx proxy_cache', base: `http://127.0.0.1:${ngxPort}/files/`, statusHeader: 'x-cache' },
     cacheforge: { label: 'Cache Forge', base: `http://127.0.0.1:${cfPort}/files/`, statusHeader: 'x-cache-status' },
+    cfAuto: { label: `Cache Forge, ${cfa.workers} workers`, base: `http://127.0.0.1:${cfaPort}/files/`, statusHeader: 'x-cache-status' },
     koa: { label: 'bare koa route', base: `http://127.0.0.1:${koaPort}/files/` },
   };
   const upstreamPeer = { label: 'upstream (direct)', base: `http://127.0.0.1:${upPort}/files/` };
@@ -94,7 +98,7 @@ async function main(options) {
   step('priming the caches (k1, m1, big-warm) on nginx proxy_cache and Cache Forge');
   rss.phase('prime');
   results.prime = {};
-  for (const id of ['nginx', 'cacheforge']) {
+  for (const id of ['nginx', 'cacheforge', 'cfAuto']) {
     results.prime[id] = {};
     for (const name of ['k1.bin', 'm1.bin', 'big-warm.bin']) results.prime[id][name] = await prime(peers[id], files[name], name, scratch);
   }
@@ -121,6 +125,7 @@ async function main(options) {
   results.cold.unthrottled.direct = await coldMiss(upstreamPeer, files['big-warm.bin'], 'big-warm.bin', ctx);
   results.cold.unthrottled.nginx = await coldMiss(peers.nginx, files['big-coldu-ngx.bin'], 'big-coldu-ngx.bin', ctx);
   results.cold.unthrottled.cacheforge = await coldMiss(peers.cacheforge, files['big-coldu-cf.bin'], 'big-coldu-cf.bin', ctx);
+  results.cold.unthrottled.cfAuto = await coldMiss(peers.cfAuto, files['big-coldu-cfa.bin'], 'big-coldu-cfa.bin', ctx);
 
   step(`${SETTINGS.concurrentClients} concurrent cold misses of one 100 MiB file, upstream throttled`);
   rss.phase('concurrent');
@@ -138,6 +143,7 @@ async function main(options) {
 
   step('stopping the servers');
   await cf.stop();
+  await cfa.stop();
   await koa.stop();
   await ngx.stop();
   await upstream.stop();
@@ -149,7 +155,7 @@ async function main(options) {
   };
   if (options.cpuProf) results.meta.cpuProfDir = options.cpuProf;
   const ordered = { meta: results.meta, goals: results.goals, ...results };
-  process.stdout.write(`\n${render(ordered)}\n\n`);
+  process.stdout.write(`\n${render(ordered)}\n\n${renderWorkers(ordered, cfa.workers)}\n\n`);
   writeJson(RESULTS, ordered);
   step(`results written to ${path.relative(process.cwd(), RESULTS)}; took ${results.meta.seconds} s${options.keep ? `; temp dir kept: ${tmp}` : ''}`);
 }

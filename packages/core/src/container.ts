@@ -13,6 +13,7 @@ import { KnexManagementStore } from './metadata/knex/knex-management-store.js';
 import type { ManagementStore } from './metadata/management.js';
 import { UpstreamActivity } from './api/upstream-activity.js';
 import { LocalPurgeBus, type PurgeBus } from './cache/purge-bus.js';
+import { IpcPurgeBus } from './workers/ipc-purge-bus.js';
 import { RedisPurgeBus } from './cache/redis/redis-purge-bus.js';
 import { KeyvCache } from './cache/keyv/keyv-cache.js';
 import { S3Storage } from './storage/s3/s3-storage.js';
@@ -41,6 +42,11 @@ import { remoteDefinition } from './plugin/remote-definition.js';
 import { cfError, hasCode } from './errors/errors.js';
 import { NamespacedStore } from './plugin/plugin-store.js';
 import type { Handler, PluginContext, RemoteDefinition } from './contract/index.js';
+import type { WorkerChannel } from './workers/worker-channel.js';
+import { IpcCache } from './workers/ipc-cache.js';
+import { SharedHotIndex } from './workers/shared-hot-index.js';
+import { WorkerLock } from './workers/worker-lock.js';
+import { workerTemporaries } from './workers/primary.js';
 
 /** Injection tokens. Only this file chooses implementations; everything else asks by token. */
 export const TOKENS = {
@@ -67,6 +73,8 @@ export const TOKENS = {
 /** What a process may be given instead of the defaults (tests move time with their own clock). */
 export interface ContainerOptions {
   readonly clock?: Clock;
+  /** Set in a worker process of `server.workers`: its channel to the supervising primary. */
+  readonly worker?: WorkerChannel;
 }
 
 /**
@@ -82,15 +90,21 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
   c.register(TOKENS.Logger, { useValue: log });
   const metrics = new Metrics();
   c.register(TOKENS.Metrics, { useValue: metrics });
-  // The server records the port it actually bound; the clients read it from here.
-  const identity = new SelfIdentity([{ host: config.server.host, port: config.server.port }]);
+  const worker = options.worker;
+  if (worker) {
+    // /-/metrics reports the instance: the primary sums every worker's registry.
+    metrics.exposition = () => worker.request<string>({ op: 'metrics' });
+    worker.onMetricsCollect = () => metrics.registry.getMetricsAsJSON();
+  }
+  // The server records the port it actually bound; the clients read it from here. Workers share the primary's id (the loop guard).
+  const identity = new SelfIdentity([{ host: config.server.host, port: config.server.port }], worker?.instanceId);
   c.register(TOKENS.Identity, { useValue: identity });
   c.register(TOKENS.Clock, { useValue: clock });
   const activity = new UpstreamActivity(clock);
   c.register(TOKENS.UpstreamActivity, { useValue: activity });
-  registerBackends(c, config, metrics, clock);
+  registerBackends(c, config, metrics, clock, worker);
   c.register<PipelineServices>(TOKENS.PipelineServices, {
-    useFactory: instanceCachingFactory((d) => pipelineServices(d, config, metrics, log, clock)),
+    useFactory: instanceCachingFactory((d) => pipelineServices(d, config, metrics, log, clock, worker)),
   });
   c.register<Map<string, UpstreamClient>>(TOKENS.UpstreamClients, { useValue: new Map() });
   c.register<RemoteRegistry>(TOKENS.Registry, {
@@ -120,18 +134,20 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
 }
 
 /** What every remote's pipeline shares in this process. */
-function pipelineServices(d: DependencyContainer, config: CacheForgeConfig, metrics: Metrics, log: Logger, clock: Clock): PipelineServices {
+function pipelineServices(d: DependencyContainer, config: CacheForgeConfig, metrics: Metrics, log: Logger, clock: Clock,
+  worker?: WorkerChannel): PipelineServices {
   const metadata = d.resolve<MetadataStore>(TOKENS.Metadata);
   const storage = d.resolve<Storage>(TOKENS.Storage);
   const cache = d.resolve<HotCache>(TOKENS.Cache);
+  const cluster = new ClusterLock<Resolved>(cache, metrics, log.child({ component: 'lock' }), config.cache.lock, clock);
   return {
     storage,
     spool: storage.capabilities.readWhileWriting ? undefined : new ProcessSpool(config.storage.s3?.spool ?? './data/spool'),
     metadata,
     cache,
-    // A process lets one caller per key through; that caller takes the key's lock across replicas.
-    lock: new SingleFlight<Resolved>(new ClusterLock<Resolved>(cache, metrics, log.child({ component: 'lock' }), config.cache.lock, clock)),
-    hot: new HotIndex(config.hot.maxBytes, config.hot.maxObjectBytes),
+    // A process lets one caller per key through; that caller takes the key's lock across workers, then across replicas.
+    lock: new SingleFlight<Resolved>(worker ? new WorkerLock(worker, storage, log.child({ component: 'lock' }), cluster) : cluster),
+    hot: worker ? new SharedHotIndex(worker, config.hot.maxBytes, config.hot.maxObjectBytes) : new HotIndex(config.hot.maxBytes, config.hot.maxObjectBytes),
     access: new AccessRecorder(metadata, log.child({ component: 'access' }), config.metadata.flushInterval),
     metrics,
     log: log.child({ component: 'pipeline' }),
@@ -173,8 +189,10 @@ function upstreamObserver(metrics: Metrics, log: Logger): UpstreamObserver {
 }
 
 /** The storage, metadata and hot cache the config names, each wrapped once so all are measured alike. */
-function registerBackends(c: DependencyContainer, config: CacheForgeConfig, metrics: Metrics, clock: Clock): void {
-  c.register<Storage>(TOKENS.Storage, { useFactory: instanceCachingFactory(() => new MeasuredStorage(createStorage(config, clock), metrics.storage)) });
+function registerBackends(c: DependencyContainer, config: CacheForgeConfig, metrics: Metrics, clock: Clock, worker?: WorkerChannel): void {
+  c.register<Storage>(TOKENS.Storage, {
+    useFactory: instanceCachingFactory(() => new MeasuredStorage(createStorage(config, clock, worker !== undefined), metrics.storage)),
+  });
   const catalogue = instanceCachingFactory(() => createMetadata(config));
   c.register<MetadataStore>(TOKENS.Metadata, {
     useFactory: instanceCachingFactory((d) => new MeasuredMetadataStore(catalogue(d), metrics.metadata)),
@@ -182,17 +200,22 @@ function registerBackends(c: DependencyContainer, config: CacheForgeConfig, metr
   c.register<ManagementStore>(TOKENS.Management, {
     useFactory: instanceCachingFactory((d) => { const store = catalogue(d); return new KnexManagementStore(store.knex, store.name === 'postgres' ? 'postgres' : 'sqlite'); }),
   });
-  c.register<HotCache>(TOKENS.Cache, { useFactory: instanceCachingFactory(() => new MeasuredCache(createCache(config, clock), metrics.cache)) });
+  // The embedded in-memory cache of workers is the primary's, so what it holds is the instance's.
+  const cache = (): HotCache => worker && config.cache.memory ? new IpcCache(worker) : createCache(config, clock);
+  c.register<HotCache>(TOKENS.Cache, { useFactory: instanceCachingFactory(() => new MeasuredCache(cache(), metrics.cache)) });
   c.register<PurgeBus>(TOKENS.PurgeBus, {
     useFactory: instanceCachingFactory((d) => {
       const redis = config.cache.redis;
-      return redis ? new RedisPurgeBus({ url: redis.url, prefix: redis.prefix, commandTimeout: redis.timeout }, d.resolve<Logger>(TOKENS.Logger)) : new LocalPurgeBus();
+      if (redis) return new RedisPurgeBus({ url: redis.url, prefix: redis.prefix, commandTimeout: redis.timeout }, d.resolve<Logger>(TOKENS.Logger));
+      // Workers of one instance without Redis: the primary relays a purge to every other worker.
+      return worker ? new IpcPurgeBus(worker) : new LocalPurgeBus();
     }),
   });
 }
 
-function createStorage(config: CacheForgeConfig, clock: Clock): Storage {
-  if (config.storage.filesystem) return new FilesystemStorage({ root: config.storage.filesystem.path });
+function createStorage(config: CacheForgeConfig, clock: Clock, inWorker: boolean): Storage {
+  const fs = config.storage.filesystem;
+  if (fs) return new FilesystemStorage({ root: fs.path, temporaries: inWorker ? workerTemporaries(config, process.pid) : undefined });
   const s3 = config.storage.s3;
   if (s3) {
     return new S3Storage({

@@ -11,6 +11,13 @@ import { CORE_VERSION } from '../version.js';
 import { verifyPlugin } from '../plugin/verify.js';
 import { formatVerification } from './format-verification.js';
 import { API_COMMANDS, runApiCommand } from './api-commands.js';
+import cluster from 'node:cluster';
+import { workerCount } from '../workers/worker-count.js';
+import { runPrimary } from '../workers/primary.js';
+import { exitWithPrimary, joinPrimary } from '../workers/worker-process.js';
+import type { PipelineServices } from '../pipeline/services.js';
+import type { WorkerChannel } from '../workers/worker-channel.js';
+import { TOKENS } from '../container.js';
 
 const USAGE = `Usage:
   cacheforge start [--config FILE] [--port N]   start the proxy (no config: the embedded defaults)
@@ -93,25 +100,37 @@ async function check(configPath: string | undefined): Promise<number> {
 
 async function start(configPath: string | undefined, port: number | undefined): Promise<number> {
   let server: CacheForgeServer;
+  let worker: WorkerChannel | undefined;
   try {
+    // A worker of `server.workers` learns from its primary who the instance is before anything else.
+    worker = cluster.isWorker ? await joinPrimary() : undefined;
     const bootLog = createLogger('info');
     const { config, plugins } = await loadConfig({ configPath, port, log: bootLog });
     const log = createLogger(config.log.level);
-    server = new CacheForgeServer(createContainer(config, plugins, log));
-    installEscapeGuard(log, () => server.metrics.uncaughtErrors.inc());
-    await server.start();
+    const workers = workerCount(config.server.workers);
+    if (!worker && workers > 1) return await runPrimary(config, log.child({ role: 'primary' }), workers);
+    const workerLog = worker ? log.child({ worker: worker.worker }) : log;
+    const container = createContainer(config, plugins, workerLog, { worker });
+    server = new CacheForgeServer(container, { worker: worker?.worker });
+    installEscapeGuard(workerLog, () => server.metrics.uncaughtErrors.inc());
+    if (worker) exitWithPrimary(worker, () => container.resolve<PipelineServices>(TOKENS.PipelineServices), workerLog);
+    const address = await server.start();
+    worker?.post({ cf: 1, t: 'listening', port: address.port });
   } catch (err) {
     return reportStartupError(err);
   }
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
+      // A worker's signals are its primary's to repeat: it escalates to SIGKILL on a second one.
+      if (stopping && worker) return;
       if (stopping) { process.stderr.write(`cacheforge: second ${signal}, exiting now\n`); resolve(1); return; }
       stopping = true;
       server.stop(signal).then(() => resolve(0), (err: unknown) => { process.stderr.write(`cacheforge: shutdown failed: ${redactText((err as Error).message)}\n`); resolve(1); });
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+    if (worker) worker.onStop = () => { if (!stopping) stop('SIGTERM'); };
   });
 }
 

@@ -193,6 +193,13 @@ export const serverSchema = z.strictObject({
   shutdownTimeout: timerDuration.default(30_000),
   /** Every remote serves only what is stored (a remote's own `offline` overrides it). Default false. */
   offline: z.boolean().default(false),
+  /**
+   * Worker processes serving the listening socket, besides the one that supervises them: a count
+   * (1-256), or `auto` for one per CPU (`os.availableParallelism()`). Default 1 (no supervisor).
+   */
+  workers: z.union([z.number().int().min(1).max(256), z.literal('auto')], {
+    error: 'expected a whole number from 1 to 256, or "auto"',
+  }).default(1),
 });
 
 export const coreSchema = z.strictObject({

@@ -33,6 +33,7 @@ export class Metrics implements UpstreamObserver {
   });
   readonly upstreamUp = new Gauge({
     name: 'cacheforge_upstream_up', help: 'Whether an upstream host is reachable (0 while marked down), by remote and host.', labelNames: ['remote', 'host'] as const, registers: [this.registry],
+    aggregator: 'min', // summed over workers it would count them; down in any worker is down
   });
   readonly uncaughtErrors = new Counter({
     name: 'cacheforge_uncaught_errors_total', help: 'Errors that escaped a request and were stopped by the last line of defence (always a bug).', registers: [this.registry],
@@ -44,6 +45,8 @@ export class Metrics implements UpstreamObserver {
   readonly cache = new OperationMetrics(this.registry, 'cache');
   /** The metrics plugins declare (`cacheforge_<format>_<name>{remote,...}`), one set per format. */
   readonly plugins = new PluginMetricFamilies(this.registry);
+  /** The text `/-/metrics` answers with: this registry's, or in a worker every worker's summed (set by the container). */
+  exposition: () => Promise<string> = () => this.registry.metrics();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'cacheforge_' });

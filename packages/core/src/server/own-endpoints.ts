@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import Router from '@koa/router';
 import type Koa from 'koa';
 import type { Storage } from '../storage/storage.js';
@@ -24,7 +25,8 @@ export function ownEndpoints(services: OwnEndpointServices): Koa.Middleware {
   const { metrics } = services;
   const own = new Router({ prefix: '/-' });
   own.get('/health', (ctx) => {
-    ctx.body = { status: 'ok', version: CORE_VERSION };
+    // Which worker answered (`server.workers`): a keep-alive connection stays on one.
+    ctx.body = cluster.isWorker ? { status: 'ok', version: CORE_VERSION, worker: cluster.worker?.id, pid: process.pid } : { status: 'ok', version: CORE_VERSION };
   });
   own.get('/ready', async (ctx) => {
     const checks = await Promise.all([
@@ -44,7 +46,7 @@ export function ownEndpoints(services: OwnEndpointServices): Koa.Middleware {
   });
   own.get('/metrics', async (ctx) => {
     ctx.type = metrics.registry.contentType;
-    ctx.body = await metrics.registry.metrics();
+    ctx.body = await metrics.exposition();
   });
   own.all('/{*rest}', () => {
     throw cfError('CF_ERR_NOT_FOUND', 'no such endpoint under /-/');

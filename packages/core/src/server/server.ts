@@ -19,6 +19,7 @@ import { capConnectionsPerClient } from './client-limit.js';
 import { refuseConnect } from './connect-refusal.js';
 import type { SelfIdentity } from '../net/self.js';
 import { createManagement, type Management } from '../api/wiring.js';
+import { warnNoAdminToken } from '../auth/start-warning.js';
 
 /**
  * One Cache Forge process: prepares the backends, listens, and on stop lets in-flight downloads
@@ -34,7 +35,8 @@ export class CacheForgeServer {
   private readonly log: Logger;
   private readonly config: CacheForgeConfig;
 
-  constructor(private readonly container: DependencyContainer) {
+  /** `worker`: the slot of this worker process under `server.workers` (its primary announces the instance). */
+  constructor(private readonly container: DependencyContainer, private readonly options: { worker?: number } = {}) {
     this.log = container.resolve<Logger>(TOKENS.Logger);
     this.config = container.resolve<CacheForgeConfig>(TOKENS.Config);
   }
@@ -91,10 +93,8 @@ export class CacheForgeServer {
       // The whole base URL (two remotes on one host differ by path), never its credentials.
       remotes: registry.all().map((r) => `${r.config.name} (${r.plugin.name} → ${redact(r.config.upstream)})`),
       storage: storage.name, metadata: metadata.name, cache: services.cache.name,
-    }, 'cacheforge listening');
-    if (this.config.auth.adminTokens.length === 0) {
-      this.log.warn({ anonymousRead: this.config.auth.anonymousRead }, 'no admin token configured (auth.adminTokens): the management API under /-/api/v1/ cannot be used until one is; artifacts are readable by anyone who reaches this port unless auth.anonymousRead is false');
-    }
+    }, this.options.worker === undefined ? 'cacheforge listening' : 'worker listening');
+    if (this.options.worker === undefined && this.config.auth.adminTokens.length === 0) warnNoAdminToken(this.log, this.config.auth.anonymousRead);
     return address;
   }
 
@@ -108,6 +108,9 @@ export class CacheForgeServer {
     const closed = server ? once(server, 'close') : Promise.resolve();
     server?.close();
     server?.closeIdleConnections();
+    // node closes only the keep-alive connections idle at close(): the others as their responses end.
+    const idle = setInterval(() => server?.closeIdleConnections(), 100);
+    idle.unref();
 
     const timeout = this.config.server.shutdownTimeout;
     const fillsDone = Promise.allSettled([...services.fills.values()]);
@@ -121,6 +124,7 @@ export class CacheForgeServer {
     await Promise.allSettled([...services.fills.values()]);
     server?.closeAllConnections();
     await closed;
+    clearInterval(idle);
     await services.access.close();
     await this.management?.close();
     for (const client of this.container.resolve<Map<string, UpstreamClient>>(TOKENS.UpstreamClients).values()) client.close();

@@ -10,6 +10,8 @@ export interface WriteSteps {
   write(chunk: Buffer, position: number): Promise<void>;
   /** A reader over the bytes written so far, for backends that can read before commit. */
   openPartial?(): Promise<PartialReader>;
+  /** See {@link BlobWriter.localPath}. */
+  readonly localPath?: string;
   /**
    * Makes the bytes visible under `blob.digest`; called once, after the size check. May throw
    * `CF_ERR_STORAGE_VERIFY` when the backend finds fewer bytes than were written.
@@ -31,9 +33,11 @@ export type BackendFailure = (op: string, err: unknown) => Error;
 export class GuardedWriter implements BlobWriter {
   bytesWritten = 0;
   readonly openPartial?: () => Promise<PartialReader>;
+  readonly localPath?: string;
   private done = false;
 
   constructor(private readonly steps: WriteSteps, private readonly fail: BackendFailure) {
+    this.localPath = steps.localPath;
     const openPartial = steps.openPartial?.bind(steps);
     if (openPartial) this.openPartial = () => openPartial().catch((err: unknown) => { throw this.fail('openPartial', err); });
   }

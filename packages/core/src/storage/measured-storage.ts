@@ -82,6 +82,10 @@ class MeasuredWriter implements BlobWriter {
     return this.inner.bytesWritten;
   }
 
+  get localPath(): string | undefined {
+    return this.inner.localPath;
+  }
+
   write(chunk: Buffer): Promise<void> {
     return this.inner.write(chunk);
   }

@@ -72,6 +72,11 @@ export interface BlobWriter {
   /** A reader over the bytes written so far (capability `readWhileWriting`); stays valid after commit. */
   openPartial?(): Promise<PartialReader>;
   /**
+   * The local file the bytes written so far are in until commit, when other processes of this
+   * host may read it (worker processes following a fill); absent for remote backends.
+   */
+  readonly localPath?: string;
+  /**
    * Makes the bytes visible under `expected.digest`. The caller computed the digest while writing;
    * the backend checks the size. If the blob already exists the new copy is dropped (same bytes).
    * @throws CF_ERR_STORAGE_VERIFY when the size differs; the write is aborted.

@@ -66,7 +66,7 @@ describe('cli: cacheforge', () => {
       expect(result.stderr).to.equal('configuration OK (embedded defaults)\n');
       const shown = JSON.parse(result.stdout) as Record<string, any>;
       expect(shown.source).to.equal('embedded defaults');
-      expect(shown.server).to.deep.equal({ host: '0.0.0.0', port: 8080, trustProxy: false, headersTimeout: '20s', maxConnectionsPerClient: 256, shutdownTimeout: '30s', offline: false });
+      expect(shown.server).to.deep.equal({ host: '0.0.0.0', port: 8080, trustProxy: false, headersTimeout: '20s', maxConnectionsPerClient: 256, shutdownTimeout: '30s', offline: false, workers: 1 });
       expect(shown.storage).to.deep.equal({ filesystem: { path: './data/blobs' } });
       expect(shown.metadata).to.deep.equal({ sqlite: { filename: './data/cacheforge.db' }, flushInterval: '5s' });
       expect(shown.plugins).to.deep.equal([]);

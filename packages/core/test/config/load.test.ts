@@ -131,7 +131,7 @@ describe('config: finding, reading and validating', () => {
       const cwd = await project();
       const { config, plugins } = await load({ cwd });
       expect(config.source).to.equal(EMBEDDED_DEFAULTS);
-      expect(config.server).to.deep.equal({ host: '0.0.0.0', port: 8080, trustProxy: false, headersTimeout: 20_000, maxConnectionsPerClient: 256, shutdownTimeout: 30_000, offline: false });
+      expect(config.server).to.deep.equal({ host: '0.0.0.0', port: 8080, trustProxy: false, headersTimeout: 20_000, maxConnectionsPerClient: 256, shutdownTimeout: 30_000, offline: false, workers: 1 });
       expect(config.storage).to.deep.equal({ filesystem: { path: './data/blobs' } });
       expect(config.metadata).to.deep.equal({ sqlite: { filename: './data/cacheforge.db' }, flushInterval: 5000 });
       expect(config.log).to.deep.equal({ level: 'info', requests: true });

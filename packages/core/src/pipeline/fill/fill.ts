@@ -103,6 +103,11 @@ export class Fill extends EventEmitter {
     });
   }
 
+  /** The local file other processes may follow the bytes in until commit (see `BlobWriter.localPath`). */
+  get localPath(): string | undefined {
+    return (this.spool ?? this.writer).localPath;
+  }
+
   /** Opens positional reads over the bytes written so far. */
   openPartial(): Promise<PartialReader> {
     if (this.spool && this.state === 'committed' && this.expect.openCommitted) return this.expect.openCommitted(this.blob!.digest);

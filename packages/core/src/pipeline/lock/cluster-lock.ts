@@ -37,7 +37,7 @@ export class ClusterLock<T> implements KeyLock<T> {
     private readonly clock: Clock) {
     this.degradedGauge = new Gauge({
       name: 'cacheforge_lock_degraded', help: '1 while the shared hot cache is unreachable and fills are locked per process only.',
-      registers: [metrics.registry],
+      registers: [metrics.registry], aggregator: 'max',
     });
     this.fallbacks = new Counter({
       name: 'cacheforge_lock_fallbacks_total', help: 'Fills run without the shared lock, by reason (cache_down, wait_timeout).',

@@ -13,6 +13,11 @@ export interface FilesystemStorageOptions {
   readonly root: string;
   /** fsync a blob before it becomes visible, so a power loss cannot leave a torn blob. Default true. */
   readonly fsync?: boolean;
+  /**
+   * The folder of this process's temporaries, swept by `init` (default `<root>/tmp`). Worker
+   * processes each get one of their own below it, so a worker starting never sweeps another's fill.
+   */
+  readonly temporaries?: string;
 }
 
 /** Read chunk for serving: large chunks keep big hits near disk speed. */
@@ -32,7 +37,7 @@ export class FilesystemStorage implements Storage {
 
   constructor(options: FilesystemStorageOptions) {
     this.root = path.resolve(options.root);
-    this.tmp = path.join(this.root, 'tmp');
+    this.tmp = options.temporaries ? path.resolve(options.temporaries) : path.join(this.root, 'tmp');
     this.fsync = options.fsync ?? true;
   }
 
@@ -154,6 +159,7 @@ export class FilesystemStorage implements Storage {
 
 /** The filesystem's write steps: a temp file, renamed to its digest path on publish. */
 class FileWriteSteps implements WriteSteps {
+  get localPath(): string { return this.tempPath; }
   /** Where the bytes are now: the temp file, or the blob after commit. */
   private currentPath: string;
   /** The commit's rename, once it has started: `currentPath` is the blob's once it settles. */
