@@ -1,0 +1,90 @@
+import { Worker } from 'node:worker_threads';
+import { cfError } from '@cacheforge/core';
+import type { BuiltIndex } from './index-build.js';
+
+/** What the worker is told of the remote (plain data: a worker shares no objects). */
+export interface JobSettings {
+  readonly upstream: string;
+  readonly allowedHosts: readonly string[];
+  readonly remote: string;
+  /** Listed archives per message. */
+  readonly batch: number;
+}
+
+/** The worker's messages to the main thread. */
+export type WorkerMessage =
+  | { readonly kind: 'listed'; readonly pairs: readonly (string | null)[] }
+  | { readonly kind: 'done'; readonly plain: Uint8Array; readonly gzip: Uint8Array; readonly blockedHosts: readonly string[]; readonly figures: BuiltIndex['figures'] }
+  | { readonly kind: 'failed'; readonly message: string };
+
+/** The stored index as handed to the worker: pieces of at most this many bytes per message. */
+const PIECE = 1024 * 1024;
+const BATCH = 2048;
+
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+const WORKER = new URL(FROM_SOURCES ? './index-worker.ts' : './index-worker.js', import.meta.url);
+
+/**
+ * Run from the sources (the tests, through tsx) the worker is the .ts file beside this one, and
+ * Node 20 does not apply the main thread's `--import` loader to a worker: it registers tsx itself.
+ */
+function startWorker(workerData: JobSettings, heapMb: number): Worker {
+  const options = { workerData, resourceLimits: { maxOldGenerationSizeMb: heapMb } };
+  if (!FROM_SOURCES) return new Worker(WORKER, options);
+  const tsx = import.meta.resolve('tsx/esm/api');
+  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER.href)}); })`, { ...options, eval: true });
+}
+
+/**
+ * Reads one stored version of the index in a worker thread of its own (index-worker.ts), which
+ * exits when done: decoding, scanning, rewriting and compressing tens of MB are each tens to
+ * hundreds of ms of synchronous work, which on the event loop would stall every request of the
+ * process. The event loop only passes the stored bytes on in pieces (never joining them) and
+ * takes back the results, the two copies moved without a copy. The worker's heap is capped
+ * (`heapMb`), so a hostile index fails that read rather than the process.
+ */
+export function readInWorker(body: Buffer | AsyncIterable<Buffer>, settings: Omit<JobSettings, 'batch'>, limits: { readonly maxBytes: number; readonly heapMb: number }): Promise<BuiltIndex> {
+  const worker = startWorker({ ...settings, batch: BATCH }, limits.heapMb);
+  worker.unref();
+  const listed = new Map<string, string | undefined>();
+  const result = new Promise<BuiltIndex>((resolve, reject) => {
+    worker.on('message', (message: WorkerMessage) => {
+      switch (message.kind) {
+        case 'listed':
+          for (let i = 0; i < message.pairs.length; i += 2) listed.set(message.pairs[i]!, message.pairs[i + 1] ?? undefined);
+          return;
+        case 'done':
+          resolve({
+            plain: Buffer.from(message.plain.buffer, message.plain.byteOffset, message.plain.byteLength),
+            gzip: Buffer.from(message.gzip.buffer, message.gzip.byteOffset, message.gzip.byteLength),
+            listed, blockedHosts: message.blockedHosts, figures: message.figures,
+          });
+          return;
+        case 'failed':
+          reject(new Error(`index.yaml could not be read: ${message.message}`));
+      }
+    });
+    worker.on('error', (err) => reject(new Error(`index.yaml could not be read: ${err.message}`)));
+    worker.on('exit', (code) => reject(new Error(`index.yaml could not be read: the worker stopped (${code})`)));
+  });
+  const fed = feed(worker, body, limits.maxBytes);
+  fed.catch(() => undefined);
+  return Promise.all([result, fed]).then(([built]) => built).finally(() => void worker.terminate());
+}
+
+async function feed(worker: Worker, body: Buffer | AsyncIterable<Buffer>, max: number): Promise<void> {
+  let size = 0;
+  const pieces = Buffer.isBuffer(body) ? slices(body) : body;
+  for await (const piece of pieces) {
+    size += piece.length;
+    if (size > max) throw cfError('CF_ERR_POLICY_TOO_LARGE', `index.yaml is larger than ${max} bytes (maxIndexBytes)`, { path: 'index.yaml' });
+    // A view is cloned with its whole ArrayBuffer: give the worker these bytes alone, moved.
+    const own = new Uint8Array(piece);
+    worker.postMessage({ chunk: own }, [own.buffer]);
+  }
+  worker.postMessage({ end: true });
+}
+
+function* slices(body: Buffer): Generator<Buffer> {
+  for (let at = 0; at < body.length; at += PIECE) yield body.subarray(at, at + PIECE);
+}
