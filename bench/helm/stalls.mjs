@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // What ran while Cache Forge's event loop stalled: `node bench/helm/stalls.mjs PROFILE STALLS`,
 // PROFILE the .cpuprofile and STALLS the stalls.txt that `pnpm bench:helm --cpu-prof DIR` writes
-// into DIR. For each stall (longest first): its length, the functions that took most of it (self
+// into DIR (the main thread's profile is the one named CPU.*.0.001.cpuprofile; the others are
+// worker threads'). For each stall (longest first): its length, the functions that took most of it (self
 // time) and the heaviest stacks of this repository's code.
 import { readFileSync } from 'node:fs';
 
