@@ -1,6 +1,6 @@
 import type { Logger } from '@cacheforge/core';
 import type { BuiltIndex } from './index-build.js';
-import { readInWorker, type JobSettings } from './index-job.js';
+import { readIndex, type JobSettings } from './index-job.js';
 
 /** Each listed archive's absolute URL and the digest its index entry gives. */
 export type ListedCharts = ReadonlyMap<string, string | undefined>;
@@ -51,7 +51,7 @@ export class IndexVersions {
 
   private async start(source: IndexSource): Promise<BuiltIndex> {
     const started = performance.now();
-    const built = await readInWorker(await source(), this.settings, this.limits);
+    const built = await readIndex(await source(), this.settings, this.limits);
     const { entries, chars, how } = built.figures;
     if (how === 'parsed whole') this.log.info({ remote: this.settings.remote, chars }, 'index.yaml has a shape the streaming reader does not follow (aliases, flow-style entries); it was parsed whole');
     this.log.info({ remote: this.settings.remote, entries, chars, ms: Math.round(performance.now() - started), workerMs: Math.round(built.figures.ms), how }, 'index.yaml read');
