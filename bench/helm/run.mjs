@@ -104,7 +104,7 @@ async function duringBigIndex({ small, index, www, big, gzip }) {
  */
 function stallsDuring(file, [from, to], changed) {
   return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => line.split(' ').map(Number))
-    .filter(([, , t]) => t >= from && t <= to).map(([s, e, t, cpu, wait]) => [Math.round((e - s) / 1000), t - changed, cpu, wait]).sort((a, b) => b[0] - a[0]);
+    .filter(([, , t]) => t >= from && t <= to).map(([s, e, t, cpu, wait]) => [Math.round((e - s) / 1000), t - changed, cpu, wait]).sort((a, b) => b[0] - a[0]).slice(0, 10);
 }
 
 /** The worst event-loop delay loop-delay.mjs saw in Cache Forge between `from` and `to` (ms). */
