@@ -84,18 +84,27 @@ export function readInWorker(body: Buffer | AsyncIterable<Buffer>, settings: Omi
   const worker = startWorker({ ...settings, batch: BATCH }, limits.heapMb);
   worker.unref();
   const listed = new Map<string, string | undefined>();
+  // The port hands over every queued message in one turn: batches are taken one per turn.
+  const batches: (readonly (string | null)[])[] = [];
+  let taking: Promise<void> = Promise.resolve();
+  const take = async () => {
+    for (let batch = batches.shift(); batch; batch = batches.shift()) {
+      for (let i = 0; i < batch.length; i += 2) listed.set(batch[i]!, batch[i + 1] ?? undefined);
+      await new Promise((next) => setImmediate(next));
+    }
+  };
   const result = new Promise<BuiltIndex>((resolve, reject) => {
     worker.on('message', (message: WorkerMessage) => {
       switch (message.kind) {
         case 'listed':
-          for (let i = 0; i < message.pairs.length; i += 2) listed.set(message.pairs[i]!, message.pairs[i + 1] ?? undefined);
+          if (batches.push(message.pairs) === 1) taking = taking.then(take);
           return;
         case 'done':
-          resolve({
+          void taking.then(() => resolve({
             plain: Buffer.from(message.plain.buffer, message.plain.byteOffset, message.plain.byteLength),
             gzip: Buffer.from(message.gzip.buffer, message.gzip.byteOffset, message.gzip.byteLength),
             listed, blockedHosts: message.blockedHosts, figures: message.figures,
-          });
+          }));
           return;
         case 'failed':
           reject(new Error(`index.yaml could not be read: ${message.message}`));
