@@ -1,4 +1,8 @@
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
+
+// On zlib's thread pool: an index read on the event loop is not compressed on it.
+const gzip = promisify(gzipCallback);
 import type { IndexScan } from './index-listing.js';
 import { parseIndex } from './index-parse.js';
 import { scanIndex, UnsupportedShape } from './index-scan.js';
@@ -52,6 +56,6 @@ export async function buildIndex(body: Buffer, locations: ChartLocations): Promi
     blocked.add(target.blockedHost);
     return undefined;
   }) ?? body;
-  const gzip = gzipSync(plain);
-  return { plain, gzip, listed, blockedHosts: [...blocked], figures: { entries: scan.entries.length, chars: text.length, ms: performance.now() - started, how } };
+  const compressed = await gzip(plain);
+  return { plain, gzip: compressed, listed, blockedHosts: [...blocked], figures: { entries: scan.entries.length, chars: text.length, ms: performance.now() - started, how } };
 }

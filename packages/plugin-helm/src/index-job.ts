@@ -22,8 +22,19 @@ export type WorkerMessage =
   | { readonly kind: 'done'; readonly plain: Uint8Array; readonly gzip: Uint8Array; readonly blockedHosts: readonly string[]; readonly figures: BuiltIndex['figures'] }
   | { readonly kind: 'failed'; readonly message: string };
 
-/** An index up to this size is read on the event loop: a few ms, less than starting a worker. */
-export const INLINE_MAX = 256 * 1024;
+/** An index up to this size is read on the event loop (its turns a few ms each): cheaper than starting a worker. */
+export const INLINE_MAX = 2 * 1024 * 1024;
+
+/** Workers reading at once in this process; more wait (each is a core's worth of work). */
+const WORKERS = 2;
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function slot(): Promise<() => void> {
+  if (running >= WORKERS) await new Promise<void>((resolve) => waiting.push(resolve));
+  running += 1;
+  return () => { running -= 1; waiting.shift()?.(); };
+}
 
 /** The stored index as handed to the worker: pieces of at most this many bytes per message. */
 const PIECE = 1024 * 1024;
@@ -69,6 +80,16 @@ export async function readIndex(body: Buffer | AsyncIterable<Buffer>, settings: 
   return readInWorker(rest(head, iterator), settings, limits);
 }
 
+/** Reads the index in a worker thread once one of the process's {@link WORKERS} is free. */
+async function readInWorker(body: Buffer | AsyncIterable<Buffer>, settings: Omit<JobSettings, 'batch'>, limits: { readonly maxBytes: number; readonly heapMb: number }): Promise<BuiltIndex> {
+  const release = await slot();
+  try {
+    return await runWorker(body, settings, limits);
+  } finally {
+    release();
+  }
+}
+
 async function* rest(head: readonly Buffer[], iterator: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
   yield* head;
   for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
@@ -80,7 +101,7 @@ function readHere(body: Buffer, settings: Omit<JobSettings, 'batch'>): Promise<B
 }
 
 /** Reads the index in a worker thread; see {@link readIndex}. */
-export function readInWorker(body: Buffer | AsyncIterable<Buffer>, settings: Omit<JobSettings, 'batch'>, limits: { readonly maxBytes: number; readonly heapMb: number }): Promise<BuiltIndex> {
+function runWorker(body: Buffer | AsyncIterable<Buffer>, settings: Omit<JobSettings, 'batch'>, limits: { readonly maxBytes: number; readonly heapMb: number }): Promise<BuiltIndex> {
   const worker = startWorker({ ...settings, batch: BATCH }, limits.heapMb);
   worker.unref();
   const listed = new Map<string, string | undefined>();
