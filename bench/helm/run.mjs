@@ -6,12 +6,17 @@
 // it plain and gzip, a hit on it, the worst and p99 small-hit latency with no index work and
 // while the index is handled (measured by a probe in its own process), RSS, and the ratios.
 //
-// Options: --no-build   skip `npx tsc -b`;  --keep   keep the temp dir
+// Also printed: the worst event-loop delay in Cache Forge's process in each window (sampled by
+// loop-delay.mjs, preloaded with --import), which is the stall a hit can meet whatever the probe's
+// timing luck.
+//
+// Options: --no-build   skip `npx tsc -b`;  --keep   keep the temp dir;  --cpu-prof DIR   write
+// Cache Forge's CPU profile into DIR when it stops (read it with bench/helm/stalls.mjs)
 import { mkdtempSync, chmodSync, mkdirSync, writeFileSync, renameSync, readFileSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { freePort, ownTempDir, killAllSync, shutdownAll, runCommand } from '../lib/proc.mjs';
 import { startNginx, nginxVersion, head } from '../lib/nginx.mjs';
 import { buildWorkspace, startCacheForge } from '../lib/cacheforge.mjs';
@@ -22,7 +27,8 @@ import { bigIndex, sha256, smallChart, smallIndex } from './fixture.mjs';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const RESULTS = path.join(ROOT, 'bench/results/helm-latest.json');
 const INDEX = { charts: 400, versions: 50, base: 'https://github.example/owner/charts/' };
-const PROBE = { seconds: 12, clients: 4 };
+// The window while the big index is handled is longer: it must cover the index's first reads on a busy machine.
+const PROBE = { seconds: 12, duringSeconds: 20, clients: 4 };
 
 const step = (text) => process.stderr.write(`[bench:helm ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -78,15 +84,37 @@ async function timedGet(url, headers = {}) {
  * the probe's figures for that window.
  */
 async function duringBigIndex({ small, index, www, big, gzip }) {
-  const probing = probe(small, PROBE.seconds);
+  const from = Date.now();
+  const probing = probe(small, PROBE.duringSeconds);
   await sleep(1000);
+  const changed = Date.now();
   writeFileSync(path.join(www, 'stable/index.yaml.new'), big);
   renameSync(path.join(www, 'stable/index.yaml.new'), path.join(www, 'stable/index.yaml'));
   await sleep(1200); // past the 1 s TTL of both peers
-  const first = await timedGet(index);
-  const compressed = gzip ? await timedGet(index, { 'accept-encoding': 'gzip' }) : undefined;
-  const hit = await timedGet(index);
-  return { first, compressed, hit, probe: await probing };
+  const at = (t) => t - changed;
+  const first = { ...await timedGet(index), atMs: at(Date.now()) };
+  const compressed = gzip ? { ...await timedGet(index, { 'accept-encoding': 'gzip' }), atMs: at(Date.now()) } : undefined;
+  const hit = { ...await timedGet(index), atMs: at(Date.now()) };
+  return { first, compressed, hit, probe: await probing, window: [from, Date.now()], changed };
+}
+
+/**
+ * The turns of 30 ms or more loop-delay.mjs saw between `from` and `to`, longest first: [ms, ms
+ * after `changed` they ended, ms of it the main thread was on a CPU, ms it waited for one].
+ */
+function stallsDuring(file, [from, to], changed) {
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => line.split(' ').map(Number))
+    .filter(([, , t]) => t >= from && t <= to).map(([s, e, t, cpu, wait]) => [Math.round((e - s) / 1000), t - changed, cpu, wait]).sort((a, b) => b[0] - a[0]).slice(0, 10);
+}
+
+/** The worst event-loop delay loop-delay.mjs saw in Cache Forge between `from` and `to` (ms). */
+function loopDelayMax(file, [from, to]) {
+  let max = 0;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const [t, ms] = line.split(' ').map(Number);
+    if (t >= from && t <= to + 100 && ms > max) max = ms;
+  }
+  return max;
 }
 
 async function main(options) {
@@ -111,8 +139,15 @@ async function main(options) {
   const upstream = await startNginx('helm upstream', path.join(tmp, 'upstream'), ({ dir, user }) => upstreamConfig({ dir, www, port: upPort, user }), `http://127.0.0.1:${upPort}/stable/index.yaml`);
   const ngx = await startNginx('helm proxy_cache', path.join(tmp, 'nginx-cache'), ({ dir, user }) => proxyCacheConfig({ dir, port: ngxPort, upPort, user }), `http://127.0.0.1:${ngxPort}/stable/index.yaml`);
   const cfDir = path.join(tmp, 'cacheforge');
+  const loopFile = path.join(tmp, 'loop-delay.txt');
+  writeFileSync(loopFile, '');
+  const cpuProfDir = options.cpuProf ? path.resolve(options.cpuProf) : undefined;
+  const stallFile = path.join(cpuProfDir ?? tmp, 'stalls.txt');
+  mkdirSync(path.dirname(stallFile), { recursive: true });
+  writeFileSync(stallFile, '');
+  const env = { ...process.env, CF_BENCH_LOOP_DELAY: loopFile, CF_BENCH_STALLS: stallFile, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(path.join(ROOT, 'bench/helm/loop-delay.mjs')).href}`.trim() };
   const cf = await startCacheForge({
-    root: ROOT, dir: cfDir, port: cfPort, config: {
+    root: ROOT, dir: cfDir, port: cfPort, cpuProfDir, env, config: {
       server: { host: '127.0.0.1', port: cfPort, shutdownTimeout: '5s' },
       log: { level: 'info', requests: false },
       storage: { filesystem: { path: path.join(cfDir, 'blobs') } },
@@ -137,7 +172,8 @@ async function main(options) {
     if (hit.cache !== 'HIT') throw new Error(`${peer.label}: the small chart is not a hit (${hit.cache})`);
     step(`${peer.label}: small hits with nothing else going on (${PROBE.seconds} s)`);
     rss.phase(`${id}-baseline`);
-    const baseline = await probe(`${peer.base}small-1.0.0.tgz`, PROBE.seconds);
+    const baselineFrom = Date.now();
+    const baseline = { ...await probe(`${peer.base}small-1.0.0.tgz`, PROBE.seconds), window: [baselineFrom, Date.now()] };
     step(`${peer.label}: small hits while the big index arrives and is served`);
     rss.phase(`${id}-index`);
     const during = await duringBigIndex({ small: `${peer.base}small-1.0.0.tgz`, index: `${peer.base}index.yaml`, www, big, gzip: peer.gzip });
@@ -148,6 +184,12 @@ async function main(options) {
   results.cacheforge = { readMs: read?.ms, readHow: read?.how, rssPeakMiB: rss.peak, rssPeaks: rss.peaks, hwmMiB: hwm(cf.pid) };
   step('stopping the servers');
   await cf.stop();
+  for (const phase of ['baseline', 'probe']) {
+    const cfPhase = results.peers.cacheforge[phase];
+    cfPhase.loopDelayMax = loopDelayMax(loopFile, phase === 'probe' ? results.peers.cacheforge.window : cfPhase.window);
+  }
+  results.peers.cacheforge.stalls = stallsDuring(stallFile, results.peers.cacheforge.window, results.peers.cacheforge.changed);
+  if (cpuProfDir) step(`CPU profile in ${path.relative(process.cwd(), cpuProfDir)}/ (node bench/helm/stalls.mjs <file>.cpuprofile stalls.txt)`);
   await ngx.stop();
   await upstream.stop();
   results.meta = { date: new Date().toISOString(), node: process.version, nginx: nginxVersion(), cpus: cpus().length, loadavg: loadavg(), seconds: Math.round((Date.now() - started) / 1000) };
@@ -167,6 +209,8 @@ function report(r) {
   const rows = [
     ['small hit, worst latency, nothing else going on (ms)', f(ngx.baseline.max), f(cf.baseline.max), `${f(cf.baseline.max / ngx.baseline.max, 2)}x`],
     ['small hit, worst latency while the big index is handled (ms)', f(ngx.probe.max), f(cf.probe.max), `${f(cf.probe.max / ngx.probe.max, 2)}x`],
+    ['worst event-loop delay, nothing else going on (ms)', '-', f(cf.baseline.loopDelayMax), '-'],
+    ['worst event-loop delay while the big index is handled (ms)', '-', f(cf.probe.loopDelayMax), '-'],
     ['small hit, p99 while the big index is handled (ms)', f(ngx.probe.p99, 2), f(cf.probe.p99, 2), `${f(cf.probe.p99 / ngx.probe.p99, 2)}x`],
     ['small hits served in that window', String(ngx.probe.requests), String(cf.probe.requests), `${f(cf.probe.requests / ngx.probe.requests, 2)}x`],
     ['big index, first GET after it changed (ms)', f(ngx.first.ms, 0), f(cf.first.ms, 0), `${f(cf.first.ms / ngx.first.ms, 2)}x`],
@@ -175,14 +219,18 @@ function report(r) {
   ];
   process.stdout.write(`\nHelm: a ${(r.settings.indexBytes / 1e6).toFixed(1)} MB index of ${r.settings.entries} entries, Cache Forge vs nginx proxy_cache (${r.meta.cpus} CPUs, load ${r.meta.loadavg.map((x) => x.toFixed(1)).join(' ')}, node ${r.meta.node}, ${r.meta.nginx}); ratio = Cache Forge / nginx\n\n`);
   process.stdout.write(`${table(['measure', 'nginx', 'Cache Forge', 'ratio'], rows)}\n\n`);
+  const stalls = cf.stalls.slice(0, 6).map(([ms, at, cpu, wait]) => `${ms} ms at +${at} ms (${cpu} on a CPU, ${wait} waiting for one)`).join(', ') || 'none';
+  const busiest = Math.max(0, ...cf.stalls.map(([, , cpu]) => cpu));
+  process.stdout.write(`Cache Forge turns of 30 ms or more while the index was handled (time after it changed upstream; the index was first served at +${cf.first.atMs} ms, gzip at +${cf.compressed.atMs} ms): ${stalls}\n`);
+  process.stdout.write(`Longest time Cache Forge's main thread was on a CPU within one such turn: ${f(busiest)} ms (the rest of a turn is the machine's other work)\n`);
   process.stdout.write(`Cache Forge read the index in ${f(r.cacheforge.readMs, 0)} ms (${r.cacheforge.readHow}); RSS peak ${f(r.cacheforge.rssPeakMiB, 0)} MiB (VmHWM ${f(r.cacheforge.hwmMiB, 0)} MiB)\n\n`);
 }
 
 let values;
 try {
-  ({ values } = parseArgs({ options: { 'no-build': { type: 'boolean' }, keep: { type: 'boolean' } } }));
+  ({ values } = parseArgs({ options: { 'no-build': { type: 'boolean' }, keep: { type: 'boolean' }, 'cpu-prof': { type: 'string' } } }));
 } catch (err) {
-  process.stderr.write(`${err.message}\nusage: pnpm bench:helm [--no-build] [--keep]\n`);
+  process.stderr.write(`${err.message}\nusage: pnpm bench:helm [--no-build] [--keep] [--cpu-prof DIR]\n`);
   process.exit(2);
 }
 let interrupted = false;
@@ -191,7 +239,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => { interrupted = true; step(`${signal}: stopping everything`); shutdownAll(5000).finally(() => process.exit(130)); });
 }
 try {
-  await main({ build: !values['no-build'], keep: values.keep });
+  await main({ build: !values['no-build'], keep: values.keep, cpuProf: values['cpu-prof'] });
 } catch (err) {
   if (!interrupted) step(`FAILED: ${err.stack ?? err}`);
   await shutdownAll(5000);

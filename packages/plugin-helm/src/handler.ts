@@ -15,6 +15,11 @@ const INDEX_ROUTE: CachedRoute = { kind: 'cached', key: 'index.yaml', class: 'mu
 const PLAIN_HEADERS = { vary: 'Accept-Encoding' };
 const GZIP_HEADERS = { vary: 'Accept-Encoding', 'content-encoding': 'gzip' };
 
+/** The heap a worker reading the index may use (MiB): the decoded text and what is read of it, a few times the largest index allowed. */
+function workerHeapMb(maxIndexBytes: number): number {
+  return 64 + Math.ceil((4 * maxIndexBytes) / (1024 * 1024));
+}
+
 type FileRequest = { readonly upstream: string; readonly provenance: boolean };
 
 /**
@@ -33,10 +38,11 @@ export class HelmHandler implements Handler {
   constructor(private readonly remote: RemoteDefinition<HelmOptions>, private readonly log: Logger) {
     const allowed = remote.allowedHosts ?? [];
     this.locations = new ChartLocations(remote.upstream, new ChartHosts(remote.upstream, allowed), remote.name);
-    this.versions = new IndexVersions(this.locations, log);
-    this.indexes = new ServedIndexes(this.versions, this.locations, {
-      remote: remote.name, rules: JSON.stringify([remote.upstream.href, allowed]),
-      cacheBytes: remote.options.rewriteCacheBytes, maxIndexBytes: remote.options.maxIndexBytes,
+    this.versions = new IndexVersions({ upstream: remote.upstream.href, allowedHosts: allowed, remote: remote.name }, {
+      maxBytes: remote.options.maxIndexBytes, heapMb: workerHeapMb(remote.options.maxIndexBytes),
+    }, log);
+    this.indexes = new ServedIndexes(this.versions, {
+      remote: remote.name, rules: JSON.stringify([remote.upstream.href, allowed]), cacheBytes: remote.options.rewriteCacheBytes,
     }, log);
     this.indexUpstream = { url: `${remote.upstream.href}index.yaml` };
     this.upstreamAuth = originCredentials(remote.upstream, remote.options);
@@ -82,22 +88,22 @@ export class HelmHandler implements Handler {
   }
 
   private expectation(doc: LoadedDocument, url: string, provenance: boolean): Expectation | undefined {
-    const prepared = this.versions.get(doc.etag);
-    if (prepared) {
-      const entry = prepared.byUrl.get(url);
-      if (!entry) return undefined;
-      return provenance ? {} : this.digestOf(entry.digest, url);
+    const listed = this.versions.get(doc.etag);
+    if (listed) {
+      if (!listed.has(url)) return undefined;
+      return provenance ? {} : this.digestOf(listed.get(url), url);
     }
     // This version of the index has not been read yet (the chart is asked before the index, or
     // the index changed just now): read it while the chart downloads, and check at the end.
-    const reading = this.versions.prepare(doc.etag, doc.body.toString('utf8'));
+    const reading = this.versions.read(doc.etag, async () => doc.body);
+    reading.catch(() => undefined);
     return {
       verifier: () => ({
         update: () => undefined,
         finish: async (body) => {
-          const entry = (await reading).byUrl.get(url);
-          if (!entry) throw cfError('CF_ERR_UPSTREAM_NOT_FOUND', `no entry of index.yaml lists ${url}`, { remote: this.remote.name });
-          const hex = provenance ? undefined : this.digestOf(entry.digest, url).digests?.[0]?.hex;
+          const { listed: charts } = await reading;
+          if (!charts.has(url)) throw cfError('CF_ERR_UPSTREAM_NOT_FOUND', `no entry of index.yaml lists ${url}`, { remote: this.remote.name });
+          const hex = provenance ? undefined : this.digestOf(charts.get(url), url).digests?.[0]?.hex;
           if (hex && hex !== body.sha256) throw new Error(`sha256 ${body.sha256} is not the digest ${hex} that index.yaml gives ${url}`);
         },
       }),

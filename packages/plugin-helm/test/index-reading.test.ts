@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { gunzipSync } from 'node:zlib';
 import { parse } from 'yaml';
 import { parseIndex } from '../src/index-parse.js';
 import { scanIndex, UnsupportedShape } from '../src/index-scan.js';
@@ -6,6 +7,8 @@ import { rewriteIndex } from '../src/rewrite.js';
 import { ChartHosts } from '../src/hosts.js';
 import { ChartLocations } from '../src/url-space.js';
 import { generateIndex } from './support/big-index.js';
+import { buildIndex } from '../src/index-build.js';
+import { INLINE_MAX, readIndex } from '../src/index-job.js';
 
 /** Entries as plain objects with sorted keys, so two readers' results compare by value. */
 const normal = (scan: Awaited<ReturnType<typeof scanIndex>>) => ({
@@ -112,6 +115,39 @@ describe('helm: reading index.yaml', () => {
     expect(parsed.entries['grüße']![0]!.description).to.equal('Ünïcødé — 日本語 ✓');
     expect(parsed.entries.hello!.map((e) => e.urls[0])).to.deep.equal(['moved/charts.example/stable/hello-0.2.0.tgz', 'hello-0.1.0.tgz']);
     expect(await rewriteIndex(body, body.toString(), scan.spans, () => undefined)).to.equal(undefined);
+  });
+});
+
+describe('helm: a big index is read in a worker thread', function () {
+  this.timeout(60_000);
+  const settings = { upstream: 'https://charts.example/stable/', allowedHosts: ['github.example'], remote: 'stable' };
+  const upstream = new URL(settings.upstream);
+  const locations = new ChartLocations(upstream, new ChartHosts(upstream, settings.allowedHosts), 'stable');
+  const body = Buffer.from(generateIndex(200, 50, 'https://github.example/o/r/'));
+
+  it('gives what reading it on the event loop gives: the rewritten copy, its gzip, the listed archives', async () => {
+    expect(body.length).to.be.greaterThan(INLINE_MAX);
+    const here = await buildIndex(body, locations);
+    // In pieces, as from storage: the first ones are looked at before the worker is chosen.
+    const pieces = async function* () { for (let at = 0; at < body.length; at += 65_536) yield body.subarray(at, at + 65_536); };
+    const there = await readIndex(pieces(), settings, { maxBytes: 64 * 1024 * 1024, heapMb: 256 });
+    expect(there.plain.equals(here.plain)).to.equal(true);
+    expect(gunzipSync(there.gzip).equals(here.plain)).to.equal(true);
+    expect([...there.listed]).to.deep.equal([...here.listed]);
+    expect(there.listed.size).to.equal(10_000);
+    expect(there.plain.toString()).to.include('\n    - "-/https/github.example/o/r/releases/download/chart-0-4.9.0/chart-0-4.9.0.tgz"\n');
+  });
+
+  it('refuses an index larger than maxIndexBytes, streamed or whole', async () => {
+    for (const source of [body, (async function* () { yield body; })()]) {
+      const err = await readIndex(source, settings, { maxBytes: INLINE_MAX, heapMb: 256 }).then(() => undefined, (e: Error) => e);
+      expect(err?.message).to.match(/larger than 2097152 bytes \(maxIndexBytes\)/);
+    }
+  });
+
+  it('fails the read, not the process, when the index needs more heap than the worker may have', async () => {
+    const err = await readIndex(body, settings, { maxBytes: 64 * 1024 * 1024, heapMb: 1 }).then(() => undefined, (e: Error) => e);
+    expect(err?.message).to.match(/index.yaml could not be read/);
   });
 });
 

@@ -2,11 +2,12 @@ import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { createGunzip } from 'node:zlib';
 import { Decompress } from 'fzstd';
-import { cfError, type Expectation } from '@cacheforge/core';
+import { cfError } from '@cacheforge/core';
+import { PackageList } from './package-list.js';
 import { expected, unescapeXml } from './repomd.js';
 
 /** The packages of one primary index by `location href` (relative to the repository root). */
-export type PrimaryIndex = ReadonlyMap<string, Expectation>;
+export type PrimaryIndex = Pick<PackageList, 'get' | 'size' | 'bytes'>;
 
 /** Figures of one parse, for logs: how many packages, how long, how many bytes decompressed. */
 export interface ParseFigures {
@@ -52,12 +53,12 @@ async function xzStream(body: Readable): Promise<Readable> {
 
 /**
  * Reads a primary index element by element as it streams in, keeping only each package's
- * location, checksum and size: Fedora's Everything primary lists ~75,000 packages, and only one
- * element (plus one chunk) is held at a time.
+ * location, checksum and size, packed ({@link PackageList}): Fedora's Everything primary lists
+ * ~75,000 packages, and only one element (plus one chunk) of its text is held at a time.
  */
 export async function parsePrimary(xml: Readable): Promise<{ index: PrimaryIndex; figures: ParseFigures }> {
   const started = performance.now();
-  const index = new Map<string, Expectation>();
+  const index = new PackageList();
   let carry = '';
   let bytes = 0;
   xml.setEncoding('utf8');
@@ -88,7 +89,7 @@ function elementStart(text: string, end: number): number {
   return -1;
 }
 
-function addPackage(index: Map<string, Expectation>, element: string): void {
+function addPackage(index: PackageList, element: string): void {
   const location = /<location\b([^>]*)\/?>/.exec(element)?.[1];
   const href = location && /\bhref="([^"]+)"/.exec(location)?.[1];
   if (!href) return;
@@ -97,5 +98,5 @@ function addPackage(index: Map<string, Expectation>, element: string): void {
   const checksum = /<checksum\b[^>]*\btype="([^"]+)"[^>]*>\s*([0-9a-fA-F]+)\s*<\/checksum>/.exec(element);
   const size = /<size\b[^>]*\bpackage="(\d+)"/.exec(element)?.[1];
   const digest = checksum ? expected(checksum[1]!, checksum[2]!) : undefined;
-  index.set(unescapeXml(href), { digests: digest ? [digest] : [], size: size === undefined ? undefined : Number(size) });
+  index.set(unescapeXml(href), digest, size === undefined ? undefined : Number(size));
 }

@@ -3,7 +3,7 @@ import type { Logger } from '@cacheforge/core';
 import { decompressed, parsePrimary, type PrimaryIndex } from './primary-index.js';
 import type { RepomdEntry } from './repomd.js';
 
-/** Parsed primary indexes kept in memory (each ~ 20 MB for Fedora's Everything). */
+/** Parsed primary indexes kept in memory (each ~ 11 MB for Fedora's Everything, see PackageList). */
 const KEPT = 4;
 
 /**
@@ -31,7 +31,7 @@ export class PrimaryIndexes {
 
   private async parse(root: string, primary: RepomdEntry, open: () => Promise<Readable>): Promise<PrimaryIndex> {
     const { index, figures } = await parsePrimary(await decompressed(primary.href, await open()));
-    this.log.info({ root, primary: primary.href, packages: figures.packages, ms: Math.round(figures.millis), bytes: figures.bytes }, 'read the primary index');
+    this.log.info({ root, primary: primary.href, packages: figures.packages, ms: Math.round(figures.millis), bytes: figures.bytes, heldBytes: index.bytes }, 'read the primary index');
     return index;
   }
 }
