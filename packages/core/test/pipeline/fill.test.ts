@@ -6,7 +6,6 @@ import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { FilesystemStorage } from '../../src/storage/filesystem/filesystem-storage.js';
 import { Fill, type FillExpectations } from '../../src/pipeline/fill/fill.js';
-import { stopSha256Thread } from '../../src/pipeline/fill/sha256-thread.js';
 import { waitFor } from '../../src/testing/wait.js';
 import type { ExpectedDigest } from '../../src/contract/index.js';
 
@@ -89,7 +88,7 @@ describe('Fill: verify before commit', () => {
     expect(await readdir(path.join(root, 'tmp'))).to.deep.equal([]);
   });
 
-  /** A large body (hashed on the sha256 thread) in uneven pieces, with a pause between them. */
+  /** A large body in uneven pieces, with a pause between them. */
   async function feed(source: PassThrough, body: Buffer, until = body.length): Promise<void> {
     for (let at = 0, i = 0; at < until; i++) {
       const n = Math.min(until - at, 1000 + (i * 7919) % 90_000);
@@ -137,24 +136,6 @@ describe('Fill: verify before commit', () => {
     await fill.done.catch(() => undefined);
     expect(await readdir(path.join(root, 'sha256'))).to.deep.equal([]);
     expect(await readdir(path.join(root, 'tmp'))).to.deep.equal([]);
-  });
-
-  it('fails a large fill whose hashing thread dies, storing nothing; the next fill gets a new thread', async () => {
-    const body = randomBytes(5 * 1024 * 1024);
-    const source = new PassThrough();
-    const fill = new Fill(source, await storage.writer(), undefined, expect_({ size: body.length }));
-    const reader = readAll(await fill.open());
-    await feed(source, body, 1024 * 1024);
-    await stopSha256Thread();
-    await feed(source, body.subarray(1024 * 1024));
-    source.end();
-    const error = await fill.done.then(() => undefined, (e: Error) => e);
-    expect(error?.message).to.match(/sha256 thread exited/);
-    expect((await reader).error).to.equal(error);
-    expect(await readdir(path.join(root, 'sha256'))).to.deep.equal([]);
-    expect(await readdir(path.join(root, 'tmp'))).to.deep.equal([]);
-    const again = new Fill(Readable.from([body]), await storage.writer(), undefined, expect_({ size: body.length }));
-    expect((await again.done).digest).to.equal(createHash('sha256').update(body).digest('hex'));
   });
 
   it('keeps a small body in memory for the hot tier', async () => {

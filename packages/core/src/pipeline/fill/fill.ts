@@ -26,13 +26,6 @@ export interface FillExpectations {
 
 type FillState = 'filling' | 'verified' | 'committed' | 'failed';
 
-/**
- * Bodies announced at least this large are hashed on the sha256 thread: on one event loop the
- * hash (~1 ms per MiB) would otherwise add to every byte's way from the upstream to the client.
- * Smaller ones are hashed here, where a message round trip would cost more than the hash.
- */
-const HASH_OFF_THREAD_MIN = 4 * 1024 * 1024;
-
 /** Several chunks to a writer: in one write where it can, else joined into one buffer. */
 function writeTo(writer: BlobWriter, chunks: readonly Buffer[]): Promise<void> {
   if (chunks.length === 1) return writer.write(chunks[0]!);
@@ -140,8 +133,7 @@ export class Fill extends EventEmitter {
   }
 
   private async run(): Promise<BlobInfo> {
-    const size = this.expect.size;
-    const tracker = new BodyCheck(this.expect.expectation, this.expect.describe, size !== undefined && size >= HASH_OFF_THREAD_MIN && process.env.CF_HASH_THREAD !== "0");
+    const tracker = new BodyCheck(this.expect.expectation, this.expect.describe);
     const writeChunks = (chunks: Buffer[], callback: (error?: Error | null) => void): void => {
       tracker.update(chunks);
       try { this.expect.checkSize(tracker.size); } catch (err) { callback(err as Error); return; }
@@ -159,11 +151,7 @@ export class Fill extends EventEmitter {
         const at = this.flushed;
         this.flushed += bytes;
         this.emit('progress', chunks, at);
-        // The hashing thread bounds what waits for it: a body arriving faster than it is hashed
-        // is held back at the upstream socket, not queued in memory.
-        const behind = tracker.drained();
-        if (behind) behind.then(() => callback(), callback);
-        else callback();
+        callback();
       }, callback);
     };
     const sink = new Writable({
@@ -190,7 +178,6 @@ export class Fill extends EventEmitter {
     } catch (err) {
       // Discard first, then tell the readers: by the time a client sees the failure, nothing of
       // the failed download is left in storage.
-      tracker.abandon();
       await this.writer.abort();
       this.error = err as Error;
       this.state = 'failed';
