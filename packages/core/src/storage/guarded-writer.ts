@@ -8,8 +8,6 @@ import { SHA256_HEX, type BlobInfo, type BlobWriter, type PartialReader } from '
 export interface WriteSteps {
   /** Appends `chunk` at byte `position` (the bytes accepted before it). */
   write(chunk: Buffer, position: number): Promise<void>;
-  /** Appends `chunks` in order at byte `position`, in one call where the backend can. */
-  writev?(chunks: readonly Buffer[], position: number): Promise<void>;
   /** A reader over the bytes written so far, for backends that can read before commit. */
   openPartial?(): Promise<PartialReader>;
   /**
@@ -48,19 +46,6 @@ export class GuardedWriter implements BlobWriter {
       throw this.fail('write', err);
     }
     this.bytesWritten += chunk.length;
-  }
-
-  async writev(chunks: readonly Buffer[]): Promise<void> {
-    if (chunks.length === 1 || !this.steps.writev) return this.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-    if (this.done) throw this.fail('write', new Error('writer already finished'));
-    let bytes = 0;
-    for (const chunk of chunks) bytes += chunk.length;
-    try {
-      await this.steps.writev(chunks, this.bytesWritten);
-    } catch (err) {
-      throw this.fail('write', err);
-    }
-    this.bytesWritten += bytes;
   }
 
   async commit(expected: BlobInfo): Promise<BlobInfo> {

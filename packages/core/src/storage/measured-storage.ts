@@ -72,10 +72,8 @@ export class MeasuredStorage implements Storage {
 /** A writer whose commit and abort are timed; its writes go straight to the backend's. */
 class MeasuredWriter implements BlobWriter {
   readonly openPartial?: () => Promise<PartialReader>;
-  readonly writev?: (chunks: readonly Buffer[]) => Promise<void>;
 
   constructor(private readonly inner: BlobWriter, private readonly meter: OperationMeter) {
-    if (inner.writev) this.writev = inner.writev.bind(inner);
     // Present only when the backend reads back before commit (capability `readWhileWriting`).
     if (inner.openPartial) this.openPartial = inner.openPartial.bind(inner);
   }

@@ -69,11 +69,6 @@ export interface BlobWriter {
   readonly bytesWritten: number;
   /** Appends bytes; resolves once they can be read back (`openPartial`). */
   write(chunk: Buffer): Promise<void>;
-  /**
-   * Appends several chunks, in order, as `write` would one after the other; a backend that can
-   * writes them with one call (a file's `writev`) and no copy into one buffer.
-   */
-  writev?(chunks: readonly Buffer[]): Promise<void>;
   /** A reader over the bytes written so far (capability `readWhileWriting`); stays valid after commit. */
   openPartial?(): Promise<PartialReader>;
   /**

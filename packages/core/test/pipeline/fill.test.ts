@@ -122,7 +122,7 @@ describe('Fill: verify before commit', () => {
     }
   });
 
-  it('refuses a large body whose sha256 does not match, its readers one byte short and nothing stored', async () => {
+  it('refuses a large body whose sha256 does not match, its reader never complete and nothing stored', async () => {
     const body = randomBytes(5 * 1024 * 1024);
     const source = new PassThrough();
     const fill = new Fill(source, await storage.writer(), undefined, expect_({ size: body.length, digest: { algorithm: 'sha256', hex: 'f'.repeat(64) } }));
@@ -132,7 +132,9 @@ describe('Fill: verify before commit', () => {
     const { data, error } = await reader;
     expect((error as { code?: string }).code).to.equal('CF_ERR_UPSTREAM_DIGEST_MISMATCH');
     expect(error?.message).to.include(`sha256 is ${createHash('sha256').update(body).digest('hex')}`);
-    expect(data.length).to.equal(body.length - 1);
+    // Whatever it got before the verdict is the body's own bytes, and never all of them.
+    expect(data.length).to.be.below(body.length);
+    expect(data.equals(body.subarray(0, data.length))).to.equal(true);
     await fill.done.catch(() => undefined);
     expect(await readdir(path.join(root, 'sha256'))).to.deep.equal([]);
     expect(await readdir(path.join(root, 'tmp'))).to.deep.equal([]);

@@ -36,20 +36,6 @@ describe('FilesystemStorage specifics', () => {
     return w.commit({ digest: sha(body), size: body.length });
   }
 
-  it('writes several chunks in one writev, in order, after single writes', async () => {
-    const parts = [Buffer.from('head-'), Buffer.alloc(70_000, 1), Buffer.from('-middle-'), Buffer.alloc(3, 2)];
-    const w = await storage.writer();
-    await w.write(parts[0]!);
-    await w.writev!(parts.slice(1));
-    const partial = await w.openPartial!();
-    const body = Buffer.concat(parts);
-    expect(Buffer.from(await partial.read(0, body.length)).equals(body)).to.equal(true);
-    await partial.close();
-    const blob = await w.commit({ digest: sha(body), size: body.length });
-    expect((await storage.read(blob.digest)).equals(body)).to.equal(true);
-    expect(w.bytesWritten).to.equal(body.length);
-  });
-
   it('lists, deletes, and sweeps temporaries left by a crash on init', async () => {
     const a = await put(Buffer.from('a'));
     const b = await put(Buffer.from('b'));

@@ -23,14 +23,11 @@ export class BodyCheck {
     this.verifier = expectation.verifier?.();
   }
 
-  /** Takes the next bytes of the body, in order. */
-  update(chunks: readonly Buffer[]): void {
-    for (const chunk of chunks) {
-      this.sha256.update(chunk);
-      for (const other of this.others) other.hash.update(chunk);
-      this.verifier?.update(chunk);
-      this.size += chunk.length;
-    }
+  update(chunk: Buffer): void {
+    this.sha256.update(chunk);
+    for (const other of this.others) other.hash.update(chunk);
+    this.verifier?.update(chunk);
+    this.size += chunk.length;
   }
 
   /** The sha256 of the body once every check passed. */

@@ -8,13 +8,8 @@ export interface FollowedBody {
   readonly flushed: number;
   /** How many bytes a reader may take now (the last one waits for verification). */
   releasable(): number;
-  /**
-   * `progress`: more bytes are readable, or the state changed. After a write, the listener also
-   * gets the bytes just written and the position they start at, so a reader that has caught up
-   * can take them from memory instead of reading them back.
-   */
-  on(event: 'progress', listener: (written?: readonly Buffer[], at?: number) => void): unknown;
-  off(event: 'progress', listener: (written?: readonly Buffer[], at?: number) => void): unknown;
+  on(event: 'progress', listener: () => void): unknown;
+  off(event: 'progress', listener: () => void): unknown;
 }
 
 // NOTE: 256 KiB reads keep a fill's readers from churning through fresh 1 MiB buffers (RSS).
@@ -29,13 +24,7 @@ export class FillReader extends Readable {
   private position: number;
   private reader?: PartialReader;
   private reading = false;
-  private again = false;
-  private readonly onProgress = (written?: readonly Buffer[], at?: number) => {
-    if (!this.waiting) return;
-    this.waiting = false;
-    if (written && at === this.position && !this.reading && !this.destroyed && this.pushWritten(written) === false) return;
-    this.pump();
-  };
+  private readonly onProgress = () => { if (this.waiting) { this.waiting = false; this.pump(); } };
   private waiting = false;
 
   constructor(private readonly fill: FollowedBody, reader: PartialReader, start: number, private readonly end?: number) {
@@ -50,42 +39,9 @@ export class FillReader extends Readable {
   }
 
   private pump(): void {
-    if (this.destroyed) return;
-    // A wake-up while a step runs (it may have just decided to wait) runs one more step after it.
-    if (this.reading) { this.again = true; return; }
+    if (this.reading || this.destroyed) return;
     this.reading = true;
-    this.step().then(() => {
-      this.reading = false;
-      if (this.again) { this.again = false; this.waiting = false; this.pump(); }
-    }, (err: Error) => { this.reading = false; this.destroy(err); });
-  }
-
-  /**
-   * A reader that was waiting at exactly where a write began takes those bytes from memory: the
-   * first client of a fill then costs no read back from the file. The same limits apply as to a
-   * read (what the fill releases, the range's end, the last byte until verified). Returns what
-   * `push` said, or undefined when nothing could be taken.
-   */
-  private pushWritten(written: readonly Buffer[]): boolean | undefined {
-    let more: boolean | undefined;
-    const available = this.available();
-    for (const chunk of written) {
-      const n = Math.min(chunk.length, available - this.position);
-      if (n <= 0) break;
-      this.position += n;
-      more = this.push(n === chunk.length ? chunk : chunk.subarray(0, n));
-    }
-    return more;
-  }
-
-  /** Up to where this response may be sent now (exclusive). */
-  private available(): number {
-    const fill = this.fill;
-    const stop = this.end === undefined ? Infinity : this.end + 1;
-    const complete = fill.state === 'verified' || fill.state === 'committed';
-    // The last byte this response owes waits for verification, whatever range it is: a
-    // client must never hold a complete-looking body of unverified bytes.
-    return Math.min(fill.releasable(), complete ? stop : stop - 1);
+    this.step().then(() => { this.reading = false; }, (err: Error) => { this.reading = false; this.destroy(err); });
   }
 
   private async step(): Promise<void> {
@@ -94,7 +50,9 @@ export class FillReader extends Readable {
       if (fill.state === 'failed') { this.destroy(fill.error); return; }
       const stop = this.end === undefined ? Infinity : this.end + 1;
       const complete = fill.state === 'verified' || fill.state === 'committed';
-      const available = this.available();
+      // The last byte this response owes waits for verification, whatever range it is: a
+      // client must never hold a complete-looking body of unverified bytes.
+      const available = Math.min(fill.releasable(), complete ? stop : stop - 1);
       if (this.position < available) {
         if (!this.reader) return;
         const chunk = await this.reader.read(this.position, Math.min(CHUNK, available - this.position));

@@ -26,12 +26,6 @@ export interface FillExpectations {
 
 type FillState = 'filling' | 'verified' | 'committed' | 'failed';
 
-/** Several chunks to a writer: in one write where it can, else joined into one buffer. */
-function writeTo(writer: BlobWriter, chunks: readonly Buffer[]): Promise<void> {
-  if (chunks.length === 1) return writer.write(chunks[0]!);
-  return writer.writev ? writer.writev(chunks) : writer.write(Buffer.concat(chunks));
-}
-
 /**
  * One upstream body on its way into storage. Bytes are hashed and written to a two-phase blob
  * writer; any number of readers (the client that caused the fill and every client that arrived
@@ -134,32 +128,30 @@ export class Fill extends EventEmitter {
 
   private async run(): Promise<BlobInfo> {
     const tracker = new BodyCheck(this.expect.expectation, this.expect.describe);
-    const writeChunks = (chunks: Buffer[], callback: (error?: Error | null) => void): void => {
-      tracker.update(chunks);
+    const writeChunk = (chunk: Buffer, callback: (error?: Error | null) => void): void => {
+      tracker.update(chunk);
       try { this.expect.checkSize(tracker.size); } catch (err) { callback(err as Error); return; }
       if (this.expect.size !== undefined && tracker.size > this.expect.size) {
         callback(cfError('CF_ERR_UPSTREAM_LENGTH_MISMATCH', `${this.expect.describe}: more bytes than the ${this.expect.size} announced`));
         return;
       }
       if (this.keep) {
-        if (tracker.size <= this.expect.keepInMemory) this.chunks.push(...chunks);
+        if (tracker.size <= this.expect.keepInMemory) this.chunks.push(chunk);
         else { this.keep = false; this.chunks.length = 0; }
       }
-      const bytes = tracker.size - this.flushed;
-      const writes = this.spool ? Promise.all([writeTo(this.writer, chunks), writeTo(this.spool, chunks)]) : writeTo(this.writer, chunks);
+      const writes = this.spool ? Promise.all([this.writer.write(chunk), this.spool.write(chunk)]) : this.writer.write(chunk);
       writes.then(() => {
-        const at = this.flushed;
-        this.flushed += bytes;
-        this.emit('progress', chunks, at);
+        this.flushed += chunk.length;
+        this.emit('progress');
         callback();
       }, callback);
     };
     const sink = new Writable({
       highWaterMark: 1024 * 1024,
-      write: (chunk: Buffer, _encoding, callback) => writeChunks([chunk], callback),
+      write: (chunk: Buffer, _encoding, callback) => writeChunk(chunk, callback),
       // Chunks that arrive while a write is in flight go to disk as one write: one syscall and
       // one wake-up of the readers per batch instead of per 16-64 KiB network chunk.
-      writev: (chunks, callback) => writeChunks(chunks.map((c) => c.chunk as Buffer), callback),
+      writev: (chunks, callback) => writeChunk(chunks.length === 1 ? chunks[0]!.chunk as Buffer : Buffer.concat(chunks.map((c) => c.chunk as Buffer)), callback),
     });
     try {
       await pipeline(this.source, sink);

@@ -176,21 +176,6 @@ class FileWriteSteps implements WriteSteps {
     }
   }
 
-  async writev(chunks: readonly Buffer[], position: number): Promise<void> {
-    let pending = chunks;
-    let at = position;
-    for (;;) {
-      const { bytesWritten } = await this.handle.writev(pending as Buffer[], at);
-      at += bytesWritten;
-      // A short write (a signal, a full disk about to fail): the rest goes again from where it stopped.
-      let skip = bytesWritten;
-      let i = 0;
-      while (i < pending.length && skip >= pending[i]!.length) skip -= pending[i++]!.length;
-      if (i === pending.length) return;
-      pending = [pending[i]!.subarray(skip), ...pending.slice(i + 1)];
-    }
-  }
-
   async openPartial(): Promise<PartialReader> {
     // NOTE: an fd opened on the temp file stays valid across the commit's rename, so readers that
     // started during the fill finish from the same inode; one opened after it follows the rename.
