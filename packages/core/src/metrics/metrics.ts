@@ -3,14 +3,46 @@ import type { UpstreamObserver } from './upstream-observer.js';
 import { OperationMetrics } from './operations.js';
 import { PluginMetricFamilies } from './plugin-metrics.js';
 
+/**
+ * One label set of a counter, counted in a plain number and added to the counter whenever the
+ * registry is read: prom-client hashes and validates the labels on every `inc`, which costs a
+ * small hit more than the rest of its bookkeeping.
+ */
+export class Tally {
+  /** Counted since the registry was last read. */
+  pending = 0;
+  constructor(readonly labels: Record<string, string>) {}
+  add(n = 1): void { this.pending += n; }
+}
+
+/** A counter whose hot-path label sets are {@link Tally tallies}, flushed into it on every read. */
+class TalliedCounter<T extends string> extends Counter<T> {
+  private readonly tallies: Tally[] = [];
+
+  constructor(config: ConstructorParameters<typeof Counter<T>>[0]) {
+    super({ ...config, collect: () => this.flush() });
+  }
+
+  /** The tally of `labels`: what is added to it is in the counter at the next read. */
+  tally(labels: Record<T, string>): Tally {
+    const tally = new Tally(labels);
+    this.tallies.push(tally);
+    return tally;
+  }
+
+  private flush(): void {
+    for (const t of this.tallies) if (t.pending > 0) { this.inc(t.labels as Record<T, string>, t.pending); t.pending = 0; }
+  }
+}
+
 /** The Prometheus metrics of one process, served at `/-/metrics`. */
 export class Metrics implements UpstreamObserver {
   readonly registry = new Registry();
-  readonly requests = new Counter({
+  readonly requests = new TalliedCounter({
     name: 'cacheforge_requests_total', help: 'Requests answered, by remote, cache status and HTTP status.',
     labelNames: ['remote', 'cache', 'status'] as const, registers: [this.registry],
   });
-  readonly bytesServed = new Counter({
+  readonly bytesServed = new TalliedCounter({
     name: 'cacheforge_served_bytes_total', help: 'Body bytes sent to clients, by remote.', labelNames: ['remote'] as const, registers: [this.registry],
   });
   readonly bytesFetched = new Counter({

@@ -1,29 +1,29 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from '../util/logger.js';
-import type { Metrics } from '../metrics/metrics.js';
+import type { Metrics, Tally } from '../metrics/metrics.js';
 
 /**
  * One JSON log line and one metrics sample per request, written when the response is finished
  * or the connection is gone: remote, path, status, cache status, bytes, milliseconds.
  */
 export function accessLog(log: Logger, metrics: Metrics, enabled: boolean) {
-  // NOTE: labelled children are cached: hashing label sets on every request costs more than the
-  // rest of a small hit's bookkeeping.
-  const requestCounters = new Map<string, { inc(): void }>();
-  const byteCounters = new Map<string, { inc(n: number): void }>();
+  // NOTE: each label set is a tally found by a cheap key: hashing label sets on every request
+  // (what prom-client's inc does) costs more than the rest of a small hit's bookkeeping.
+  const requestTallies = new Map<string, Tally>();
+  const byteTallies = new Map<string, Tally>();
   const countRequest = (remote: string, cache: string, status: number) => {
     const key = `${remote}\u0000${cache}\u0000${status}`;
-    let counter = requestCounters.get(key);
-    if (!counter) requestCounters.set(key, counter = metrics.requests.labels({ remote, cache, status: String(status) }));
-    counter.inc();
+    let tally = requestTallies.get(key);
+    if (!tally) requestTallies.set(key, tally = metrics.requests.tally({ remote, cache, status: String(status) }));
+    tally.add();
   };
   const countBytes = (remote: string, bytes: number) => {
-    let counter = byteCounters.get(remote);
-    if (!counter) byteCounters.set(remote, counter = metrics.bytesServed.labels({ remote }));
-    counter.inc(bytes);
+    let tally = byteTallies.get(remote);
+    if (!tally) byteTallies.set(remote, tally = metrics.bytesServed.tally({ remote }));
+    tally.add(bytes);
   };
   return async function logRequest(ctx: Context, next: Next): Promise<void> {
-    const started = process.hrtime.bigint();
+    const started = enabled ? process.hrtime.bigint() : 0n;
     const res = ctx.res;
     const socket = ctx.req.socket;
     const before = socket.bytesWritten;

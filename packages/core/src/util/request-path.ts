@@ -19,6 +19,31 @@ export interface RemotePath {
  * paths and segments are refused too.
  */
 export function parseRemotePath(raw: string, options: { encodedSlash?: boolean } = {}): RemotePath {
+  return plainPath(raw) ?? decodedPath(raw, options);
+}
+
+/**
+ * Characters that need no decoding and no check beyond the segment rules: unreserved and
+ * sub-delims of RFC 3986, `:`, `@` and `/`. No `%`, backslash, control character or non-ASCII.
+ */
+const PLAIN = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/]+$/;
+
+/**
+ * The common case without decoding (every hit pays for this function): a path of plain
+ * characters is its own decoded form, so only the segment rules are left to check. `undefined`:
+ * anything else, for {@link decodedPath} to decode, check, and refuse with its reason.
+ */
+function plainPath(raw: string): RemotePath | undefined {
+  if (raw.length > MAX_PATH_BYTES || !PLAIN.test(raw)) return undefined;
+  const segments = raw.split('/');
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!;
+    if (segment === '' ? i === 0 || i !== segments.length - 1 : segment === '.' || segment === '..' || segment.length > MAX_SEGMENT_BYTES) return undefined;
+  }
+  return { path: raw, segments };
+}
+
+function decodedPath(raw: string, options: { encodedSlash?: boolean }): RemotePath {
   const bad = (why: string) => cfError('CF_ERR_REQUEST_BAD_PATH', `bad request path: ${why}`, { op: 'request.path' });
   if (Buffer.byteLength(raw) > MAX_PATH_BYTES) throw bad(`longer than ${MAX_PATH_BYTES} bytes`);
   if (raw.includes('\\') || /%5c/i.test(raw)) throw bad('backslash');

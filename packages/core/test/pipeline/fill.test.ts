@@ -88,6 +88,58 @@ describe('Fill: verify before commit', () => {
     expect(await readdir(path.join(root, 'tmp'))).to.deep.equal([]);
   });
 
+  /** A large body in uneven pieces, with a pause between them. */
+  async function feed(source: PassThrough, body: Buffer, until = body.length): Promise<void> {
+    for (let at = 0, i = 0; at < until; i++) {
+      const n = Math.min(until - at, 1000 + (i * 7919) % 90_000);
+      if (!source.write(body.subarray(at, at + n))) await new Promise((r) => source.once('drain', r));
+      at += n;
+      if (i % 16 === 0) await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  it('gives every reader of a large fill the exact bytes, caught up, lagging or ranged, and commits its sha256', async () => {
+    const body = randomBytes(6 * 1024 * 1024 + 123);
+    const source = new PassThrough();
+    const fill = new Fill(source, await storage.writer(), undefined, expect_({ size: body.length }));
+    const first = readAll(await fill.open());
+    const ranged = readAll(await fill.open({ start: 100_001, end: 5_000_000 }));
+    // A client that reads nothing until the body is in: it is served from the file, not from memory.
+    const slow = await fill.open();
+    slow.pause();
+    const feeding = feed(source, body).then(() => source.end());
+    await waitFor('a third of the body written', () => fill.flushed > 2 * 1024 * 1024);
+    const late = readAll(await fill.open());
+    await feeding;
+    const blob = await fill.done;
+    expect(blob.digest).to.equal(createHash('sha256').update(body).digest('hex'));
+    const slowAll = readAll(slow);
+    slow.resume();
+    for (const [name, result, want] of [['first', await first, body], ['late', await late, body], ['slow', await slowAll, body],
+      ['ranged', await ranged, body.subarray(100_001, 5_000_001)]] as const) {
+      expect(result.error, name).to.equal(undefined);
+      expect(result.data.equals(want), `${name}: ${result.data.length} bytes, want ${want.length}`).to.equal(true);
+    }
+  });
+
+  it('refuses a large body whose sha256 does not match, its reader never complete and nothing stored', async () => {
+    const body = randomBytes(5 * 1024 * 1024);
+    const source = new PassThrough();
+    const fill = new Fill(source, await storage.writer(), undefined, expect_({ size: body.length, digest: { algorithm: 'sha256', hex: 'f'.repeat(64) } }));
+    const reader = readAll(await fill.open());
+    await feed(source, body);
+    source.end();
+    const { data, error } = await reader;
+    expect((error as { code?: string }).code).to.equal('CF_ERR_UPSTREAM_DIGEST_MISMATCH');
+    expect(error?.message).to.include(`sha256 is ${createHash('sha256').update(body).digest('hex')}`);
+    // Whatever it got before the verdict is the body's own bytes, and never all of them.
+    expect(data.length).to.be.below(body.length);
+    expect(data.equals(body.subarray(0, data.length))).to.equal(true);
+    await fill.done.catch(() => undefined);
+    expect(await readdir(path.join(root, 'sha256'))).to.deep.equal([]);
+    expect(await readdir(path.join(root, 'tmp'))).to.deep.equal([]);
+  });
+
   it('keeps a small body in memory for the hot tier', async () => {
     const body = randomBytes(1000);
     const fill = new Fill(Readable.from([body]), await storage.writer(), undefined, expect_({ keepInMemory: 4096 }));
