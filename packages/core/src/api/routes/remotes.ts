@@ -1,3 +1,4 @@
+import type { Counter } from 'prom-client';
 import type { ApiRoute, JsonSchema } from '../route.js';
 import type { ApiServices } from '../services.js';
 import type { MountedRemote } from '../../plugin/remote-registry.js';
@@ -46,7 +47,7 @@ export function remoteRoutes(s: ApiServices): ApiRoute[] {
         const hosts = s.upstreams().filter((u) => u.remote === name).map((u) => ({ host: u.host, up: u.up, failures: u.failures, downSince: u.downSince ?? null }));
         const requests: Record<string, number> = {};
         for (const v of (await s.metrics.requests.get()).values) if (v.labels.remote === name) requests[String(v.labels.cache)] = (requests[String(v.labels.cache)] ?? 0) + v.value;
-        const sum = async (c: typeof s.metrics.bytesServed) => (await c.get()).values.filter((v) => v.labels.remote === name).reduce((n, v) => n + v.value, 0);
+        const sum = async (c: Counter<'remote'>) => (await c.get()).values.filter((v) => v.labels.remote === name).reduce((n, v) => n + v.value, 0);
         return {
           status: 200,
           body: {
