@@ -11,7 +11,7 @@ import { FilesystemStorage } from './storage/filesystem/filesystem-storage.js';
 import { KnexMetadataStore } from './metadata/knex/knex-metadata-store.js';
 import { KnexManagementStore } from './metadata/knex/knex-management-store.js';
 import type { ManagementStore } from './metadata/management.js';
-import { UpstreamActivity } from './api/upstream-activity.js';
+import { UpstreamActivity } from './metrics/upstream-activity.js';
 import { LocalPurgeBus, type PurgeBus } from './cache/purge-bus.js';
 import { IpcPurgeBus } from './workers/ipc-purge-bus.js';
 import { RedisPurgeBus } from './cache/redis/redis-purge-bus.js';

@@ -9,7 +9,7 @@ import type { UpstreamState } from '../upstream/health.js';
 import type { RequestAuth } from '../auth/request-auth.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import type { UpstreamActivity } from './upstream-activity.js';
+import type { UpstreamActivity } from '../metrics/upstream-activity.js';
 import type { Purger } from './purge/purger.js';
 import type { StatsRecorder } from './stats/stats-recorder.js';
 

@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import type { MountedRemote } from '../plugin/remote-registry.js';
 import type { SetupSnippet } from '../contract/index.js';
 import type { CacheForgeConfig } from '../config/config.js';
-import { publicBaseFor } from '../server/public-base.js';
+import { publicBaseFor } from '../net/public-base.js';
 
 /** What the snippets write where the token goes: a placeholder, never a secret. */
 export const TOKEN_PLACEHOLDER = '<TOKEN>';

@@ -13,7 +13,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { RequestAuth } from '../auth/request-auth.js';
-import type { UpstreamActivity } from './upstream-activity.js';
+import type { UpstreamActivity } from '../metrics/upstream-activity.js';
 import { managementApi, type ManagementApi } from './api.js';
 import type { PurgeBus } from '../cache/purge-bus.js';
 import type { PipelineServices } from '../pipeline/services.js';

@@ -6,7 +6,7 @@ import type { RemoteRegistry } from '../plugin/remote-registry.js';
 import type { CacheForgeConfig } from '../config/config.js';
 import type { Logger } from '../util/logger.js';
 import { parseRemotePath } from '../util/request-path.js';
-import { publicBaseFor } from './public-base.js';
+import { publicBaseFor } from '../net/public-base.js';
 import { sendArtifact } from './send.js';
 
 /** Answers requests addressed to one remote. */

@@ -1,4 +1,4 @@
-import type { UpstreamObserver } from '../metrics/upstream-observer.js';
+import type { UpstreamObserver } from './upstream-observer.js';
 import type { Clock } from '../util/clock.js';
 
 /** What a remote's upstream did lately, as the API shows it. */
