@@ -26,77 +26,95 @@ const MAX_BACKOFF_MS = 10_000;
  */
 export async function runPrimary(config: CacheForgeConfig, log: Logger, count: number): Promise<number> {
   await prepareBackends(config);
-  const instanceId = randomBytes(8).toString('hex');
-  const coordinator = new Coordinator(new KeyvCache({ name: 'memory', clock: systemClock }), log.child({ component: 'workers' }));
-  const listening = new Set<number>();
-  const started = new Map<number, number>();
-  const slots = new Map<number, number>();
-  let stopping = false;
-  let announced = false;
-  let backoff = 100;
-
   return new Promise<number>((resolve) => {
-    const fork = (slot: number): void => {
-      const worker = cluster.fork();
-      slots.set(worker.id, slot);
-      started.set(worker.id, Date.now());
-      // With a callback, a send on a channel that just closed is reported there, not as an 'error' event.
-      const send = (message: PrimaryMessage): void => { if (worker.isConnected()) worker.send(message, ignore); };
-      coordinator.attach(worker.id, send);
-      worker.on('error', (err) => log.debug({ worker: slot, err }, 'worker channel error'));
-      worker.on('message', (message: unknown) => {
-        if (!isOurs(message)) return;
-        const ours = message as WorkerMessage;
-        if (ours.t === 'join') { send({ cf: 1, t: 'hello', instanceId, worker: slot }); return; }
-        if (ours.t === 'listening') onListening(worker, ours.port);
-        coordinator.receive(worker.id, ours);
-      });
-    };
-    const onListening = (worker: Worker, port: number): void => {
-      listening.add(worker.id);
-      if (announced || listening.size < count) return;
-      announced = true;
-      log.info({ host: config.server.host, port, workers: count, pid: process.pid, config: config.source }, 'cacheforge listening');
-      if (config.auth.adminTokens.length === 0) warnNoAdminToken(log, config.auth.anonymousRead);
-    };
-    cluster.on('exit', (worker, code, signal) => {
-      listening.delete(worker.id);
-      coordinator.detach(worker.id);
-      const slot = slots.get(worker.id) ?? 0;
-      slots.delete(worker.id);
-      const pid = worker.process.pid;
-      // Its temporaries are no one's now (followers that opened them keep their file descriptors).
-      const temporaries = pid === undefined ? undefined : workerTemporaries(config, pid);
-      if (temporaries) void rm(temporaries, { recursive: true, force: true }).catch(() => undefined);
-      if (stopping) {
-        if (Object.keys(cluster.workers ?? {}).length === 0) { log.info('all workers stopped'); resolve(0); }
-        return;
-      }
-      const lived = Date.now() - (started.get(worker.id) ?? 0);
-      started.delete(worker.id);
-      backoff = lived < QUICK_DEATH_MS ? Math.min(backoff * 2, MAX_BACKOFF_MS) : 100;
-      log.warn({ worker: slot, pid, code, signal, restartInMs: backoff }, 'worker exited; starting a replacement');
-      setTimeout(() => { if (!stopping) fork(slot); }, backoff).unref();
-    });
-    const stop = (signal: NodeJS.Signals): void => {
-      const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
-      if (stopping) {
-        log.warn({ signal }, 'second signal: killing the workers');
-        for (const worker of workers) worker.process.kill('SIGKILL');
-        resolve(1);
-        return;
-      }
-      stopping = true;
-      log.info({ signal, workers: workers.length }, 'shutting down: every worker drains');
-      if (workers.length === 0) { resolve(0); return; }
-      // A message, not a signal: a worker that got the same SIGTERM from its process group
-      // (systemd's control-group kill) must not take this for a second one and skip draining.
-      for (const worker of workers) worker.send({ cf: 1, t: 'stop' }, ignore);
-    };
+    const supervisor = new Supervisor(config, log, count, resolve);
+    const stop = (signal: NodeJS.Signals): void => supervisor.stop(signal);
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
-    for (let slot = 1; slot <= count; slot++) fork(slot);
+    cluster.on('exit', (worker, code, signal) => supervisor.exited(worker, code, signal));
+    for (let slot = 1; slot <= count; slot++) supervisor.fork(slot);
   });
+}
+
+/** The primary's bookkeeping of its workers: which slot each fills, when it started, who listens. */
+class Supervisor {
+  private readonly instanceId = randomBytes(8).toString('hex');
+  private readonly coordinator: Coordinator;
+  private readonly listening = new Set<number>();
+  private readonly started = new Map<number, number>();
+  private readonly slots = new Map<number, number>();
+  private stopping = false;
+  private announced = false;
+  private backoff = 100;
+
+  constructor(private readonly config: CacheForgeConfig, private readonly log: Logger, private readonly count: number,
+    private readonly resolve: (code: number) => void) {
+    this.coordinator = new Coordinator(new KeyvCache({ name: 'memory', clock: systemClock }), log.child({ component: 'workers' }));
+  }
+
+  fork(slot: number): void {
+    const worker = cluster.fork();
+    this.slots.set(worker.id, slot);
+    this.started.set(worker.id, Date.now());
+    // With a callback, a send on a channel that just closed is reported there, not as an 'error' event.
+    const send = (message: PrimaryMessage): void => { if (worker.isConnected()) worker.send(message, ignore); };
+    this.coordinator.attach(worker.id, send);
+    worker.on('error', (err) => this.log.debug({ worker: slot, err }, 'worker channel error'));
+    worker.on('message', (message: unknown) => {
+      if (!isOurs(message)) return;
+      const ours = message as WorkerMessage;
+      if (ours.t === 'join') { send({ cf: 1, t: 'hello', instanceId: this.instanceId, worker: slot }); return; }
+      if (ours.t === 'listening') this.onListening(worker, ours.port);
+      this.coordinator.receive(worker.id, ours);
+    });
+  }
+
+  /** The instance is announced once, when every worker listens. */
+  private onListening(worker: Worker, port: number): void {
+    this.listening.add(worker.id);
+    if (this.announced || this.listening.size < this.count) return;
+    this.announced = true;
+    this.log.info({ host: this.config.server.host, port, workers: this.count, pid: process.pid, config: this.config.source }, 'cacheforge listening');
+    if (this.config.auth.adminTokens.length === 0) warnNoAdminToken(this.log, this.config.auth.anonymousRead);
+  }
+
+  /** A worker is gone: its fills end for their followers, its temporaries go, and (unless stopping) a replacement starts. */
+  exited(worker: Worker, code: number, signal: string): void {
+    this.listening.delete(worker.id);
+    this.coordinator.detach(worker.id);
+    const slot = this.slots.get(worker.id) ?? 0;
+    this.slots.delete(worker.id);
+    const pid = worker.process.pid;
+    // Its temporaries are no one's now (followers that opened them keep their file descriptors).
+    const temporaries = pid === undefined ? undefined : workerTemporaries(this.config, pid);
+    if (temporaries) void rm(temporaries, { recursive: true, force: true }).catch(() => undefined);
+    if (this.stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) { this.log.info('all workers stopped'); this.resolve(0); }
+      return;
+    }
+    const lived = Date.now() - (this.started.get(worker.id) ?? 0);
+    this.started.delete(worker.id);
+    this.backoff = lived < QUICK_DEATH_MS ? Math.min(this.backoff * 2, MAX_BACKOFF_MS) : 100;
+    this.log.warn({ worker: slot, pid, code, signal, restartInMs: this.backoff }, 'worker exited; starting a replacement');
+    setTimeout(() => { if (!this.stopping) this.fork(slot); }, this.backoff).unref();
+  }
+
+  /** The first signal drains every worker; a second one kills them. */
+  stop(signal: NodeJS.Signals): void {
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    if (this.stopping) {
+      this.log.warn({ signal }, 'second signal: killing the workers');
+      for (const worker of workers) worker.process.kill('SIGKILL');
+      this.resolve(1);
+      return;
+    }
+    this.stopping = true;
+    this.log.info({ signal, workers: workers.length }, 'shutting down: every worker drains');
+    if (workers.length === 0) { this.resolve(0); return; }
+    // A message, not a signal: a worker that got the same SIGTERM from its process group
+    // (systemd's control-group kill) must not take this for a second one and skip draining.
+    for (const worker of workers) worker.send({ cf: 1, t: 'stop' }, ignore);
+  }
 }
 
 /** The one-time work of the embedded backends, before any worker runs: sweep temporaries, migrate. */
