@@ -2,21 +2,10 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { KnexMetadataStore } from '../../src/metadata/knex/knex-metadata-store.js';
 import { metadataSuite } from '../../../conformance/src/index.js';
-import { createPgDatabase, type PgDatabase } from '../support/services.js';
-import { skipMissing } from '../../src/testing/skip.js';
+import { usePgDatabase } from '../support/services.js';
 
 describe('KnexMetadataStore on PostgreSQL', function () {
-  let db: PgDatabase;
-  before(async function () {
-    this.timeout(20_000);
-    const created = await createPgDatabase();
-    if ('error' in created) skipMissing(this, 'PostgreSQL', created.error);
-    db = created;
-  });
-  after(async function () {
-    this.timeout(20_000);
-    await db?.drop();
-  });
+  const db = usePgDatabase();
 
   metadataSuite('KnexMetadataStore on PostgreSQL', {
     create: async () => new KnexMetadataStore({ dialect: 'postgres', connection: db.url, pool: { max: 4 } }),

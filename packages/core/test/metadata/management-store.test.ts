@@ -5,8 +5,7 @@ import path from 'node:path';
 import { KnexMetadataStore } from '../../src/metadata/knex/knex-metadata-store.js';
 import { KnexManagementStore } from '../../src/metadata/knex/knex-management-store.js';
 import type { NewArtifactRecord } from '../../src/metadata/metadata.js';
-import { createPgDatabase, type PgDatabase } from '../support/services.js';
-import { skipMissing } from '../../src/testing/skip.js';
+import { usePgDatabase } from '../support/services.js';
 
 function row(remote: string, key: string, size: number, digest = key.length.toString(16).padStart(64, '0'), variant = ''): NewArtifactRecord {
   return { remote, key, variant, digest, size, headers: {}, class: 'immutable', fetchedAt: 1, checkedAt: 1 };
@@ -91,13 +90,6 @@ describe('KnexManagementStore on SQLite', function () {
 });
 
 describe('KnexManagementStore on PostgreSQL', function () {
-  let db: PgDatabase;
-  before(async function () {
-    this.timeout(20_000);
-    const created = await createPgDatabase();
-    if ('error' in created) skipMissing(this, 'PostgreSQL', created.error);
-    db = created;
-  });
-  after(async function () { this.timeout(20_000); await db?.drop(); });
+  const db = usePgDatabase();
   managementSuite('postgres', async () => new KnexMetadataStore({ dialect: 'postgres', connection: db.url, pool: { max: 4 } }));
 });

@@ -10,6 +10,7 @@ import { createClient } from '@keyv/redis';
 import type { S3StorageOptions } from '../../src/storage/s3/s3-storage.js';
 import { RedisCache } from '../../src/cache/redis/redis-cache.js';
 import { freePort } from '../../src/testing/processes.js';
+import { skipMissing } from '../../src/testing/skip.js';
 import type { ConfigInput } from '../../src/testing/config.js';
 
 /**
@@ -159,6 +160,30 @@ export async function createPgDatabase(): Promise<PgDatabase | { error: string }
       } finally {
         await client.end();
       }
+    },
+  };
+}
+
+/**
+ * A database of its own for the enclosing `describe`, made before its tests and dropped after them;
+ * the suite is skipped by name (and fails under CI=true) when PostgreSQL cannot be reached.
+ */
+export function usePgDatabase(): { readonly url: string } {
+  let db: PgDatabase | undefined;
+  before(async function () {
+    this.timeout(20_000);
+    const created = await createPgDatabase();
+    if ('error' in created) skipMissing(this, 'PostgreSQL', created.error);
+    db = created;
+  });
+  after(async function () {
+    this.timeout(20_000);
+    await db?.drop();
+  });
+  return {
+    get url() {
+      if (db === undefined) throw new Error('usePgDatabase: the database is made in before(); read url inside a hook or test');
+      return db.url;
     },
   };
 }
