@@ -14,6 +14,17 @@ export interface ClusterLockOptions {
   readonly wait: number;
 }
 
+/**
+ * Streaming a fill across replicas (`cluster.secret`): the holder advertises its fill, a waiter
+ * streams it instead of waiting for the commit (see pipeline/replica/).
+ */
+export interface FillSharing<T> {
+  /** Advertises the holder's fetched result to the other replicas while it runs. */
+  publish(key: string, result: T): void;
+  /** The holder's fill to stream, when one is advertised and reachable; `again` runs the lock anew (a takeover). */
+  follow(key: string, work: LockedWork<T>, again: () => Promise<T>): Promise<T | undefined>;
+}
+
 const POLL_START_MS = 25;
 const POLL_MAX_MS = 500;
 
@@ -34,7 +45,7 @@ export class ClusterLock<T> implements KeyLock<T> {
   private readonly fallbacks: Counter<'reason'>;
 
   constructor(private readonly cache: HotCache, metrics: Metrics, private readonly log: Logger, private readonly options: ClusterLockOptions,
-    private readonly clock: Clock) {
+    private readonly clock: Clock, private readonly sharing?: FillSharing<T>) {
     this.degradedGauge = new Gauge({
       name: 'cacheforge_lock_degraded', help: '1 while the shared hot cache is unreachable and fills are locked per process only.',
       registers: [metrics.registry], aggregator: 'max',
@@ -65,6 +76,7 @@ export class ClusterLock<T> implements KeyLock<T> {
           const stored = await run.recheck();
           if (stored !== undefined) { await release(); return stored; }
           const result = await run.fetch();
+          this.sharing?.publish(key, result);
           void run.holdUntil(result).catch(() => undefined).finally(() => release());
           return result;
         } catch (err) {
@@ -72,6 +84,8 @@ export class ClusterLock<T> implements KeyLock<T> {
           throw err;
         }
       }
+      const followed = await this.sharing?.follow(key, run, () => this.run(key, run));
+      if (followed !== undefined) return followed;
       if (this.clock.now() >= deadline) {
         this.fallbacks.inc({ reason: 'wait_timeout' });
         this.log.warn({ key: printable(key), waitedMs: this.options.wait }, 'another replica holds the fill lock too long; fetching without it');
