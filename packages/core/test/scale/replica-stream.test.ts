@@ -23,7 +23,7 @@ const CHECKED_PLUGIN = `export default {
   createHandler(remote) {
     return {
       canHandle: (req) => ({ kind: 'cached', key: req.path }),
-      fetch: (req, route, ctx) => ctx.pipeline.serve(req, route, { url: remote.upstream.href + req.rawPath, verify: { kind: 'header', header: 'x-checksum' } }),
+      fetch: (req, route, ctx) => ctx.pipeline.serve(req, route, { url: remote.upstream.href + req.rawPath }, { verify: { kind: 'header', header: 'x-checksum' } }),
     };
   },
 };
@@ -88,6 +88,10 @@ describe('scale-out: streaming a fill across replicas', function () {
   async function replicas(n: number): Promise<CliProcess[]> {
     const started = await Promise.all(Array.from({ length: n }, () => spawnCacheForge(file)));
     running.push(...started);
+    // A replica whose Redis is not connected yet locks per process (degraded): wait until it is shared.
+    for (const r of started) {
+      await waitFor('the hot cache ready', async () => ((await (await fetch(`${r.url}/-/ready`)).json()) as { checks: { cache: string } }).checks.cache === 'ok', 15_000);
+    }
     return started;
   }
   async function stopAll(): Promise<void> {
@@ -165,7 +169,7 @@ describe('scale-out: streaming a fill across replicas', function () {
       }
       expect(upstream.count(`/${name}`)).to.equal(1);
       await waitFor('the blob in S3', async () => (await storage.stat(sha)) !== undefined, 20_000);
-      expect(await records(name)).to.equal(1);
+      await waitFor('the record', async () => (await records(name)) === 1, 20_000);
     });
   }
 
@@ -207,8 +211,10 @@ describe('scale-out: streaming a fill across replicas', function () {
     await waitFor('a first byte at every client', () => downloads.every((d) => d.result.sentAtFirstByte !== undefined), 60_000);
     upstream.open(`/${name}`);
     const results = await Promise.all(downloads.map((d) => d.done));
-    for (const r of results) expect(r).to.include({ complete: false, broken: true });
+    for (const r of results) expect(r, JSON.stringify(results)).to.include({ complete: false, broken: true });
     // The winner's attempt and its one retry; the loser fetched nothing itself.
+    await waitFor('the winner\'s retry', () => upstream.count(`/${name}`) === 2, 20_000);
+    await waitFor('no fill under way', async () => (await Promise.all(on.map(inflight))).every((c) => c === 0), 20_000);
     expect(upstream.count(`/${name}`)).to.equal(2);
     expect(await storage.stat(createHash('sha256').update(body).digest('hex'))).to.equal(undefined);
     expect(await records(name)).to.equal(0);

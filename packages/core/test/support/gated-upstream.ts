@@ -54,7 +54,11 @@ export class GatedUpstream {
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(entry.body.length), ...entry.headers });
     const send = async (chunk: Buffer): Promise<void> => {
       this.sent.set(path, (this.sent.get(path) ?? 0) + chunk.length);
-      if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      if (res.write(chunk) || res.destroyed) return;
+      await new Promise<void>((resolve) => {
+        const done = (): void => { res.off('drain', done); res.off('close', done); resolve(); };
+        res.on('drain', done).on('close', done);
+      });
     };
     await send(entry.body.subarray(0, entry.head));
     await this.gates.get(path)!.open;
