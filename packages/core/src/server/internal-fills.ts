@@ -28,6 +28,7 @@ export function internalFills(directory: FillDirectory, secret: string): Koa.Mid
     const size = filling.fill.size;
     const headers: Record<string, string> = { 'content-type': 'application/octet-stream', [META_HEADER]: Buffer.from(JSON.stringify(filling.meta)).toString('base64url') };
     if (size !== undefined) headers['content-length'] = String(size);
+    ctx.status = 200; // for the access log and metrics: the response is written here, not by koa
     ctx.respond = false;
     ctx.res.writeHead(200, headers);
     // A broken fill destroys the response (pipeline does), which breaks the connection.
