@@ -33,7 +33,8 @@ const POLL_MAX_MS = 500;
  * caller per process through; this takes the key's lock in the shared hot cache for that caller.
  * A replica that finds the lock held waits (polling, bounded by `wait`) for the holder to finish,
  * then serves what it committed; if nothing was committed (the holder failed or died, its lock
- * expired) it takes the lock and fetches itself.
+ * expired) it takes the lock and fetches itself. With `sharing` (`cluster.secret`), a waiter
+ * streams the holder's fill while it runs instead of waiting for the commit.
  *
  * A hot cache that fails is never taken for "no lock held": it degrades to per-process locking
  * (duplicate fetches across replicas become possible, nothing else changes) with a warning and
