@@ -17,6 +17,9 @@ import { RemoteFill } from './remote-fill.js';
 /** The header the winner sends its fill's upstream metadata in (base64url JSON). */
 export const META_HEADER = 'x-cacheforge-fill-meta';
 
+/** How long the winner may take to answer a request for its fill's headers. */
+const ANSWER_TIMEOUT_MS = 5000;
+
 /** What streaming across replicas needs. */
 export interface ReplicaSharingOptions {
   readonly cache: HotCache;
@@ -110,7 +113,9 @@ function request(source: FillSource, secret: string): http.ClientRequest {
 function get(source: FillSource, secret: string): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const req = request(source, secret);
-    req.on('response', resolve).on('error', reject).end();
+    // A winner that does not answer at all must not hold the poll up: then the wait goes on as before.
+    req.setTimeout(ANSWER_TIMEOUT_MS, () => req.destroy(new Error('no answer from the replica filling this object')));
+    req.on('response', (res) => { req.setTimeout(0); resolve(res); }).on('error', reject).end();
   });
 }
 
@@ -118,7 +123,7 @@ function get(source: FillSource, secret: string): Promise<IncomingMessage> {
 async function winnerGone(source: FillSource, secret: string): Promise<boolean> {
   return new Promise((resolve) => {
     const req = request(source, secret);
-    req.setTimeout(5000, () => { req.destroy(); resolve(true); });
+    req.setTimeout(ANSWER_TIMEOUT_MS, () => { req.destroy(); resolve(true); });
     req.on('response', (res) => { res.destroy(); resolve(false); }).on('error', () => resolve(true)).end();
   });
 }
