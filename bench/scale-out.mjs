@@ -4,6 +4,7 @@
 // + SQLite + memory) and two Cache Forge replicas on S3 + PostgreSQL + Redis.
 //
 // Options: --no-build   skip `npx tsc -b`      --keep   keep the temp dir
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, chmodSync, mkdirSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import path from 'node:path';
@@ -23,6 +24,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = path.join(ROOT, 'bench/results/scale-out-latest.json');
 const SETTINGS = { small: { connections: 32, seconds: 5 }, medium: { connections: 8, seconds: 5 }, bigRounds: 3, concurrentClients: 32, hashedClients: 3 };
 const BIG = 64 * MiB;
+const CLUSTER_SECRET = randomBytes(24).toString('hex');
 const FILES = {
   'k1.bin': KiB, 'm1.bin': MiB, 'big-warm.bin': BIG,
   'big-cold-ngx.bin': BIG, 'big-cold-emb.bin': BIG, 'big-cold-so.bin': BIG, 'big-conc-so.bin': BIG, 'cross.bin': MiB,
@@ -65,6 +67,8 @@ async function main(options) {
       storage: { s3: { ...s3.config, spool: path.join(tmp, name, 'spool') } },
       metadata: { postgres: { connection: db.url, pool: { max: 10 } } },
       cache: { redis: { url: redis.url, prefix: redis.prefix } },
+      // A replica that loses a key's lock streams the winner's fill (docs/architecture.md).
+      cluster: { secret: CLUSTER_SECRET },
     });
     const replicas = [];
     for (const [port, name] of [[aPort, 'replica-a'], [bPort, 'replica-b']]) {
@@ -113,7 +117,7 @@ async function main(options) {
     throttle.on();
     results.concurrent = await concurrentMisses(peers.scaleout, files['big-conc-so.bin'], 'big-conc-so.bin', {
       clients: SETTINGS.concurrentClients, hashed: SETTINGS.hashedClients, ...ctx,
-      urlFor: (i) => `${i % 2 ? replicaB.base : peers.scaleout.base}big-conc-so.bin`,
+      urlFor: (i) => `${i % 2 ? replicaB.base : peers.scaleout.base}big-conc-so.bin`, groups: 2,
     });
     throttle.off();
 

@@ -37,6 +37,10 @@ export function renderScaleOut(r) {
   out.push(table(['upstream GETs', 'complete', 'sha256 ok', 'TTFB min-median-max s', 'total min-max s', 'statuses', 'next request'],
     [[c.upstreamGets, `${c.complete}/${c.clients}`, `${c.hashOk}/${c.hashed}`, `${f(c.ttfbMin, 3)}-${f(c.ttfbMedian, 3)}-${f(c.ttfbMax, 3)}`,
       `${f(c.totalMin)}-${f(c.totalMax)}`, Object.entries(c.statuses).map(([k, v]) => `${k}:${v}`).join(' '), `${c.next.cacheStatus} ${f(c.next.total)} s`]]));
+  out.push(`  TTFB over all ${c.clients} clients: median ${f(c.ttfbMedian, 3)} s, p90 ${f(c.ttfbP90, 3)} s, max ${f(c.ttfbMax, 3)} s`);
+  for (const [g, d] of (c.ttfbByGroup ?? []).entries()) {
+    out.push(`  TTFB of the clients on replica ${'AB'[g] ?? g}: median ${f(d.median, 3)} s, p90 ${f(d.p90, 3)} s, max ${f(d.max, 3)} s`);
+  }
   out.push('');
   const x = r.crossReplica;
   out.push(`Fetched through replica A (${x.a}), then through replica B (${x.b}); upstream GETs: ${x.upstreamGets}`);

@@ -82,7 +82,7 @@ export async function coldMiss(peer, file, name, { scratch, log, upstreamPath })
  * body and are sha256-checked afterwards (hashing all of them would be CPU bound on 2 cores).
  * `urlFor(i)` spreads the clients over several servers (replicas); default: all on `peer`.
  */
-export async function concurrentMisses(peer, file, name, { clients, hashed, scratch, log, upstreamPath, urlFor = () => peer.base + name }) {
+export async function concurrentMisses(peer, file, name, { clients, hashed, scratch, log, upstreamPath, urlFor = () => peer.base + name, groups = 1 }) {
   const mark = log.mark();
   const outs = Array.from({ length: clients }, (_, i) => (i < hashed ? path.join(scratch, `conc-${i}-${name}`) : '/dev/null'));
   const started = Date.now();
@@ -102,9 +102,21 @@ export async function concurrentMisses(peer, file, name, { clients, hashed, scra
   return {
     clients, complete, hashed, hashOk, statuses, wallSeconds,
     upstreamGets: log.getsSince(mark, upstreamPath + name),
-    ttfbMin: min(ttfb), ttfbMedian: median(ttfb), ttfbMax: max(ttfb),
+    ttfbMin: min(ttfb), ttfbMedian: median(ttfb), ttfbP90: percentile(ttfb, 0.9), ttfbMax: max(ttfb),
+    // Per replica when the clients alternate (`groups`): the second replica's clients are the cross-replica ones.
+    ttfbByGroup: groups > 1 ? Array.from({ length: groups }, (_, g) => distribution(ttfb.filter((_, i) => i % groups === g))) : undefined,
     totalMin: min(total), totalMedian: median(total), totalMax: max(total),
     errors: results.filter((r) => r.error).map((r) => r.error).slice(0, 3),
     next: { total: after.total, cacheStatus: cacheStatus(peer, after) },
   };
+}
+
+/** The value at quantile `q` (nearest rank) of `values`. */
+function percentile(values, q) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+function distribution(values) {
+  return { median: median(values), p90: percentile(values, 0.9), max: max(values) };
 }

@@ -18,6 +18,7 @@ import { RedisPurgeBus } from './cache/redis/redis-purge-bus.js';
 import { KeyvCache } from './cache/keyv/keyv-cache.js';
 import { S3Storage } from './storage/s3/s3-storage.js';
 import { ProcessSpool } from './storage/spool.js';
+import { replicaSharing } from './pipeline/replica/replica-wiring.js';
 import { RedisCache } from './cache/redis/redis-cache.js';
 import { MeasuredStorage } from './storage/measured-storage.js';
 import { MeasuredMetadataStore } from './metadata/measured-metadata.js';
@@ -139,10 +140,13 @@ function pipelineServices(d: DependencyContainer, config: CacheForgeConfig, metr
   const metadata = d.resolve<MetadataStore>(TOKENS.Metadata);
   const storage = d.resolve<Storage>(TOKENS.Storage);
   const cache = d.resolve<HotCache>(TOKENS.Cache);
-  const cluster = new ClusterLock<Resolved>(cache, metrics, log.child({ component: 'lock' }), config.cache.lock, clock);
+  const spool = storage.capabilities.readWhileWriting ? undefined : new ProcessSpool(config.storage.s3?.spool ?? './data/spool');
+  const replicas = replicaSharing(config, d.resolve<SelfIdentity>(TOKENS.Identity), storage, spool, cache, clock, log.child({ component: 'lock' }));
+  const cluster = new ClusterLock<Resolved>(cache, metrics, log.child({ component: 'lock' }), config.cache.lock, clock, replicas?.sharing);
   return {
     storage,
-    spool: storage.capabilities.readWhileWriting ? undefined : new ProcessSpool(config.storage.s3?.spool ?? './data/spool'),
+    spool,
+    replicaFills: replicas?.directory,
     metadata,
     cache,
     // A process lets one caller per key through; that caller takes the key's lock across workers, then across replicas.

@@ -241,6 +241,16 @@ export const coreSchema = z.strictObject({
   }).default({ memory: {}, lock: { ttl: 15_000, wait: 120_000 } }).superRefine((value, ctx) => {
     exactlyOne('hot cache backend', ['memory', 'redis'])(value, ctx);
   }),
+  /**
+   * Streaming a fill across replicas (see docs/architecture.md): both keys set, a replica that
+   * loses a key's lock streams the winner's fill from it instead of waiting for its commit.
+   */
+  cluster: z.strictObject({
+    /** The URL the other replicas reach this one at. Default: the listen address, unless it is 0.0.0.0 / ::. */
+    advertiseUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /** Shared by every replica (write `"${CF_CLUSTER_SECRET}"`); guards `/-/internal/fills/`. */
+    secret: z.string().min(16, { message: 'expected at least 16 characters' }).optional(),
+  }).default({}),
   hot: z.strictObject({
     /** Memory for small hot bodies served without a disk read. Default 64MiB; 0 = none. */
     maxBytes: size.default(64 * 1024 * 1024),

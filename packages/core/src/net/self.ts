@@ -32,6 +32,11 @@ export class SelfIdentity {
     this.listening = [address];
   }
 
+  /** The address bound (or configured, before the server listens). */
+  get bound(): ListenAddress | undefined {
+    return this.listening[0];
+  }
+
   /** True when a `Via` header names this instance (a request that went round in a loop). */
   inVia(via: string | string[] | undefined): boolean {
     if (!via) return false;

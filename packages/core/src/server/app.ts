@@ -24,6 +24,8 @@ export interface AppServices extends OwnEndpointServices {
   readonly identity?: SelfIdentity;
   /** The management API and the token checks (absent in embedders that build the app bare). */
   readonly management?: Management;
+  /** `/-/internal/fills/`: this replica's fills streamed to the others (with `cluster.secret`). */
+  readonly internalFills?: Koa.Middleware;
 }
 
 /**
@@ -72,6 +74,7 @@ export function createApp(services: AppServices): Koa {
       if (management && ctx.path.startsWith('/-/api/')) return management.api.handle(ctx);
       if (management && ctx.path === '/-/setup' && (ctx.method === 'GET' || ctx.method === 'HEAD')) return management.api.setup(ctx);
       if (auth && ctx.path === '/-/metrics') await auth.metrics(ctx);
+      if (services.internalFills && ctx.path.startsWith('/-/internal/fills/')) return services.internalFills(ctx, next);
       return ownRoutes(ctx, next);
     }
     if (gated) await auth!.artifact(ctx, false);

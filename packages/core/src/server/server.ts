@@ -15,6 +15,7 @@ import type { UpstreamClient } from '../upstream/client.js';
 import { redact } from '../util/redact.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { createApp } from './app.js';
+import { internalFills } from './internal-fills.js';
 import { capConnectionsPerClient } from './client-limit.js';
 import { refuseConnect } from './connect-refusal.js';
 import type { SelfIdentity } from '../net/self.js';
@@ -64,6 +65,7 @@ export class CacheForgeServer {
     const management = this.management = createManagement(this.container);
     const app = createApp({
       config: this.config, log: this.log, metrics, storage, metadata, identity, management,
+      internalFills: services.replicaFills && this.config.cluster.secret ? internalFills(services.replicaFills, this.config.cluster.secret) : undefined,
       cache: this.container.resolve<HotCache>(TOKENS.Cache), registry, isShuttingDown: () => this.shuttingDown,
       upstreams: () => [...this.container.resolve<Map<string, UpstreamClient>>(TOKENS.UpstreamClients).values()].flatMap((c) => c.states()),
     });

@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { BlobInfo, PartialReader, Storage } from '../storage/storage.js';
 import { FillReader } from '../pipeline/fill/fill-reader.js';
+import { releasableOf, verifiedOrPastOf } from '../pipeline/fill/fill-progress.js';
+import { positionalReader } from '../storage/positional-reader.js';
 import type { KeyEvent, FillSnapshot } from './messages.js';
 import { fromWire } from './worker-channel.js';
 
@@ -73,22 +75,11 @@ export class MirroredFill extends EventEmitter {
   }
 
   releasable(): number {
-    if (this.state === 'verified' || this.state === 'committed') return this.flushed;
-    const known = this.expect.size;
-    return known !== undefined && this.flushed >= known ? Math.max(0, known - 1) : this.flushed;
+    return releasableOf(this);
   }
 
   verifiedOrPast(limit: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = (): boolean => {
-        if (this.state === 'failed') { reject(this.error); return true; }
-        if (this.state !== 'filling' || this.flushed > limit) { resolve(); return true; }
-        return false;
-      };
-      if (check()) return;
-      const onProgress = () => { if (check()) this.off('progress', onProgress); };
-      this.on('progress', onProgress);
-    });
+    return verifiedOrPastOf(this, limit);
   }
 
   async open(range?: { start: number; end: number }): Promise<Readable> {
@@ -100,7 +91,7 @@ export class MirroredFill extends EventEmitter {
   async openPartial(): Promise<PartialReader> {
     if (this.state !== 'committed') {
       try {
-        return positional(await open(this.path, 'r'));
+        return positionalReader(await open(this.path, 'r'));
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
@@ -134,15 +125,4 @@ export class MirroredFill extends EventEmitter {
     this.settle.reject(error);
     this.emit('progress');
   }
-}
-
-function positional(handle: FileHandle): PartialReader {
-  return {
-    async read(position: number, length: number, into?: Buffer): Promise<Buffer> {
-      const buffer = into ?? Buffer.allocUnsafe(length);
-      const { bytesRead } = await handle.read(buffer, 0, length, position);
-      return bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
-    },
-    close: () => handle.close(),
-  };
 }

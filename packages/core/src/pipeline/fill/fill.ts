@@ -6,6 +6,7 @@ import type { Expectation } from '../../contract/index.js';
 import type { BlobInfo, BlobWriter, PartialReader } from '../../storage/storage.js';
 import { BodyCheck } from './body-check.js';
 import { FillReader } from './fill-reader.js';
+import { releasableOf, verifiedOrPastOf } from './fill-progress.js';
 import type { Readable } from 'node:stream';
 
 /** What a fill is checked against before it may be committed. */
@@ -80,27 +81,12 @@ export class Fill extends EventEmitter {
 
   /** How many bytes a reader may take now: the last one is held back until verification. */
   releasable(): number {
-    if (this.state === 'verified' || this.state === 'committed') return this.flushed;
-    const known = this.expect.size;
-    return known !== undefined && this.flushed >= known ? Math.max(0, known - 1) : this.flushed;
+    return releasableOf(this);
   }
 
-  /**
-   * Resolves once the bytes are verified, or as soon as more than `limit` of them have arrived
-   * (a large body streams on unverified, its last byte held back); rejects when the fill fails
-   * first. A small body is thereby answered whole or with a clean error, never cut off.
-   */
+  /** See {@link verifiedOrPastOf}: verified, or past `limit` bytes; rejects when the fill fails first. */
   verifiedOrPast(limit: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = (): boolean => {
-        if (this.state === 'failed') { reject(this.error); return true; }
-        if (this.state !== 'filling' || this.flushed > limit) { resolve(); return true; }
-        return false;
-      };
-      if (check()) return;
-      const onProgress = () => { if (check()) this.off('progress', onProgress); };
-      this.on('progress', onProgress);
-    });
+    return verifiedOrPastOf(this, limit);
   }
 
   /** The local file other processes may follow the bytes in until commit (see `BlobWriter.localPath`). */

@@ -14,6 +14,17 @@ export interface ClusterLockOptions {
   readonly wait: number;
 }
 
+/**
+ * Streaming a fill across replicas (`cluster.secret`): the holder advertises its fill, a waiter
+ * streams it instead of waiting for the commit (see pipeline/replica/).
+ */
+export interface FillSharing<T> {
+  /** Advertises the holder's fetched result to the other replicas while it runs. */
+  publish(key: string, result: T): void;
+  /** The holder's fill to stream, when one is advertised and reachable; `again` runs the lock anew (a takeover). */
+  follow(key: string, work: LockedWork<T>, again: () => Promise<T>): Promise<T | undefined>;
+}
+
 const POLL_START_MS = 25;
 const POLL_MAX_MS = 500;
 
@@ -22,7 +33,8 @@ const POLL_MAX_MS = 500;
  * caller per process through; this takes the key's lock in the shared hot cache for that caller.
  * A replica that finds the lock held waits (polling, bounded by `wait`) for the holder to finish,
  * then serves what it committed; if nothing was committed (the holder failed or died, its lock
- * expired) it takes the lock and fetches itself.
+ * expired) it takes the lock and fetches itself. With `sharing` (`cluster.secret`), a waiter
+ * streams the holder's fill while it runs instead of waiting for the commit.
  *
  * A hot cache that fails is never taken for "no lock held": it degrades to per-process locking
  * (duplicate fetches across replicas become possible, nothing else changes) with a warning and
@@ -34,7 +46,7 @@ export class ClusterLock<T> implements KeyLock<T> {
   private readonly fallbacks: Counter<'reason'>;
 
   constructor(private readonly cache: HotCache, metrics: Metrics, private readonly log: Logger, private readonly options: ClusterLockOptions,
-    private readonly clock: Clock) {
+    private readonly clock: Clock, private readonly sharing?: FillSharing<T>) {
     this.degradedGauge = new Gauge({
       name: 'cacheforge_lock_degraded', help: '1 while the shared hot cache is unreachable and fills are locked per process only.',
       registers: [metrics.registry], aggregator: 'max',
@@ -65,6 +77,7 @@ export class ClusterLock<T> implements KeyLock<T> {
           const stored = await run.recheck();
           if (stored !== undefined) { await release(); return stored; }
           const result = await run.fetch();
+          this.sharing?.publish(key, result);
           void run.holdUntil(result).catch(() => undefined).finally(() => release());
           return result;
         } catch (err) {
@@ -72,6 +85,8 @@ export class ClusterLock<T> implements KeyLock<T> {
           throw err;
         }
       }
+      const followed = await this.sharing?.follow(key, run, () => this.run(key, run));
+      if (followed !== undefined) return followed;
       if (this.clock.now() >= deadline) {
         this.fallbacks.inc({ reason: 'wait_timeout' });
         this.log.warn({ key: printable(key), waitedMs: this.options.wait }, 'another replica holds the fill lock too long; fetching without it');

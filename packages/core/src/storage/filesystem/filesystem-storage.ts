@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { SHA256_HEX, type BlobInfo, type BlobWriter, type ByteRange, type PartialReader, type Storage } from '../storage.js';
 import { backendFailure, blobNotFound, checkedDigest } from '../blob-errors.js';
 import { GuardedWriter, type WriteSteps } from '../guarded-writer.js';
+import { positionalReader } from '../positional-reader.js';
 
 /** Options of {@link FilesystemStorage}. */
 export interface FilesystemStorageOptions {
@@ -209,15 +210,4 @@ class FileWriteSteps implements WriteSteps {
     await this.handle.close().catch(() => undefined);
     await rm(this.tempPath, { force: true }).catch(() => undefined);
   }
-}
-
-function positionalReader(handle: FileHandle): PartialReader {
-  return {
-    async read(position: number, length: number, into?: Buffer): Promise<Buffer> {
-      const buffer = into ?? Buffer.allocUnsafe(length);
-      const { bytesRead } = await handle.read(buffer, 0, length, position);
-      return bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
-    },
-    close: () => handle.close(),
-  };
 }
