@@ -123,7 +123,7 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
         const definition = remoteDefinition(remote, config.server.publicUrl);
         const handler = createHandler(loaded, definition, {
           log: log.child({ plugin: loaded.plugin.name, remote: remote.name }), store: new NamespacedStore(services.cache, loaded.plugin.name, remote.name),
-          metrics: metrics.plugins.forRemote(loaded.plugin.name, loaded.specifier, remote.name), learnedHosts: client.hosts,
+          metrics: metrics.plugins.forRemote(loaded.plugin.name, loaded.specifier, remote.name), learnedHosts: client.hosts, access: { anonymousRead: config.auth.anonymousRead },
         });
         if (handler.upstreamAuth) client.useAuth(handler.upstreamAuth);
         registry.add({ config: remote, definition, plugin: loaded.plugin, handler, pipeline });

@@ -23,6 +23,8 @@ export interface CargoRemote {
   readonly downloads?: string;
   /** The host of the web API, likewise. */
   readonly api?: string;
+  /** Reads here need a token (`auth.anonymousRead` false): the served `config.json` says `auth-required`, so cargo sends it. */
+  readonly authRequired?: boolean;
 }
 
 /** A parsed `config.json` and the stored version it came from. */
@@ -69,8 +71,10 @@ export class CargoHandler implements Handler {
     const loaded = await ctx.pipeline.load(CONFIG_ROUTE, { url: new URL('config.json', this.remote.upstream) }, { maxBytes: 1024 * 1024 });
     const { config } = this.remember(loaded);
     const base = req.publicBase.href;
-    const body = clientConfig(config, base);
-    const etag = `"${loaded.etag.replace(/^W\/|"/g, '')}.${createHash('sha1').update(base).digest('hex').slice(0, 10)}"`;
+    const authRequired = this.remote.authRequired === true;
+    const body = clientConfig(config, base, authRequired);
+    // The served copy differs by base and by auth-required, so the ETag does too.
+    const etag = `"${loaded.etag.replace(/^W\/|"/g, '')}.${createHash('sha1').update(`${base} ${authRequired}`).digest('hex').slice(0, 10)}"`;
     return { status: 200, cacheStatus: loaded.cacheStatus, entity: memoryEntity(body, { contentType: 'application/json', etag, lastModified: loaded.lastModified }) };
   }
 

@@ -2,6 +2,7 @@ import { definePlugin } from '@cacheforge/core';
 import { CargoHandler } from './handler.js';
 import { cargoOptions, CRATES_IO, type CargoOptions } from './options.js';
 import { upstreamToken } from './upstream-token.js';
+import { cargoClientSetup } from './client-setup.js';
 
 /**
  * Cargo's sparse registry protocol (crates.io's index.crates.io, and private registries): cargo
@@ -24,6 +25,7 @@ export default definePlugin<CargoOptions>({
   methods: ['PUT', 'DELETE'],
   errorBody: (error) => ({ body: { errors: [{ detail: `${error.message} (${error.code})` }] } }),
   defaultRemotes: () => ({ crates: { upstream: `https://${CRATES_IO.index}/` } }),
+  clientSetup: (remote, target) => cargoClientSetup(remote, target),
   createHandler(remote, context) {
     const cratesIo = remote.upstream.hostname === CRATES_IO.index;
     const handler = new CargoHandler({
@@ -32,6 +34,7 @@ export default definePlugin<CargoOptions>({
       allowedHosts: remote.allowedHosts ?? [],
       downloads: remote.options.downloads ?? (cratesIo ? CRATES_IO.downloads : undefined),
       api: remote.options.api ?? (cratesIo ? CRATES_IO.api : undefined),
+      authRequired: context.access?.anonymousRead === false,
     }, context.learnedHosts, context.log, remote.options.token ? upstreamToken(remote.upstream, remote.options.token) : undefined);
     return handler;
   },

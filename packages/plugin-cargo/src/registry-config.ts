@@ -71,12 +71,13 @@ export function downloadUrl(dl: string, crate: CrateCoordinates): URL {
 /**
  * The `config.json` cargo gets from this remote: downloads and the API point here (the markers
  * cargo fills are the ones this remote's URL space reads), everything else is the upstream's.
- * `auth-required` is left out: this remote authenticates to the upstream itself, and cargo would
- * otherwise insist on a token for the cache.
+ * The upstream's `auth-required` is left out: this remote authenticates to the upstream itself.
+ * `authRequired` (reads of the cache need a token) sets it, because cargo sends its token only then.
  */
-export function clientConfig(config: RegistryConfig, base: string): Buffer {
+export function clientConfig(config: RegistryConfig, base: string, authRequired = false): Buffer {
   const { 'auth-required': _auth, dl: _dl, api: _api, ...rest } = config.raw;
   const served: Record<string, unknown> = { ...rest, dl: `${base}crates/{crate}/{version}/download` };
   if (config.api) served.api = base.replace(/\/$/, '');
+  if (authRequired) served['auth-required'] = true;
   return Buffer.from(`${JSON.stringify(served)}\n`);
 }

@@ -2,6 +2,7 @@ import { definePlugin, type RemoteDefinition } from '@cacheforge/core';
 import { GoHandler, type GoRemote } from './handler.js';
 import { parseVerifierKey, SUM_GOLANG_ORG_KEY } from './note.js';
 import { ModulePatterns } from './patterns.js';
+import { goClientSetup } from './client-setup.js';
 
 /** A go remote's own options, beside the core's (`upstream`, `ttl`, ...). */
 export interface GoOptions {
@@ -51,6 +52,7 @@ export default definePlugin<GoOptions>({
     go: { upstream: 'https://proxy.golang.org/', sumdb: 'https://sum.golang.org/' },
   }),
   upstreamHosts: (remote) => (remote.options.sumdb ? [withSlash(remote.options.sumdb).host] : []),
+  clientSetup: (remote, target) => goClientSetup(remote, target),
   createHandler(remote, context) {
     const go = remoteOf(remote);
     if (!go.sumdb) context.log.warn({}, 'this go remote has no sumdb: modules are stored checked on their length only');

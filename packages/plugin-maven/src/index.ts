@@ -1,5 +1,6 @@
 import { definePlugin } from '@cacheforge/core';
 import { MavenHandler } from './handler.js';
+import { mavenClientSetup } from './client-setup.js';
 
 export { parsePath, type MavenPath } from './paths.js';
 
@@ -22,6 +23,7 @@ export default definePlugin<Record<string, never>>({
   defaultRemotes: () => ({
     central: { upstream: 'https://repo.maven.apache.org/maven2/' },
   }),
+  clientSetup: (remote, target) => mavenClientSetup(remote, target),
   createHandler(remote, context) {
     const unverified = context.metrics?.counter({
       name: 'unverified_files_total',

@@ -22,6 +22,8 @@ export interface PluginContext {
   readonly metrics?: PluginMetrics;
   /** Hosts this remote may also fetch from, learned from its upstream's documents. Always set by the core; optional for unit tests. */
   readonly learnedHosts?: LearnedHosts;
+  /** Who may read this remote: `anonymousRead` false means every artifact read carries a token (cargo's `auth-required`). Always set by the core; optional for unit tests. */
+  readonly access?: { readonly anonymousRead: boolean };
 }
 
 /** Per-request services handed to {@link Handler.fetch}. */
