@@ -59,6 +59,10 @@ export class CacheForgeServer {
     await metadata.init();
     const services = this.container.resolve<PipelineServices>(TOKENS.PipelineServices);
     await services.spool?.init();
+    // The shared lock from the first request on: a hot cache still connecting would count as down,
+    // and the replica would lock per process (duplicate upstream fetches) until it connected. A
+    // cache that stays down is bounded by its command timeout and shows in /-/ready.
+    await services.cache.ping().catch(() => undefined);
     const registry = this.container.resolve<RemoteRegistry>(TOKENS.Registry);
     const identity = this.container.resolve<SelfIdentity>(TOKENS.Identity);
     const metrics = this.metrics;
