@@ -12,13 +12,12 @@
 //
 // Options: --no-build   skip `npx tsc -b`;  --keep   keep the temp dir;  --cpu-prof DIR   write
 // Cache Forge's CPU profile into DIR when it stops (read it with bench/helm/stalls.mjs)
-import { mkdtempSync, chmodSync, mkdirSync, writeFileSync, renameSync, readFileSync } from 'node:fs';
-import { tmpdir, cpus, loadavg } from 'node:os';
+import { mkdirSync, writeFileSync, renameSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { freePort, ownTempDir, killAllSync, shutdownAll, runCommand } from '../lib/proc.mjs';
-import { startNginx, nginxVersion, head } from '../lib/nginx.mjs';
+import { freePort, runCommand } from '../lib/proc.mjs';
+import { startNginx, head } from '../lib/nginx.mjs';
+import { benchTempDir, cacheForgeConfig, curlHeaders, runBench, runMeta, stepper } from '../lib/bench-run.mjs';
 import { buildWorkspace, startCacheForge } from '../lib/cacheforge.mjs';
 import { httpGet, RssSampler } from '../lib/measure.mjs';
 import { table, writeJson } from '../lib/report.mjs';
@@ -30,7 +29,7 @@ const INDEX = { charts: 400, versions: 50, base: 'https://github.example/owner/c
 // The window while the big index is handled is longer: it must cover the index's first reads on a busy machine.
 const PROBE = { seconds: 12, duringSeconds: 20, clients: 4 };
 
-const step = (text) => process.stderr.write(`[bench:helm ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
+const step = stepper('helm');
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function upstreamConfig({ dir, www, port, user }) {
@@ -70,8 +69,7 @@ async function probe(url, seconds) {
 
 /** One timed GET with curl (ms), its size, and its cache header. */
 async function timedGet(url, headers = {}) {
-  const args = ['-sS', '--noproxy', '*', '-o', '/dev/null', '-D', '-', '-w', '\n@@ %{http_code} %{size_download} %{time_total}', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url];
-  const { stdout } = await runCommand('curl', args, { timeoutMs: 120_000 });
+  const stdout = await curlHeaders(url, headers, ['-w', '\n@@ %{http_code} %{size_download} %{time_total}']);
   const [, status, size, total] = /@@ (\d+) (\d+) ([\d.]+)/.exec(stdout);
   const cache = /^x-cache(?:-status)?:\s*(\S+)/mi.exec(stdout)?.[1];
   if (status !== '200') throw new Error(`GET ${url}: ${status}`);
@@ -120,9 +118,7 @@ function loopDelayMax(file, [from, to]) {
 async function main(options) {
   const started = Date.now();
   if (options.build) step(`built the workspace in ${((await buildWorkspace(ROOT)) / 1000).toFixed(1)} s`);
-  const tmp = mkdtempSync(path.join(tmpdir(), 'cacheforge-bench-helm-'));
-  if (!options.keep) ownTempDir(tmp);
-  chmodSync(tmp, 0o755);
+  const tmp = benchTempDir('helm', options.keep);
   const www = path.join(tmp, 'www');
   mkdirSync(path.join(www, 'stable'), { recursive: true });
   const chart = smallChart();
@@ -147,14 +143,10 @@ async function main(options) {
   writeFileSync(stallFile, '');
   const env = { ...process.env, CF_BENCH_LOOP_DELAY: loopFile, CF_BENCH_STALLS: stallFile, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(path.join(ROOT, 'bench/helm/loop-delay.mjs')).href}`.trim() };
   const cf = await startCacheForge({
-    root: ROOT, dir: cfDir, port: cfPort, cpuProfDir, env, config: {
-      server: { host: '127.0.0.1', port: cfPort, shutdownTimeout: '5s' },
-      log: { level: 'info', requests: false },
-      storage: { filesystem: { path: path.join(cfDir, 'blobs') } },
-      metadata: { sqlite: { filename: path.join(cfDir, 'cacheforge.db') } },
-      plugins: ['@cacheforge/plugin-helm'],
+    root: ROOT, dir: cfDir, port: cfPort, cpuProfDir, env, config: cacheForgeConfig({
+      dir: cfDir, port: cfPort, plugin: '@cacheforge/plugin-helm', level: 'info',
       remotes: { charts: { type: 'helm', upstream: `http://127.0.0.1:${upPort}/stable/`, allowedHosts: ['github.example'], ttl: { mutable: '1s' } } },
-    },
+    }),
   });
   step(`servers up: upstream :${upPort}, nginx proxy_cache :${ngxPort}, Cache Forge :${cfPort} (pid ${cf.pid})`);
   const peers = {
@@ -192,7 +184,7 @@ async function main(options) {
   if (cpuProfDir) step(`CPU profile in ${path.relative(process.cwd(), cpuProfDir)}/ (node bench/helm/stalls.mjs <file>.cpuprofile stalls.txt)`);
   await ngx.stop();
   await upstream.stop();
-  results.meta = { date: new Date().toISOString(), node: process.version, nginx: nginxVersion(), cpus: cpus().length, loadavg: loadavg(), seconds: Math.round((Date.now() - started) / 1000) };
+  results.meta = runMeta(started);
   report(results);
   writeJson(RESULTS, results);
   step(`results written to ${path.relative(process.cwd(), RESULTS)}; took ${results.meta.seconds} s`);
@@ -226,24 +218,4 @@ function report(r) {
   process.stdout.write(`Cache Forge read the index in ${f(r.cacheforge.readMs, 0)} ms (${r.cacheforge.readHow}); RSS peak ${f(r.cacheforge.rssPeakMiB, 0)} MiB (VmHWM ${f(r.cacheforge.hwmMiB, 0)} MiB)\n\n`);
 }
 
-let values;
-try {
-  ({ values } = parseArgs({ options: { 'no-build': { type: 'boolean' }, keep: { type: 'boolean' }, 'cpu-prof': { type: 'string' } } }));
-} catch (err) {
-  process.stderr.write(`${err.message}\nusage: pnpm bench:helm [--no-build] [--keep] [--cpu-prof DIR]\n`);
-  process.exit(2);
-}
-let interrupted = false;
-process.on('exit', killAllSync);
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => { interrupted = true; step(`${signal}: stopping everything`); shutdownAll(5000).finally(() => process.exit(130)); });
-}
-try {
-  await main({ build: !values['no-build'], keep: values.keep, cpuProf: values['cpu-prof'] });
-} catch (err) {
-  if (!interrupted) step(`FAILED: ${err.stack ?? err}`);
-  await shutdownAll(5000);
-  process.exitCode = 1;
-}
-await shutdownAll(5000);
-
+await runBench('helm', (values) => main({ build: values.build, keep: values.keep, cpuProf: values['cpu-prof'] }), { options: { 'cpu-prof': { type: 'string' } }, usage: ' [--cpu-prof DIR]' });

@@ -5,14 +5,13 @@
 // `pip install` of BENCH_PROJECTS wheels through each, with the ratios printed.
 //
 // Options: --no-build   skip `npx tsc -b`;  --keep   keep the temp dir
-import { mkdtempSync, chmodSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir, cpus, loadavg } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import { freePort, ownTempDir, killAllSync, shutdownAll, runCommand } from '../lib/proc.mjs';
-import { startNginx, nginxVersion, NGINX } from '../lib/nginx.mjs';
+import { freePort, runCommand } from '../lib/proc.mjs';
+import { startNginx, NGINX } from '../lib/nginx.mjs';
+import { benchTempDir, cacheForgeConfig, curlHeaders, runBench, runMeta, stepper } from '../lib/bench-run.mjs';
 import { buildWorkspace, startCacheForge } from '../lib/cacheforge.mjs';
 import { httpGet, wrk, median } from '../lib/measure.mjs';
 import { table, writeJson } from '../lib/report.mjs';
@@ -26,7 +25,7 @@ const SETTINGS = { connections: 32, seconds: 8, pipRounds: 3 };
 const PIP_ACCEPT = 'application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01';
 const PYTHON = process.env.BENCH_PYTHON ?? 'python3';
 
-const step = (text) => process.stderr.write(`[bench:pypi ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
+const step = stepper('pypi');
 
 /** pip without the machine's pip settings. */
 const pipEnv = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PIP_') && !/^(https?|all|no)_proxy$/i.test(k))), PIP_CONFIG_FILE: '/dev/null' };
@@ -61,7 +60,7 @@ async function fileUrl(simple, project, filename) {
 }
 
 async function expectHit(url, statusHeader, headers = {}) {
-  const { stdout } = await runCommand('curl', ['-sS', '--noproxy', '*', '-o', '/dev/null', '-D', '-', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url]);
+  const stdout = await curlHeaders(url, headers);
   const m = new RegExp(`^${statusHeader}:\\s*(\\S+)`, 'mi').exec(stdout);
   if (!m || m[1] !== 'HIT') throw new Error(`${url} is not a cache hit (${statusHeader}: ${m?.[1] ?? 'absent'})`);
 }
@@ -70,9 +69,7 @@ async function main(options) {
   const started = Date.now();
   preflight();
   if (options.build) step(`built the workspace in ${((await buildWorkspace(ROOT)) / 1000).toFixed(1)} s`);
-  const tmp = mkdtempSync(path.join(tmpdir(), 'cacheforge-bench-pypi-'));
-  if (!options.keep) ownTempDir(tmp);
-  chmodSync(tmp, 0o755);
+  const tmp = benchTempDir('pypi', options.keep);
   const scratch = path.join(tmp, 'scratch');
   mkdirSync(scratch);
   const [indexPort, filesPort, ngxPort, cfPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
@@ -87,14 +84,10 @@ async function main(options) {
     ({ dir, user }) => pypiProxyCacheConfig({ dir, port: ngxPort, indexPort, filesPort, user }), `http://127.0.0.1:${ngxPort}/simple/`);
   const cfDir = path.join(tmp, 'cacheforge');
   const cf = await startCacheForge({
-    root: ROOT, dir: cfDir, port: cfPort, config: {
-      server: { host: '127.0.0.1', port: cfPort, shutdownTimeout: '5s' },
-      log: { level: 'warn', requests: false },
-      storage: { filesystem: { path: path.join(cfDir, 'blobs') } },
-      metadata: { sqlite: { filename: path.join(cfDir, 'cacheforge.db') } },
-      plugins: ['@cacheforge/plugin-pypi'],
+    root: ROOT, dir: cfDir, port: cfPort, config: cacheForgeConfig({
+      dir: cfDir, port: cfPort, plugin: '@cacheforge/plugin-pypi',
       remotes: { pypi: { type: 'pypi', upstream: `http://127.0.0.1:${indexPort}/`, files: `http://127.0.0.1:${filesPort}/` } },
-    },
+    }),
   });
   step(`servers up: index :${indexPort}, files :${filesPort}, nginx proxy_cache :${ngxPort}, Cache Forge :${cfPort} (pid ${cf.pid})`);
 
@@ -148,7 +141,7 @@ async function main(options) {
   await cf.stop();
   await ngx.stop();
   await upstream.stop();
-  results.meta = { date: new Date().toISOString(), node: process.version, nginx: nginxVersion(), cpus: cpus().length, loadavg: loadavg(), seconds: Math.round((Date.now() - started) / 1000) };
+  results.meta = runMeta(started);
 
   const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
   const rows = [
@@ -167,23 +160,4 @@ async function main(options) {
   step(`results written to ${path.relative(process.cwd(), RESULTS)}; took ${results.meta.seconds} s`);
 }
 
-let values;
-try {
-  ({ values } = parseArgs({ options: { 'no-build': { type: 'boolean' }, keep: { type: 'boolean' } } }));
-} catch (err) {
-  process.stderr.write(`${err.message}\nusage: pnpm bench:pypi [--no-build] [--keep]\n`);
-  process.exit(2);
-}
-let interrupted = false;
-process.on('exit', killAllSync);
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => { interrupted = true; step(`${signal}: stopping everything`); shutdownAll(5000).finally(() => process.exit(130)); });
-}
-try {
-  await main({ build: !values['no-build'], keep: values.keep });
-} catch (err) {
-  if (!interrupted) step(`FAILED: ${err.stack ?? err}`);
-  await shutdownAll(5000);
-  process.exitCode = 1;
-}
-await shutdownAll(5000);
+await runBench('pypi', (values) => main(values));

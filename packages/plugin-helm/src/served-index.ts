@@ -13,7 +13,7 @@ const VARY = { vary: 'Accept-Encoding' };
  * The index as clients get it: the stored upstream bytes with chart URLs pointing here, plain or
  * gzip, both made once per stored version (in a worker thread, see index-job.ts) and kept in the
  * core's rewritten-documents cache. URLs are relative, so the copy is the same for every public
- * base.
+ * base. They are sent as held bytes: the core writes a large body in slices, never in one turn.
  */
 export class ServedIndexes {
   private readonly cache: RewrittenDocuments;
@@ -34,13 +34,13 @@ export class ServedIndexes {
   async entity(stored: Entity, encoding: Encoding): Promise<Entity> {
     const source = async () => stored.bytes ?? (await stored.open() as Readable & AsyncIterable<Buffer>);
     // A mid-fill answer has no stored version to name: a validator of its own, never matched again.
-    if (!stored.etag) return streamed(this.entities(await this.versions.read(undefined, source), randomUUID(), stored)[encoding]);
+    if (!stored.etag) return this.entities(await this.versions.read(undefined, source), randomUUID(), stored)[encoding];
     const tag = etagKey(stored.etag);
     const cached = this.cache.get(`${tag}\u0000${encoding}`);
-    if (cached) return streamed(cached);
+    if (cached) return cached;
     const made = this.entities(await this.versions.read(stored.etag, source), tag, stored);
     for (const [key, entity] of Object.entries(made)) this.keep(`${tag}\u0000${key}`, entity);
-    return streamed(made[encoding]);
+    return made[encoding];
   }
 
   private entities(built: BuiltIndex, tag: string, stored: Entity): Record<Encoding, Entity> {
@@ -59,27 +59,6 @@ export class ServedIndexes {
         `the rewritten index (${entity.size} bytes) is more than a quarter of rewriteCacheBytes, so it is rewritten again for every request; raise remotes.${this.options.remote}.rewriteCacheBytes`);
     }
   }
-}
-
-/** Held documents larger than this are sent as a stream of pieces of this size. */
-const PIECE = 64 * 1024;
-
-/**
- * A large held document as an entity the server streams: given its bytes (or its precomputed
- * header block) the server writes them with one call, which for tens of MB is one long
- * synchronous copy into the socket on the event loop.
- */
-function streamed(entity: Entity): Entity {
-  const bytes = entity.bytes!;
-  if (bytes.length <= PIECE) return entity;
-  return {
-    size: entity.size, contentType: entity.contentType, etag: entity.etag, lastModified: entity.lastModified,
-    open: async (range) => Readable.from(pieces(range ? bytes.subarray(range.start, range.end + 1) : bytes)),
-  };
-}
-
-function* pieces(bytes: Buffer): Generator<Buffer> {
-  for (let at = 0; at < bytes.length; at += PIECE) yield bytes.subarray(at, at + PIECE);
 }
 
 /** Whether the client takes gzip (`Accept-Encoding`, a `q=0` excluded). */

@@ -4,6 +4,7 @@ import type { ArtifactResponse, Entity } from '../contract/index.js';
 import { evaluateRange, notModified } from './http-conditions.js';
 import { sendFile } from './send-file.js';
 import { sendByteranges } from './byteranges.js';
+import { sendBytes, BYTES_PIECE } from './send-bytes.js';
 
 /** True when a request asks for the whole body with no condition. */
 function plainGet(headers: Record<string, string | string[] | undefined>): boolean {
@@ -44,7 +45,9 @@ const SEND_FILE_MIN = 256 * 1024;
  * handler repeats it.
  */
 export async function sendArtifact(ctx: Context, response: ArtifactResponse): Promise<void> {
-  if (sentHot(ctx, response)) return;
+  const hot = sentHot(ctx, response);
+  if (hot === true) return;
+  if (hot) return hot;
   ctx.status = response.status;
   for (const [name, value] of Object.entries(response.headers ?? {})) ctx.set(name, value);
   ctx.set(CACHE_STATUS_HEADER, response.cacheStatus);
@@ -72,8 +75,10 @@ export async function sendArtifact(ctx: Context, response: ArtifactResponse): Pr
 /**
  * The hot path: a small stored object, whole, unconditional. Written in one call with its
  * precomputed headers; koa's per-header bookkeeping would cost more than the rest of the hit.
+ * A large body is written in slices ({@link sendBytes}), pending until it is; a small one at once
+ * (true), with no promise on the path of a small hit.
  */
-function sentHot(ctx: Context, response: ArtifactResponse): boolean {
+function sentHot(ctx: Context, response: ArtifactResponse): boolean | Promise<void> {
   const hot = response.entity;
   if (!(hot?.bytes && hot.headerBlock && response.status === 200 && ctx.method === 'GET' && plainGet(ctx.headers))) return false;
   ctx.state.cacheStatus = response.cacheStatus;
@@ -84,8 +89,18 @@ function sentHot(ctx: Context, response: ArtifactResponse): boolean {
   ctx.res.writeHead(200, response.cacheStatus === 'HIT' ? block : { ...block, [CACHE_STATUS_HEADER]: response.cacheStatus });
   // writeHead with a header object keeps no headers on the response: the access log learns the body's size here.
   ctx.state.bodyBytes = hot.bytes.length;
+  if (hot.bytes.length > BYTES_PIECE) return sendBytes(ctx.res, hot.bytes);
   ctx.res.end(hot.bytes);
   return true;
+}
+
+/** Writes a large in-memory body past koa (whose `end()` of it would hold one long turn), headers as koa set them. */
+async function sendBytesHere(ctx: Context, bytes: Buffer): Promise<void> {
+  ctx.respond = false;
+  ctx.res.statusCode = ctx.status;
+  ctx.res.setHeader('Content-Length', String(bytes.length));
+  ctx.state.bodyBytes = bytes.length;
+  await sendBytes(ctx.res, bytes);
 }
 
 /** A response that is not a stored entity (a relayed body, a redirect, a generated document). */
@@ -128,7 +143,9 @@ function chooseSpan(ctx: Context, entity: Entity, cacheStatus: string): Span | R
 async function sendEntityBody(ctx: Context, entity: Entity, { start, end }: Span): Promise<void> {
   const partial = ctx.status === 206;
   if (entity.bytes) {
-    ctx.body = partial ? entity.bytes.subarray(start, end! + 1) : entity.bytes;
+    const bytes = partial ? entity.bytes.subarray(start, end! + 1) : entity.bytes;
+    if (bytes.length <= BYTES_PIECE) ctx.body = bytes;
+    else await sendBytesHere(ctx, bytes);
     return;
   }
   if (entity.openReader && end !== undefined && end - start + 1 >= SEND_FILE_MIN) {
