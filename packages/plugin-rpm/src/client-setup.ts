@@ -15,7 +15,7 @@ const LAYOUTS: ReadonlyArray<{ match: RegExp; repos: ReadonlyArray<readonly [str
  * folder when the tree is not a known one), gpg checks kept on: the cache serves the same
  * signed packages, so the stock `gpgkey=` still applies. dnf sends `username`/`password` as Basic.
  */
-export function rpmClientSetup(remote: RemoteDefinition, target: SetupTarget): SetupSnippet[] {
+export function rpmClientSetup(remote: RemoteDefinition<object>, target: SetupTarget): SetupSnippet[] {
   const layout = LAYOUTS.find((l) => l.match.test(remote.upstream.pathname));
   const repos = layout?.repos ?? [[remote.name, `${FOLDER_PLACEHOLDER}/`] as const];
   const auth = target.token ? `username=any\npassword=${target.token}\n` : '';
