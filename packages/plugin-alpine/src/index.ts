@@ -1,4 +1,5 @@
 import { definePlugin } from '@cacheforge/core';
+import { alpineClientSetup } from './client-setup.js';
 import { AlpineHandler } from './handler.js';
 
 /** apk keeps an index 4 hours in its own cache and never revalidates: Cache Forge does, this often. */
@@ -23,6 +24,7 @@ export default definePlugin({
   },
   // Alpine's CDN: every branch, repository and architecture is below it.
   defaultRemotes: () => ({ alpine: { upstream: 'https://dl-cdn.alpinelinux.org/alpine/' } }),
+  clientSetup: (_remote, target) => alpineClientSetup(target),
   createHandler(remote, { log, metrics }) {
     const unlisted = metrics?.counter({
       name: 'unlisted_packages_total',

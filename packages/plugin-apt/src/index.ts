@@ -1,5 +1,6 @@
 import { cfError, definePlugin } from '@cacheforge/core';
 import { pickMirror, readAptSources } from './apt-sources.js';
+import { aptClientSetup } from './client-setup.js';
 import { AptHandler } from './handler.js';
 import { POOL_ENTRIES } from './pool-index.js';
 
@@ -7,6 +8,9 @@ import { POOL_ENTRIES } from './pool-index.js';
 export interface AptOptions {
   /** Pool files (path → size, sha256) kept in memory from the indexes read; past it the least recently listed go. */
   readonly poolEntries?: number;
+  /** The suites and components `/-/setup` writes in the sources it shows (the archive serves all of them). */
+  readonly suites?: readonly string[];
+  readonly components?: readonly string[];
 }
 
 /**
@@ -20,6 +24,8 @@ export default definePlugin<AptOptions>({
   description: 'Debian and Ubuntu apt archives (sources.list mirror or Acquire::http::Proxy)',
   options: (z) => z.object({
     poolEntries: z.number().int().min(1000, 'at least 1000 (one entry is a pool file of an index: Debian main amd64 lists ~63,000)').default(POOL_ENTRIES),
+    suites: z.array(z.string().regex(/^[\w.+~/-]+$/, 'a suite name (bookworm, noble-updates)')).optional(),
+    components: z.array(z.string().regex(/^[\w.+~/-]+$/, 'a component name (main, contrib)')).optional(),
   }),
   classes: {
     immutable: ['^pool/', '/by-hash/'],
@@ -37,6 +43,7 @@ export default definePlugin<AptOptions>({
     env.log.info({ upstream: mirror.href }, 'apt: remotes without upstream mirror this archive, the first deb source of the machine\'s apt sources');
     return mirror.href;
   },
+  clientSetup: (remote, target) => aptClientSetup(remote, target),
   createHandler(remote, context) {
     return new AptHandler(remote.upstream, context.log, context, remote.options.poolEntries);
   },

@@ -1,4 +1,5 @@
 import { definePlugin } from '@cacheforge/core';
+import { helmClientSetup } from './client-setup.js';
 import { HelmHandler } from './handler.js';
 import { helmOptions, type HelmOptions } from './options.js';
 
@@ -20,5 +21,6 @@ export default definePlugin<HelmOptions>({
     fallback: 'immutable',
     ttl: { mutable: 5 * 60_000 },
   },
+  clientSetup: (remote, target) => helmClientSetup(remote as never, target),
   createHandler: (remote, context) => new HelmHandler(remote, context.log),
 });

@@ -1,4 +1,5 @@
 import { definePlugin } from '@cacheforge/core';
+import { rpmClientSetup } from './client-setup.js';
 import { RpmHandler } from './handler.js';
 
 /**
@@ -16,6 +17,7 @@ export default definePlugin({
     fallback: 'mutable',
     ttl: { mutable: 10 * 60_000 },
   },
+  clientSetup: (remote, target) => rpmClientSetup(remote, target),
   createHandler(remote, context) {
     const unlisted = context.metrics?.counter({ name: 'unlisted_packages_total', help: 'Packages stored that no cached primary index listed (checked by length only)' });
     return new RpmHandler(remote.upstream, context.log, unlisted);

@@ -10,13 +10,20 @@ import { runClient, type ClientRun } from '@cacheforge/core/testing';
 export class AptClient {
   private constructor(readonly dir: string) {}
 
-  static async create(sources: string, options: { proxy?: string } = {}): Promise<AptClient> {
+  /**
+   * `files` are written below the private `etc/` as apt's own `/etc/apt/` (`sources.list.d/x.sources`,
+   * `auth.conf.d/x.conf`, `apt.conf.d/x`, `trusted.gpg.d/x.gpg`): what a setup snippet says to put there.
+   */
+  static async create(sources: string, options: { proxy?: string; files?: Readonly<Record<string, string | Buffer>> } = {}): Promise<AptClient> {
     const dir = await mkdtemp(path.join(tmpdir(), 'cf-apt-client-'));
-    for (const sub of ['etc/apt.conf.d', 'etc/preferences.d', 'state/lists/partial', 'cache/archives/partial', 'dl']) await mkdir(path.join(dir, sub), { recursive: true });
+    const etc = ['apt.conf.d', 'preferences.d', 'sources.list.d', 'auth.conf.d', 'trusted.gpg.d'].map((d) => `etc/${d}`);
+    for (const sub of [...etc, 'state/lists/partial', 'cache/archives/partial', 'dl']) await mkdir(path.join(dir, sub), { recursive: true });
+    for (const [file, text] of Object.entries(options.files ?? {})) await writeFile(path.join(dir, 'etc', file), text);
     await writeFile(path.join(dir, 'state/status'), '');
     await writeFile(path.join(dir, 'sources.list'), sources);
     await writeFile(path.join(dir, 'apt.conf'), [
-      `Dir::Etc::SourceList "${dir}/sources.list";`, 'Dir::Etc::SourceParts "/dev/null";',
+      `Dir::Etc::SourceList "${dir}/sources.list";`, `Dir::Etc::SourceParts "${dir}/etc/sources.list.d";`,
+      'Dir::Etc::netrc "/dev/null";', `Dir::Etc::netrcparts "${dir}/etc/auth.conf.d";`, `Dir::Etc::TrustedParts "${dir}/etc/trusted.gpg.d";`,
       'Dir::Etc::Main "/dev/null";', `Dir::Etc::Parts "${dir}/etc/apt.conf.d";`,
       'Dir::Etc::Preferences "/dev/null";', `Dir::Etc::PreferencesParts "${dir}/etc/preferences.d";`,
       `Dir::State "${dir}/state";`, `Dir::State::status "${dir}/state/status";`, `Dir::Cache "${dir}/cache";`,
