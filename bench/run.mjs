@@ -5,6 +5,9 @@
 // Options: --no-build        skip `npx tsc -b` (use the dist/ already built)
 //          --cpu-prof DIR    run Cache Forge under `node --cpu-prof`, profile written to DIR on exit
 //          --keep            keep the temp dir (configs, logs, caches) for inspection
+//          --seconds S       wrk duration of the 1 KiB hits (default 10; 1 MiB hits half of it), for a quick check
+// Bounded: wrk runs for a fixed time, every curl has --max-time, and the whole run is stopped
+// (non-zero exit) after DEADLINE_MS.
 import { mkdtempSync, chmodSync, mkdirSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import path from 'node:path';
@@ -45,6 +48,9 @@ const FILES = {
   'big-conc-ngx.bin': 100 * MiB,
   'big-conc-cf.bin': 100 * MiB,
 };
+
+/** The longest a whole run may take (a normal one takes about 5 minutes on 2 cores). */
+const DEADLINE_MS = 30 * 60_000;
 
 const step = (text) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
 
@@ -162,9 +168,14 @@ async function main(options) {
 
 let values;
 try {
-  ({ values } = parseArgs({ options: { 'no-build': { type: 'boolean' }, 'cpu-prof': { type: 'string' }, keep: { type: 'boolean' } } }));
+  ({ values } = parseArgs({ options: { 'no-build': { type: 'boolean' }, 'cpu-prof': { type: 'string' }, keep: { type: 'boolean' }, seconds: { type: 'string' } } }));
+  if (values.seconds) {
+    const seconds = Math.max(1, Math.min(60, Number(values.seconds) || SETTINGS.small.seconds));
+    SETTINGS.small.seconds = seconds;
+    SETTINGS.medium.seconds = Math.max(1, Math.round(seconds / 2));
+  }
 } catch (err) {
-  process.stderr.write(`${err.message}\nusage: pnpm bench [--no-build] [--cpu-prof DIR] [--keep]\n`);
+  process.stderr.write(`${err.message}\nusage: pnpm bench [--no-build] [--cpu-prof DIR] [--keep] [--seconds S]\n`);
   process.exit(2);
 }
 
@@ -178,6 +189,12 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
+const deadline = setTimeout(() => {
+  interrupted = true;
+  step(`still running after ${DEADLINE_MS / 60_000} min: stopping everything`);
+  shutdownAll(5000).finally(() => process.exit(124));
+}, DEADLINE_MS);
+deadline.unref();
 try {
   await main({ build: !values['no-build'], cpuProf: values['cpu-prof'] && path.resolve(values['cpu-prof']), keep: values.keep });
 } catch (err) {

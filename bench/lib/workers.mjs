@@ -29,16 +29,24 @@ function health(url) {
   });
 }
 
-/** The lines comparing workers 1 and auto, from figures of this run. */
+/**
+ * The lines comparing workers 1 and auto, from figures of this run: each case with both
+ * settings side by side and each one's ratio to bare koa (single process) and to nginx
+ * proxy_cache (`worker_processes auto`).
+ */
 export function renderWorkers(r, workers) {
   const ratio = (a, b) => (a && b ? (a / b).toFixed(2) : 'n/a');
-  const one = r.hits1k.cacheforge;
-  const auto = r.hits1k.cfAuto;
-  const cold1 = r.cold.unthrottled.cacheforge;
-  const coldA = r.cold.unthrottled.cfAuto;
+  const rps = (x) => Math.round(x.rps).toLocaleString('en-US');
+  const hits = (label, h) => `  ${label} warm hits, req/s: workers 1 ${rps(h.cacheforge)} (x koa ${ratio(h.cacheforge.rps, h.koa.rps)}, x nginx ${ratio(h.cacheforge.rps, h.nginx.rps)}) | `
+    + `auto ${rps(h.cfAuto)} (x koa ${ratio(h.cfAuto.rps, h.koa.rps)}, x nginx ${ratio(h.cfAuto.rps, h.nginx.rps)}) | auto/1 ${ratio(h.cfAuto.rps, h.cacheforge.rps)}x`;
+  const cold = r.cold.unthrottled;
+  const c1 = cold.cacheforge;
+  const cA = cold.cfAuto;
   return [
-    `server.workers: 1 vs auto (${workers} workers), same run`,
-    `  1 KiB warm hits: ${Math.round(one.rps)} vs ${Math.round(auto.rps)} req/s (auto/1 ${ratio(auto.rps, one.rps)}x; auto / nginx proxy_cache ${ratio(auto.rps, r.hits1k.nginx.rps)}x; auto / bare koa ${ratio(auto.rps, r.hits1k.koa.rps)}x)`,
-    `  100 MiB cold miss, unthrottled: ${cold1.total.toFixed(2)} vs ${coldA.total.toFixed(2)} s (hash ${coldA.hashOk ? 'ok' : 'BAD'}, upstream GETs ${coldA.upstreamGets})`,
+    `server.workers: 1 vs auto (${workers} workers), same run; bare koa is one process, nginx runs worker_processes auto`,
+    hits('1 KiB', r.hits1k),
+    hits('1 MiB', r.hits1m),
+    `  100 MiB cold miss, unthrottled, s: workers 1 ${c1.total.toFixed(2)} (x nginx ${ratio(c1.total, cold.nginx.total)}) | `
+      + `auto ${cA.total.toFixed(2)} (x nginx ${ratio(cA.total, cold.nginx.total)}; hash ${cA.hashOk ? 'ok' : 'BAD'}, upstream GETs ${cA.upstreamGets}) | nginx ${cold.nginx.total.toFixed(2)}`,
   ].join('\n');
 }

@@ -92,7 +92,8 @@ export class RemotePipeline implements Pipeline {
       if (!isOver(result)) return this.joined(job, result);
     }
     const entry = await this.lookup.find(job);
-    if (entry && await this.lookup.servable(job, entry)) return this.lookup.hit(job, entry);
+    // An immutable entry is servable as it is: no await for the answer.
+    if (entry && (job.cls.class === 'immutable' || await this.lookup.servable(job, entry))) return this.lookup.hit(job, entry);
     if (!entry) {
       await this.negative.check(job);
       if (method === 'HEAD') return undefined;

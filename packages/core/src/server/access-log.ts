@@ -7,14 +7,18 @@ import type { Metrics, Tally } from '../metrics/metrics.js';
  * or the connection is gone: remote, path, status, cache status, bytes, milliseconds.
  */
 export function accessLog(log: Logger, metrics: Metrics, enabled: boolean) {
-  // NOTE: each label set is a tally found by a cheap key: hashing label sets on every request
-  // (what prom-client's inc does) costs more than the rest of a small hit's bookkeeping.
-  const requestTallies = new Map<string, Tally>();
+  // NOTE: each label set is a tally found through Maps of the label values: hashing label sets on
+  // every request (what prom-client's inc does), or building a key string, costs more than the
+  // rest of a small hit's bookkeeping.
+  const requestTallies = new Map<string, Map<string, Map<number, Tally>>>();
   const byteTallies = new Map<string, Tally>();
   const countRequest = (remote: string, cache: string, status: number) => {
-    const key = `${remote}\u0000${cache}\u0000${status}`;
-    let tally = requestTallies.get(key);
-    if (!tally) requestTallies.set(key, tally = metrics.requests.tally({ remote, cache, status: String(status) }));
+    let byCache = requestTallies.get(remote);
+    if (!byCache) requestTallies.set(remote, byCache = new Map());
+    let byStatus = byCache.get(cache);
+    if (!byStatus) byCache.set(cache, byStatus = new Map());
+    let tally = byStatus.get(status);
+    if (!tally) byStatus.set(status, tally = metrics.requests.tally({ remote, cache, status: String(status) }));
     tally.add();
   };
   const countBytes = (remote: string, bytes: number) => {
@@ -32,17 +36,20 @@ export function accessLog(log: Logger, metrics: Metrics, enabled: boolean) {
       // Exactly once per response, whichever of the end of the middleware or 'close' comes first.
       if (counted) return;
       counted = true;
+      // NOTE: koa's request and response objects, not the context's (megamorphic) delegating getters.
+      const { request, response } = ctx;
       const remote = ctx.state.remote as string | undefined;
-      const cache = (ctx.state.cacheStatus as string | undefined) ?? (ctx.response.get('x-cache-status') || '-');
+      const cache = (ctx.state.cacheStatus as string | undefined) ?? (response.get('x-cache-status') || '-');
       const complete = res.writableFinished;
-      const bytes = bodyBytes(ctx, complete, socket.bytesWritten - before);
+      const status = response.status;
+      const bytes = bodyBytes(ctx, status, complete, socket.bytesWritten - before);
       if (remote) {
-        countRequest(remote, cache, ctx.status);
+        countRequest(remote, cache, status);
         countBytes(remote, bytes);
       }
       if (enabled) {
         log.info({
-          method: ctx.method, remote, path: ctx.path, status: ctx.status, cache, bytes,
+          method: request.method, remote, path: request.path, status, cache, bytes,
           ms: Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100, complete, code: ctx.state.errorCode,
         }, 'request');
       }
@@ -65,8 +72,8 @@ export function accessLog(log: Logger, metrics: Metrics, enabled: boolean) {
  * themselves), the declared length of a completed response, else what left the socket minus the
  * header block (a cut stream, a chunked body with its framing).
  */
-function bodyBytes(ctx: Context, complete: boolean, socketBytes: number): number {
-  if (ctx.method === 'HEAD' || ctx.status === 304 || ctx.status === 204) return 0;
+function bodyBytes(ctx: Context, status: number, complete: boolean, socketBytes: number): number {
+  if (ctx.req.method === 'HEAD' || status === 304 || status === 204) return 0;
   const written = ctx.state.bodyBytes as number | undefined;
   if (complete && written !== undefined) return written;
   const length = Number(ctx.res.getHeader('content-length'));

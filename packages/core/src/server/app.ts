@@ -70,19 +70,23 @@ export function createApp(services: AppServices): Koa {
       if (gated) await auth!.artifact(ctx, true);
       return dispatcher.to(ctx, target.remote, target.rawPath, target.base);
     }
-    if (ctx.path === '/-' || ctx.path.startsWith('/-/')) {
-      if (management && ctx.path.startsWith('/-/api/')) return management.api.handle(ctx);
-      if (management && ctx.path === '/-/setup' && (ctx.method === 'GET' || ctx.method === 'HEAD')) return management.api.setup(ctx);
-      if (auth && ctx.path === '/-/metrics') await auth.metrics(ctx);
-      if (services.internalFills && ctx.path.startsWith('/-/internal/fills/')) return services.internalFills(ctx, next);
+    // Read once: the context's getters delegate (megamorphic loads), and every hit passes here.
+    const path = ctx.request.path;
+    if (path === '/-' || path.startsWith('/-/')) {
+      if (management && path.startsWith('/-/api/')) return management.api.handle(ctx);
+      if (management && path === '/-/setup' && (ctx.method === 'GET' || ctx.method === 'HEAD')) return management.api.setup(ctx);
+      if (auth && path === '/-/metrics') await auth.metrics(ctx);
+      if (services.internalFills && path.startsWith('/-/internal/fills/')) return services.internalFills(ctx, next);
       return ownRoutes(ctx, next);
     }
     if (gated) await auth!.artifact(ctx, false);
-    if (ctx.path === '/') {
+    if (path === '/') {
       ctx.body = { name: 'cacheforge', version: CORE_VERSION, remotes: registry.all().map((r) => ({ name: r.config.name, type: r.plugin.name })) };
       return;
     }
-    if (await mounts(ctx)) return;
+    // `false` without a promise when no format mounts a prefix: a hit pays no extra await.
+    const mounted = mounts(ctx);
+    if (mounted !== false && await mounted) return;
     await dispatcher.byPath(ctx);
   });
   return app;

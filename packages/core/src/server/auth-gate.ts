@@ -11,8 +11,9 @@ export function gatedDispatcher(inner: RemoteDispatcher, auth: RequestAuth): Rem
   return {
     byPath(ctx: Context) {
       // The remote's name exactly as the dispatcher reads it.
-      const slash = ctx.path.indexOf('/', 1);
-      auth.remote(ctx, slash === -1 ? ctx.path.slice(1) : ctx.path.slice(1, slash));
+      const path = ctx.request.path;
+      const slash = path.indexOf('/', 1);
+      auth.remote(ctx, slash === -1 ? path.slice(1) : path.slice(1, slash));
       return inner.byPath(ctx);
     },
     to(ctx, remote, rawPath, publicBase) {

@@ -36,9 +36,11 @@ export function remoteDispatcher(registry: RemoteRegistry, config: CacheForgeCon
     // A 405 of this remote's (ours or its handler's) names the methods its format takes.
     const allow = allowed.get(name)!;
     ctx.state.allowedMethods = allow;
-    const readOnly = ctx.method === 'GET' || ctx.method === 'HEAD';
-    if (!readOnly && !(remote.plugin.methods as readonly string[] | undefined)?.includes(ctx.method)) {
-      throw cfError('CF_ERR_REQUEST_METHOD', `${ctx.method} is not supported on a ${remote.plugin.name} remote; use ${allow.join(', ')}`, { remote: name });
+    // NOTE: koa's request object, not the context's delegating getters (megamorphic loads on every hit).
+    const method = ctx.request.method;
+    const readOnly = method === 'GET' || method === 'HEAD';
+    if (!readOnly && !(remote.plugin.methods as readonly string[] | undefined)?.includes(method)) {
+      throw cfError('CF_ERR_REQUEST_METHOD', `${method} is not supported on a ${remote.plugin.name} remote; use ${allow.join(', ')}`, { remote: name });
     }
     if (isShuttingDown()) throw cfError('CF_ERR_SHUTTING_DOWN', 'server is shutting down; retry on another replica', { remote: name });
     const { path, segments } = parseRemotePath(rawPath, { encodedSlash: remote.plugin.paths?.encodedSlash });
@@ -57,7 +59,7 @@ export function remoteDispatcher(registry: RemoteRegistry, config: CacheForgeCon
     }
     if (!readOnly && route.kind !== 'passthrough') {
       // Only a relay may take a body: nothing a client sends is ever stored.
-      throw cfError('CF_ERR_REQUEST_METHOD', `${ctx.method} ${path} is not supported on a proxy remote`, { remote: name, path });
+      throw cfError('CF_ERR_REQUEST_METHOD', `${method} ${path} is not supported on a proxy remote`, { remote: name, path });
     }
     const response = await remote.handler.fetch(req, route, contexts.get(name)!);
     await sendArtifact(ctx, response);
@@ -65,7 +67,7 @@ export function remoteDispatcher(registry: RemoteRegistry, config: CacheForgeCon
   return {
     to,
     byPath(ctx: Context): Promise<void> {
-      const raw = ctx.path;
+      const raw = ctx.request.path;
       const slash = raw.indexOf('/', 1);
       const name = slash === -1 ? raw.slice(1) : raw.slice(1, slash);
       return to(ctx, name, slash === -1 ? '' : raw.slice(slash + 1));
@@ -87,9 +89,10 @@ class DispatchedRequest implements ArtifactRequest {
   constructor(private readonly ctx: Context, readonly remote: string, readonly path: string, readonly segments: readonly string[],
     readonly rawPath: string, private readonly config: CacheForgeConfig, base?: URL) {
     this.base = base;
-    this.method = ctx.method as ArtifactRequest['method'];
-    this.search = ctx.search;
-    this.headers = ctx.headers;
+    const request = ctx.request;
+    this.method = request.method as ArtifactRequest['method'];
+    this.search = request.search;
+    this.headers = request.headers;
   }
 
   /**

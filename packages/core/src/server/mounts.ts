@@ -17,7 +17,7 @@ interface Mounted {
  * requests under no prefix. Two formats claiming the same prefix, or a prefix that is not
  * `/…/`, fail the start.
  */
-export function pluginMounts(registry: RemoteRegistry, dispatcher: RemoteDispatcher): (ctx: Context) => Promise<boolean> {
+export function pluginMounts(registry: RemoteRegistry, dispatcher: RemoteDispatcher): (ctx: Context) => false | Promise<boolean> {
   const byPlugin = new Map<string, Mounted>();
   for (const remote of registry.all()) {
     const mount = remote.plugin.mount;
@@ -33,7 +33,7 @@ export function pluginMounts(registry: RemoteRegistry, dispatcher: RemoteDispatc
     byPlugin.set(remote.plugin.name, { prefix: mount.prefix, plugin: remote.plugin, remotes: [definition] });
   }
   const mounts = [...byPlugin.values()];
-  if (mounts.length === 0) return async () => false;
+  if (mounts.length === 0) return () => false;
 
   return async function serveMount(ctx: Context): Promise<boolean> {
     const path = ctx.path;

@@ -80,9 +80,10 @@ export async function sendArtifact(ctx: Context, response: ArtifactResponse): Pr
  */
 function sentHot(ctx: Context, response: ArtifactResponse): boolean | Promise<void> {
   const hot = response.entity;
-  if (!(hot?.bytes && hot.headerBlock && response.status === 200 && ctx.method === 'GET' && plainGet(ctx.headers))) return false;
+  const req = ctx.req; // not the context's delegating getters: megamorphic loads on every hit
+  if (!(hot?.bytes && hot.headerBlock && response.status === 200 && req.method === 'GET' && plainGet(req.headers))) return false;
   ctx.state.cacheStatus = response.cacheStatus;
-  ctx.status = 200;
+  ctx.response.status = 200;
   ctx.respond = false;
   // A handler may add headers of its own (a digest header); the precomputed block has only the stored ones.
   const block = covers(hot.headerBlock, response.headers) ? hot.headerBlock : { ...hot.headerBlock, ...response.headers };
