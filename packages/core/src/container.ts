@@ -26,6 +26,7 @@ import { ClusterLock } from './pipeline/lock/cluster-lock.js';
 import { SingleFlight } from './pipeline/lock/single-flight.js';
 import { Metrics } from './metrics/metrics.js';
 import { HotIndex } from './pipeline/lookup/hot-index.js';
+import { PurgeLog } from './pipeline/purge-log.js';
 import { AccessRecorder } from './pipeline/lookup/access-recorder.js';
 import { RemotePipeline } from './pipeline/remote-pipeline.js';
 import type { PipelineServices } from './pipeline/services.js';
@@ -153,6 +154,7 @@ function pipelineServices(d: DependencyContainer, config: CacheForgeConfig, metr
     log: log.child({ component: 'pipeline' }),
     clock,
     fills: new Map<Fill, Promise<unknown>>(),
+    purges: new PurgeLog(),
   };
 }
 

@@ -44,7 +44,8 @@ export function createManagement(c: DependencyContainer): Management {
   const bus = c.resolve<PurgeBus>(TOKENS.PurgeBus);
   const metrics = c.resolve<Metrics>(TOKENS.Metrics);
   const stats = new StatsRecorder(store.stats, metrics, clock, log, config.metadata.flushInterval);
-  const purger = new Purger(store.catalogue, storage, c.resolve<PipelineServices>(TOKENS.PipelineServices).hot, bus, log);
+  const pipeline = c.resolve<PipelineServices>(TOKENS.PipelineServices);
+  const purger = new Purger(store.catalogue, storage, pipeline.hot, bus, log, pipeline.purges);
   const api = managementApi({
     config, log, clock, auth, management: store, purger, stats,
     registry: c.resolve<RemoteRegistry>(TOKENS.Registry),

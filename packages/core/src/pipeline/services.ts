@@ -9,6 +9,7 @@ import type { HotIndex } from './lookup/hot-index.js';
 import type { AccessRecorder } from './lookup/access-recorder.js';
 import type { Fill } from './fill/fill.js';
 import type { Resolved } from './resolved.js';
+import type { PurgeLog } from './purge-log.js';
 
 /** What every remote's pipeline shares (one of each per process), chosen in the container. */
 export interface PipelineServices {
@@ -26,4 +27,6 @@ export interface PipelineServices {
   readonly clock: Clock;
   /** Fills under way, each with a promise that settles once it is recorded (or has failed). */
   readonly fills: Map<Fill, Promise<unknown>>;
+  /** The purges seen, so a fill for a key purged while it ran is not recorded (absent in some tests). */
+  readonly purges?: PurgeLog;
 }
