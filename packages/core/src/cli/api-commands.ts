@@ -1,6 +1,6 @@
 import { ApiClient, ApiFailure, EXIT } from './api-client.js';
 import { readFile } from 'node:fs/promises';
-import yaml from 'js-yaml';
+import { load as loadYaml } from 'js-yaml';
 import { bytes, table } from './table.js';
 
 /** The flags the API commands read (parsed by main.ts). */
@@ -47,7 +47,7 @@ async function remotesPut({ client, flags, print, usage }: CommandContext, rest:
   let body: unknown;
   try {
     // YAML is a superset of JSON: one parser reads both.
-    body = yaml.load(await readFile(flags.file, 'utf8'));
+    body = loadYaml(await readFile(flags.file, 'utf8'));
   } catch (err) {
     return usage(`cannot read ${flags.file}: ${(err as Error).message}`);
   }
