@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import path from 'node:path';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
-import type { CacheForgeConfig } from './config/config.js';
+import type { CacheForgeConfig, RemoteConfig } from './config/config.js';
 import type { LoadedPlugin } from './config/plugin-source.js';
 import type { Logger } from './util/logger.js';
 import type { Storage } from './storage/storage.js';
@@ -27,6 +27,7 @@ import { ClusterLock } from './pipeline/lock/cluster-lock.js';
 import { SingleFlight } from './pipeline/lock/single-flight.js';
 import { Metrics } from './metrics/metrics.js';
 import { HotIndex } from './pipeline/lookup/hot-index.js';
+import { PurgeLog } from './pipeline/purge-log.js';
 import { AccessRecorder } from './pipeline/lookup/access-recorder.js';
 import { RemotePipeline } from './pipeline/remote-pipeline.js';
 import type { PipelineServices } from './pipeline/services.js';
@@ -37,7 +38,7 @@ import { RemotePolicy } from './policy/policy.js';
 import { UpstreamClient } from './upstream/client.js';
 import type { UpstreamObserver } from './metrics/upstream-observer.js';
 import { SelfIdentity } from './net/self.js';
-import { RemoteRegistry } from './plugin/remote-registry.js';
+import { RemoteRegistry, type MountedRemote } from './plugin/remote-registry.js';
 import { withPluginHosts } from './plugin/plugin-hosts.js';
 import { remoteDefinition } from './plugin/remote-definition.js';
 import { cfError, hasCode } from './errors/errors.js';
@@ -116,22 +117,38 @@ export function createContainer(config: CacheForgeConfig, plugins: ReadonlyMap<s
       for (const configured of Object.values(config.remotes)) {
         const loaded = plugins.get(configured.type);
         if (!loaded) throw cfError('CF_ERR_CONFIG_INVALID', `remote ${configured.name}: no plugin for type ${configured.type}`);
-        const remote = withPluginHosts(configured, loaded.plugin, loaded.specifier);
-        const client = new UpstreamClient(remote, activity.observe(upstreamObserver(metrics, log)), process.env, identity);
-        clients.set(remote.name, client);
-        const pipeline = new RemotePipeline(remote, new RemotePolicy(remote, loaded.plugin.classes), client, services);
-        const definition = remoteDefinition(remote, config.server.publicUrl);
-        const handler = createHandler(loaded, definition, {
-          log: log.child({ plugin: loaded.plugin.name, remote: remote.name }), store: new NamespacedStore(services.cache, loaded.plugin.name, remote.name),
-          metrics: metrics.plugins.forRemote(loaded.plugin.name, loaded.specifier, remote.name), learnedHosts: client.hosts, access: { anonymousRead: config.auth.anonymousRead },
-        });
-        if (handler.upstreamAuth) client.useAuth(handler.upstreamAuth);
-        registry.add({ config: remote, definition, plugin: loaded.plugin, handler, pipeline });
+        registry.add(mountRemote(d, configured, loaded));
       }
       return registry;
     }),
   });
   return c;
+}
+
+/**
+ * One remote with its plugin's handler, policy, upstream client and pipeline: at the start for the
+ * config file's remotes, and later for the remotes the management API adds (RuntimeRemotes).
+ */
+export function mountRemote(d: DependencyContainer, configured: RemoteConfig, loaded: LoadedPlugin): MountedRemote {
+  const config = d.resolve<CacheForgeConfig>(TOKENS.Config);
+  const log = d.resolve<Logger>(TOKENS.Logger);
+  const metrics = d.resolve<Metrics>(TOKENS.Metrics);
+  const services = d.resolve<PipelineServices>(TOKENS.PipelineServices);
+  const clients = d.resolve<Map<string, UpstreamClient>>(TOKENS.UpstreamClients);
+  const activity = d.resolve<UpstreamActivity>(TOKENS.UpstreamActivity);
+  const remote = withPluginHosts(configured, loaded.plugin, loaded.specifier);
+  const client = new UpstreamClient(remote, activity.observe(upstreamObserver(metrics, log)), process.env, d.resolve<SelfIdentity>(TOKENS.Identity));
+  clients.get(remote.name)?.close();
+  clients.set(remote.name, client);
+  const pipeline = new RemotePipeline(remote, new RemotePolicy(remote, loaded.plugin.classes), client, services);
+  const definition = remoteDefinition(remote, config.server.publicUrl);
+  const handler = createHandler(loaded, definition, {
+    log: log.child({ plugin: loaded.plugin.name, remote: remote.name }), store: new NamespacedStore(services.cache, loaded.plugin.name, remote.name),
+    metrics: metrics.plugins.forRemote(loaded.plugin.name, loaded.specifier, remote.name), learnedHosts: client.hosts,
+    access: { anonymousRead: config.auth.anonymousRead },
+  });
+  if (handler.upstreamAuth) client.useAuth(handler.upstreamAuth);
+  return { config: remote, definition, plugin: loaded.plugin, handler, pipeline };
 }
 
 /** What every remote's pipeline shares in this process. */
@@ -157,6 +174,7 @@ function pipelineServices(d: DependencyContainer, config: CacheForgeConfig, metr
     log: log.child({ component: 'pipeline' }),
     clock,
     fills: new Map<Fill, Promise<unknown>>(),
+    purges: new PurgeLog(),
   };
 }
 

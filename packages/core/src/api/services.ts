@@ -12,6 +12,7 @@ import type { Logger } from '../util/logger.js';
 import type { UpstreamActivity } from '../metrics/upstream-activity.js';
 import type { Purger } from './purge/purger.js';
 import type { StatsRecorder } from './stats/stats-recorder.js';
+import type { RuntimeRemotes } from './remotes/runtime-remotes.js';
 
 /** What the management API's routes read and act on, one per process. */
 export interface ApiServices {
@@ -25,6 +26,8 @@ export interface ApiServices {
   readonly auth: RequestAuth;
   readonly purger: Purger;
   readonly stats: StatsRecorder;
+  /** The remotes added through the API (PUT/DELETE /remotes/{name}). */
+  readonly runtime: RuntimeRemotes;
   readonly activity: UpstreamActivity;
   /** Every upstream host's reachability, per remote. */
   readonly upstreams: () => UpstreamState[];

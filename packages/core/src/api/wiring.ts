@@ -20,6 +20,8 @@ import type { PipelineServices } from '../pipeline/services.js';
 import { Purger } from './purge/purger.js';
 import { StatsRecorder } from './stats/stats-recorder.js';
 import type { Middleware } from 'koa';
+import { mountRemote } from '../container.js';
+import { RuntimeRemotes } from './remotes/runtime-remotes.js';
 
 /** The management side of one process: the API, the request checks, and what must be closed at stop. */
 export interface Management {
@@ -27,6 +29,8 @@ export interface Management {
   readonly auth: RequestAuth;
   /** Counts what each remote served, for the statistics. */
   readonly recordStats: Middleware;
+  /** Mounts the runtime remotes the metadata store holds, then follows their changes. */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -44,10 +48,16 @@ export function createManagement(c: DependencyContainer): Management {
   const bus = c.resolve<PurgeBus>(TOKENS.PurgeBus);
   const metrics = c.resolve<Metrics>(TOKENS.Metrics);
   const stats = new StatsRecorder(store.stats, metrics, clock, log, config.metadata.flushInterval);
-  const purger = new Purger(store.catalogue, storage, c.resolve<PipelineServices>(TOKENS.PipelineServices).hot, bus, log);
+  const pipeline = c.resolve<PipelineServices>(TOKENS.PipelineServices);
+  const purger = new Purger(store.catalogue, storage, pipeline.hot, bus, log, pipeline.purges);
+  const registry = c.resolve<RemoteRegistry>(TOKENS.Registry);
+  const runtime = new RuntimeRemotes({
+    config, plugins, store: store.remotes, registry, bus, clock, log: log.child({ component: 'remotes' }),
+    mount: (remote, plugin) => mountRemote(c, remote, plugin),
+    unmounted: (name) => { clients.get(name)?.close(); clients.delete(name); },
+  });
   const api = managementApi({
-    config, log, clock, auth, management: store, purger, stats,
-    registry: c.resolve<RemoteRegistry>(TOKENS.Registry),
+    config, log, clock, auth, management: store, purger, stats, runtime, registry,
     storage,
     metadata: c.resolve<MetadataStore>(TOKENS.Metadata),
     cache: c.resolve<HotCache>(TOKENS.Cache),
@@ -59,6 +69,7 @@ export function createManagement(c: DependencyContainer): Management {
   });
   return {
     api, auth, recordStats: stats.middleware(),
-    async close() { await authenticator.close(); await stats.close(); await bus.close(); },
+    start: () => runtime.start(),
+    async close() { runtime.close(); await authenticator.close(); await stats.close(); await bus.close(); },
   };
 }

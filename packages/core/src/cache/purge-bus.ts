@@ -5,6 +5,8 @@ import { EventEmitter } from 'node:events';
  * variants), every key below a prefix, a whole remote, or everything.
  */
 export interface PurgeEvent {
+  /** `remotes`: not a purge but a nudge that the runtime remotes changed (re-read them now). */
+  readonly kind?: 'remotes';
   readonly remote?: string;
   readonly key?: string;
   readonly prefix?: string;

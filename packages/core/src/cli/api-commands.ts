@@ -1,4 +1,6 @@
 import { ApiClient, ApiFailure, EXIT } from './api-client.js';
+import { readFile } from 'node:fs/promises';
+import { load as loadYaml } from 'js-yaml';
 import { bytes, table } from './table.js';
 
 /** The flags the API commands read (parsed by main.ts). */
@@ -11,6 +13,8 @@ export interface ApiFlags {
   readonly prefix?: string;
   readonly scope?: string[];
   readonly expires?: string;
+  /** `remotes put --file`: the remote's config (JSON or YAML). */
+  readonly file?: string;
 }
 
 /** The first words of every command that talks to a running server. */
@@ -34,6 +38,29 @@ type Command = (context: CommandContext, rest: readonly string[]) => Promise<num
 async function remotesLs({ client, print }: CommandContext): Promise<number> {
   const data = await client.call<{ remotes: { name: string; type: string; upstream: string; offline: boolean }[] }>('GET', `${V1}/remotes`);
   print(data, () => table(['NAME', 'TYPE', 'UPSTREAM', 'OFFLINE'], data.remotes.map((r) => [r.name, r.type, r.upstream, r.offline ? 'yes' : 'no'])));
+  return EXIT.ok;
+}
+
+async function remotesPut({ client, flags, print, usage }: CommandContext, rest: readonly string[]): Promise<number> {
+  const [name] = rest;
+  if (!name || rest.length > 1 || !flags.file) return usage('remotes put takes NAME --file remote.json|yaml');
+  let body: unknown;
+  try {
+    // YAML is a superset of JSON: one parser reads both.
+    body = loadYaml(await readFile(flags.file, 'utf8'));
+  } catch (err) {
+    return usage(`cannot read ${flags.file}: ${(err as Error).message}`);
+  }
+  const data = await client.call<{ name: string; type: string; upstream: string; source: string }>('PUT', `${V1}/remotes/${enc(name)}`, body);
+  print(data, () => `remote ${data.name} (${data.type} → ${data.upstream}) is served by every replica within 5 s`);
+  return EXIT.ok;
+}
+
+async function remotesRm({ client, out, usage }: CommandContext, rest: readonly string[]): Promise<number> {
+  const [name] = rest;
+  if (!name || rest.length > 1) return usage('remotes rm takes NAME');
+  await client.call('DELETE', `${V1}/remotes/${enc(name)}`);
+  out(`remote ${name} removed`);
   return EXIT.ok;
 }
 
@@ -121,6 +148,8 @@ async function setupRemote({ client, print }: CommandContext, remote: string): P
 /** The commands by their first words (`flush`, `stats` and `setup` take one). */
 const COMMANDS: Record<string, Command> = {
   'remotes ls': remotesLs,
+  'remotes put': remotesPut,
+  'remotes rm': remotesRm,
   'artifacts ls': artifactsLs,
   'artifacts rm': artifactsRm,
   'flush': flush,

@@ -28,6 +28,8 @@ const USAGE = `Usage:
 Against a running server (--url URL or $CACHEFORGE_URL, default http://127.0.0.1:8080; --token T
 or $CACHEFORGE_TOKEN; --json prints the API's answer for scripts):
   cacheforge remotes ls
+  cacheforge remotes put NAME --file remote.json|yaml    add or replace a runtime remote (admin)
+  cacheforge remotes rm NAME                    remove a runtime remote (admin)
   cacheforge artifacts ls REMOTE [PREFIX]
   cacheforge artifacts rm REMOTE PATH | REMOTE --prefix P
   cacheforge flush [--remote R] --yes
@@ -53,6 +55,7 @@ export async function main(argv: string[]): Promise<number> {
         config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
         url: { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean' }, yes: { type: 'boolean' },
         remote: { type: 'string', multiple: true }, prefix: { type: 'string' }, scope: { type: 'string', multiple: true }, expires: { type: 'string' },
+        file: { type: 'string' },
       },
     });
   } catch (err) {

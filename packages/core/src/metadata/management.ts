@@ -8,6 +8,23 @@ export interface ManagementStore {
   readonly tokens: TokenStore;
   readonly catalogue: ArtifactCatalogue;
   readonly stats: StatsStore;
+  readonly remotes: RuntimeRemoteStore;
+}
+
+/** A remote added through the API: its config as sent, and when it last changed (Unix ms). */
+export interface RuntimeRemoteRow {
+  readonly name: string;
+  readonly definition: Record<string, unknown>;
+  readonly updatedAt: number;
+}
+
+/** The remotes added through the API, which every replica and worker reads back (see RuntimeRemotes). */
+export interface RuntimeRemoteStore {
+  list(): Promise<RuntimeRemoteRow[]>;
+  /** Inserts or replaces; `updatedAt` must move forward on every change so the others see it. */
+  put(row: RuntimeRemoteRow): Promise<void>;
+  /** False when there was no such remote. */
+  delete(name: string): Promise<boolean>;
 }
 
 /** A token made through the API. Only the sha256 of its value is stored. */

@@ -43,7 +43,7 @@ export class RemotePipeline implements Pipeline {
     this.lookup = new Lookup(s);
     this.negative = new NegativeCache(remote.name, policy.negativeTtl, s.cache, s.clock);
     this.revalidation = new Revalidation(remote.name, client, this.lookup, s);
-    this.fill = new FillStage(remote.name, policy, client, new Recorder(s.metadata, s.hot), (...args) => this.load(...args), s);
+    this.fill = new FillStage(remote.name, policy, client, new Recorder(s.metadata, s.hot, s.purges && { log: s.purges, storage: s.storage, logger: s.log }), (...args) => this.load(...args), s);
     this.responder = new Responder(s.storage, this.lookup, this.revalidation, remote.client.verifyBeforeSend);
   }
 

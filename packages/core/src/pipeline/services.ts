@@ -10,6 +10,7 @@ import type { AccessRecorder } from './lookup/access-recorder.js';
 import type { Fill } from './fill/fill.js';
 import type { Resolved } from './resolved.js';
 import type { FillDirectory } from './replica/fill-directory.js';
+import type { PurgeLog } from './purge-log.js';
 
 /** What every remote's pipeline shares (one of each per process), chosen in the container. */
 export interface PipelineServices {
@@ -29,4 +30,6 @@ export interface PipelineServices {
   readonly fills: Map<Fill, Promise<unknown>>;
   /** The fills other replicas may stream from this one (`cluster.secret` set). */
   readonly replicaFills?: FillDirectory;
+  /** The purges seen, so a fill for a key purged while it ran is not recorded (absent in some tests). */
+  readonly purges?: PurgeLog;
 }

@@ -19,6 +19,11 @@ export class RemoteRegistry {
     this.remotes.set(remote.config.name, remote);
   }
 
+  /** Unmounts a runtime remote (its in-flight requests finish with the pipeline they hold). */
+  remove(name: string): boolean {
+    return this.remotes.delete(name);
+  }
+
   get(name: string): MountedRemote | undefined {
     return this.remotes.get(name);
   }

@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import { PassThrough } from 'node:stream';
 import { cfError } from '../errors/errors.js';
 import type { ArtifactRequest, FetchContext } from '../contract/index.js';
-import type { RemoteRegistry } from '../plugin/remote-registry.js';
+import type { MountedRemote, RemoteRegistry } from '../plugin/remote-registry.js';
 import type { CacheForgeConfig } from '../config/config.js';
 import type { Logger } from '../util/logger.js';
 import { parseRemotePath } from '../util/request-path.js';
@@ -27,6 +27,12 @@ export interface RemoteDispatcher {
 export function remoteDispatcher(registry: RemoteRegistry, config: CacheForgeConfig, log: Logger, isShuttingDown: () => boolean): RemoteDispatcher {
   const contexts = new Map(registry.all().map((r) => [r.config.name, { pipeline: r.pipeline, log: log.child({ plugin: r.plugin.name, remote: r.config.name }) } satisfies FetchContext]));
   const allowed = new Map(registry.all().map((r) => [r.config.name, allowedMethods(r.plugin.methods)]));
+  // A runtime remote (added or replaced through the API) gets its context on first use.
+  const contextOf = (r: MountedRemote): FetchContext => {
+    let known = contexts.get(r.config.name);
+    if (!known || known.pipeline !== r.pipeline) contexts.set(r.config.name, known = { pipeline: r.pipeline, log: log.child({ plugin: r.plugin.name, remote: r.config.name }) });
+    return known;
+  };
   async function to(ctx: Context, name: string, rawPath: string, publicBase?: URL): Promise<void> {
     const remote = registry.get(name);
     if (!remote) throw cfError('CF_ERR_REMOTE_UNKNOWN', `no remote named ${JSON.stringify(safeName(name))}`, { op: 'dispatch' });
@@ -34,7 +40,8 @@ export function remoteDispatcher(registry: RemoteRegistry, config: CacheForgeCon
     // Errors of this remote's requests, from here on, are written in its format's shape.
     if (remote.plugin.errorBody) ctx.state.errorBody = remote.plugin.errorBody;
     // A 405 of this remote's (ours or its handler's) names the methods its format takes.
-    const allow = allowed.get(name)!;
+    // A remote added through the API after the start has no entry yet (see RuntimeRemotes).
+    const allow = allowed.get(name) ?? allowedMethods(remote.plugin.methods);
     ctx.state.allowedMethods = allow;
     // NOTE: koa's request object, not the context's delegating getters (megamorphic loads on every hit).
     const method = ctx.request.method;
@@ -61,7 +68,7 @@ export function remoteDispatcher(registry: RemoteRegistry, config: CacheForgeCon
       // Only a relay may take a body: nothing a client sends is ever stored.
       throw cfError('CF_ERR_REQUEST_METHOD', `${method} ${path} is not supported on a proxy remote`, { remote: name, path });
     }
-    const response = await remote.handler.fetch(req, route, contexts.get(name)!);
+    const response = await remote.handler.fetch(req, route, contextOf(remote));
     await sendArtifact(ctx, response);
   }
   return {

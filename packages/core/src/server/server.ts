@@ -67,6 +67,7 @@ export class CacheForgeServer {
     const identity = this.container.resolve<SelfIdentity>(TOKENS.Identity);
     const metrics = this.metrics;
     const management = this.management = createManagement(this.container);
+    await management.start();
     const app = createApp({
       config: this.config, log: this.log, metrics, storage, metadata, identity, management,
       internalFills: services.replicaFills && this.config.cluster.secret ? internalFills(services.replicaFills, this.config.cluster.secret) : undefined,

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { rm, writeFile } from 'node:fs/promises';
 import { startCacheForge, type RunningCacheForge } from '../../src/testing/harness.js';
 import { FakeUpstream } from '../../src/testing/fake-upstream.js';
 import { request } from '../../src/testing/http.js';
@@ -85,5 +87,22 @@ describe('cli: the commands that talk to a running server', function () {
     expect(down.code).to.equal(1);
     expect(down.stderr).to.contain('cannot reach http://127.0.0.1:9');
     expect((await cli(['artifacts', 'rm', 'files'])).code).to.equal(2);
+  });
+
+  it('remotes put NAME --file (YAML) adds a runtime remote, remotes rm removes it; a file remote is a conflict (5)', async () => {
+    const file = path.join(tmpdir(), `cf-cli-remote-${process.pid}.yaml`);
+    await writeFile(file, `type: generic\nupstream: ${upstream.url}\n`);
+    try {
+      const put = await cli(['remotes', 'put', 'extra', '--file', file]);
+      expect(put.code, put.stderr).to.equal(0);
+      expect((await request(`${cf.url}/extra/pkg/a.txt`)).status).to.equal(200);
+      expect((await cli(['remotes', 'put', 'files', '--file', file])).code).to.equal(5);
+      const rm = await cli(['remotes', 'rm', 'extra']);
+      expect(rm.code, rm.stderr).to.equal(0);
+      expect((await request(`${cf.url}/extra/pkg/a.txt`)).status).to.equal(404);
+      expect((await cli(['remotes', 'rm', 'extra'])).code).to.equal(4);
+    } finally {
+      await rm(file, { force: true });
+    }
   });
 });

@@ -1,14 +1,10 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { S3Storage } from '../../src/storage/s3/s3-storage.js';
-import { spawnCacheForge, type CliProcess } from '../../src/testing/cli-process.js';
+import type { S3Storage } from '../../src/storage/s3/s3-storage.js';
+import type { CliProcess } from '../../src/testing/cli-process.js';
 import { FakeUpstream } from '../../src/testing/fake-upstream.js';
 import { request } from '../../src/testing/http.js';
-import { clearRedisPrefix, createPgDatabase, redisUnavailable, REDIS_URL, runId, startS3, type PgDatabase, type S3Endpoint } from '../support/services.js';
-import { skipMissing } from '../../src/testing/skip.js';
+import { startReplicas, type Replicas } from '../support/replicas.js';
 import { waitFor } from '../../src/testing/wait.js';
 
 const ADMIN = 'purge-replicas-admin-token-0123456789';
@@ -20,56 +16,31 @@ const ADMIN = 'purge-replicas-admin-token-0123456789';
  */
 describe('scale-out: a purge on one replica reaches the other\'s hot index (S3 + PostgreSQL + Redis)', function () {
   this.timeout(120_000);
-  let s3: S3Endpoint;
-  let db: PgDatabase;
-  let dir: string;
+  let set: Replicas | undefined;
   let storage: S3Storage;
   let upstream: FakeUpstream;
   let replicas: CliProcess[] = [];
-  const prefix = `purge-${runId()}/`;
-  const redisPrefix = `cf-test-${runId()}`;
   const oldBody = Buffer.from('version 1 of the document\n');
   const newBody = Buffer.from('version 2, after the purge\n');
 
   before(async function () {
-    const redisMissing = await redisUnavailable();
-    if (redisMissing) skipMissing(this, 'Redis', redisMissing);
-    const created = await createPgDatabase();
-    if ('error' in created) skipMissing(this, 'PostgreSQL', created.error);
-    db = created;
-    s3 = await startS3();
-    storage = new S3Storage(s3.options(prefix));
-    await storage.init();
     upstream = await new FakeUpstream().start();
     upstream.set('/doc.json', { body: oldBody });
-    dir = await mkdtemp(path.join(tmpdir(), 'cf-purge-replicas-'));
-    const { secretKey, ...s3config } = s3.config(prefix) as { secretKey: string };
-    process.env.CF_PURGE_TEST_S3_SECRET = secretKey;
     process.env.CF_PURGE_TEST_ADMIN = ADMIN;
-    const config = {
-      server: { host: '127.0.0.1', port: 0, shutdownTimeout: '2s' },
-      log: { level: 'info', requests: false },
-      auth: { adminTokens: ['${CF_PURGE_TEST_ADMIN}'] },
-      storage: { s3: { ...s3config, secretKey: '${CF_PURGE_TEST_S3_SECRET}', spool: path.join(dir, 'spool') } },
-      metadata: { postgres: { connection: db.url, pool: { max: 4 } }, flushInterval: '200ms' },
-      cache: { redis: { url: REDIS_URL, prefix: redisPrefix } },
-      plugins: ['@cacheforge/plugin-generic'],
-      // Mutable for an hour: without the purge, both replicas would serve version 1 from memory all that time.
-      remotes: { files: { type: 'generic', upstream: upstream.url, mutable: ['\\.json$'], ttl: { mutable: '1h' } } },
-    };
-    const file = path.join(dir, 'cacheforge.config.json');
-    await writeFile(file, JSON.stringify(config, null, 2));
-    replicas = await Promise.all([spawnCacheForge(file), spawnCacheForge(file)]);
+    set = await startReplicas(this, {
+      name: 'purge',
+      config: {
+        auth: { adminTokens: ['${CF_PURGE_TEST_ADMIN}'] },
+        // Mutable for an hour: without the purge, both replicas would serve version 1 from memory all that time.
+        remotes: { files: { type: 'generic', upstream: upstream.url, mutable: ['\\.json$'], ttl: { mutable: '1h' } } },
+      },
+    });
+    ({ replicas, storage } = set);
   });
   after(async function () {
     this.timeout(60_000);
-    await Promise.all(replicas.map((r) => r.stop('SIGKILL')));
+    await set?.stop();
     await upstream?.stop();
-    await s3?.stop();
-    await db?.drop();
-    if (!await redisUnavailable()) await clearRedisPrefix(redisPrefix);
-    if (dir) await rm(dir, { recursive: true, force: true });
-    delete process.env.CF_PURGE_TEST_S3_SECRET;
   });
 
   it('after a purge through replica A, replica B no longer serves the old bytes, and the S3 object is gone', async () => {

@@ -1,17 +1,14 @@
 import { expect } from 'chai';
 import http from 'node:http';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import * as Minio from 'minio';
-import { S3Storage } from '../../src/storage/s3/s3-storage.js';
-import { spawnCacheForge, type CliProcess } from '../../src/testing/cli-process.js';
+import type { S3Storage } from '../../src/storage/s3/s3-storage.js';
+import type { CliProcess } from '../../src/testing/cli-process.js';
 import { FakeUpstream, generated, generatedSha256 } from '../../src/testing/fake-upstream.js';
 import { hashGet } from '../../src/testing/http.js';
 import { expectCompleteBodies } from '../support/http.js';
-import { clearRedisPrefix, createPgDatabase, redisUnavailable, REDIS_URL, runId, startS3, type PgDatabase, type S3Endpoint } from '../support/services.js';
-import { skipMissing } from '../../src/testing/skip.js';
+import type { PgDatabase } from '../support/services.js';
+import { startReplicas, type Replicas } from '../support/replicas.js';
 import { waitFor } from '../../src/testing/wait.js';
 
 /**
@@ -23,14 +20,12 @@ describe('scale-out: two replicas on S3 + PostgreSQL + Redis', function () {
   const MiB = 1024 * 1024;
   const big = generated(50 * MiB, 41);
   const slow = generated(24 * MiB, 42);
-  let s3: S3Endpoint;
+  let set: Replicas | undefined;
   let db: PgDatabase;
-  let dir: string;
   let storage: S3Storage;
   let upstream: FakeUpstream;
   let replicas: CliProcess[] = [];
-  const prefix = `replicas-${runId()}/`;
-  const redisPrefix = `cf-test-${runId()}`;
+  let prefix: string;
 
   async function blobObjects(): Promise<string[]> {
     const names: string[] = [];
@@ -48,44 +43,21 @@ describe('scale-out: two replicas on S3 + PostgreSQL + Redis', function () {
   }
 
   before(async function () {
-    const redisMissing = await redisUnavailable();
-    if (redisMissing) skipMissing(this, 'Redis', redisMissing);
-    const created = await createPgDatabase();
-    if ('error' in created) skipMissing(this, 'PostgreSQL', created.error);
-    db = created;
-    s3 = await startS3();
-    storage = new S3Storage(s3.options(prefix));
-    await storage.init();
     upstream = await new FakeUpstream().start();
     upstream.set('/big.tar.gz', { body: big });
     upstream.set('/small.txt', { body: Buffer.from('fetched once, shared by both replicas\n') });
     // 3 MiB/s: the body takes ~8 s, so a replica can be killed in the middle of it.
     upstream.set('/slow.iso', { body: slow, rate: 3 * MiB });
-    dir = await mkdtemp(path.join(tmpdir(), 'cf-replicas-'));
-    const { secretKey, ...s3config } = s3.config(prefix) as { secretKey: string };
-    process.env.CF_REPLICA_TEST_S3_SECRET = secretKey;
-    const config = {
-      server: { host: '127.0.0.1', port: 0, shutdownTimeout: '2s' },
-      log: { level: 'info', requests: false },
-      storage: { s3: { ...s3config, secretKey: '${CF_REPLICA_TEST_S3_SECRET}', spool: path.join(dir, 'spool') } },
-      metadata: { postgres: { connection: db.url, pool: { max: 4 } }, flushInterval: '200ms' },
-      cache: { redis: { url: REDIS_URL, prefix: redisPrefix }, lock: { ttl: '2s', wait: '60s' } },
-      plugins: ['@cacheforge/plugin-generic'],
-      remotes: { files: { type: 'generic', upstream: upstream.url } },
-    };
-    const file = path.join(dir, 'cacheforge.config.json');
-    await writeFile(file, JSON.stringify(config, null, 2));
-    replicas = await Promise.all([spawnCacheForge(file), spawnCacheForge(file)]);
+    set = await startReplicas(this, {
+      name: 'replicas', cache: { lock: { ttl: '2s', wait: '60s' } },
+      config: { remotes: { files: { type: 'generic', upstream: upstream.url } } },
+    });
+    ({ replicas, db, storage, prefix } = set);
   });
   after(async function () {
     this.timeout(60_000);
-    await Promise.all(replicas.map((r) => r.stop('SIGKILL')));
+    await set?.stop();
     await upstream?.stop();
-    await s3?.stop();
-    await db?.drop();
-    if (!await redisUnavailable()) await clearRedisPrefix(redisPrefix);
-    if (dir) await rm(dir, { recursive: true, force: true });
-    delete process.env.CF_REPLICA_TEST_S3_SECRET;
   });
 
   it('32 concurrent misses of one 50 MiB artifact spread over both replicas make exactly 1 upstream request and 32 identical bodies', async () => {

@@ -3,6 +3,7 @@ import type { Storage } from '../../storage/storage.js';
 import type { HotIndex } from '../../pipeline/lookup/hot-index.js';
 import { purgedBy, type PurgeBus, type PurgeEvent } from '../../cache/purge-bus.js';
 import type { Logger } from '../../util/logger.js';
+import type { PurgeLog } from '../../pipeline/purge-log.js';
 
 /** What one purge removed. */
 export interface PurgeResult {
@@ -20,16 +21,21 @@ export interface PurgeResult {
  */
 export class Purger {
   constructor(private readonly catalogue: ArtifactCatalogue, private readonly storage: Storage, private readonly hot: HotIndex,
-    private readonly bus: PurgeBus, private readonly log: Logger) {
+    private readonly bus: PurgeBus, private readonly log: Logger, private readonly purges?: PurgeLog) {
     bus.subscribe((event) => {
+      if (event.kind === 'remotes') return;
+      // Another replica's or worker's purge: a fill running here for those keys must not record them.
+      this.purges?.note(event);
       const dropped = this.hot.deleteWhere(purgedBy(event));
       if (dropped > 0) this.log.debug({ ...event, dropped }, 'hot index dropped purged entries');
     });
   }
 
   async purge(target: PurgeTarget): Promise<PurgeResult> {
-    const rows = await this.catalogue.purge(target);
     const event: PurgeEvent = 'key' in target ? { remote: target.remote, key: target.key } : 'prefix' in target ? { remote: target.remote, prefix: target.prefix } : { remote: target.remote };
+    // Noted before the rows go, so a fill committing in between is not recorded after them.
+    this.purges?.note(event);
+    const rows = await this.catalogue.purge(target);
     this.hot.deleteWhere(purgedBy(event));
     await this.bus.publish(event).catch((err: unknown) => {
       this.log.warn({ err, ...event }, 'could not tell the other replicas of a purge: their hot index may serve the purged bytes until it drops them');

@@ -4,14 +4,14 @@ import type { ApiServices } from '../services.js';
 import type { MountedRemote } from '../../plugin/remote-registry.js';
 import { cfError } from '../../errors/errors.js';
 import { redact } from '../../util/redact.js';
-import { object } from '../schemas.js';
+import { object, ref } from '../schemas.js';
 import { maskedConfig } from '../masked-config.js';
 
 const remoteName = { description: 'the remote\'s name (its first path segment)', schema: { type: 'string' } };
 
 const summary: Record<string, JsonSchema> = {
   name: { type: 'string' }, type: { type: 'string' }, upstream: { type: 'string' }, offline: { type: 'boolean' },
-  source: { enum: ['config'] }, path: { type: 'string' },
+  source: { enum: ['file', 'api'] }, path: { type: 'string' },
 };
 const detail = object({
   ...summary,
@@ -29,7 +29,7 @@ const detail = object({
 /** `GET /remotes`, `GET /remotes/{name}`: the remotes, their config (secrets masked), upstream status and counters. */
 export function remoteRoutes(s: ApiServices): ApiRoute[] {
   const brief = (r: MountedRemote) => ({
-    name: r.config.name, type: r.plugin.name, upstream: redact(r.config.upstream.href), offline: r.config.offline, source: 'config', path: `/${r.config.name}/`,
+    name: r.config.name, type: r.plugin.name, upstream: redact(r.config.upstream.href), offline: r.config.offline, source: s.runtime.sourceOf(r.config.name), path: `/${r.config.name}/`,
   });
   return [
     {
@@ -55,6 +55,33 @@ export function remoteRoutes(s: ApiServices): ApiRoute[] {
             counters: { sinceStart: { requests, bytesServed: await sum(s.metrics.bytesServed), bytesFetched: await sum(s.metrics.bytesFetched) } },
           },
         };
+      },
+    },
+    ...runtimeRoutes(s, brief),
+  ];
+}
+
+/** `PUT`/`DELETE /remotes/{name}`: the remotes added at runtime (the config file's are read-only here). */
+function runtimeRoutes(s: ApiServices, brief: (r: MountedRemote) => Record<string, unknown>): ApiRoute[] {
+  const conflict = { description: 'The remote comes from the config file, which the API does not change (CF_ERR_API_CONFLICT)', schema: ref('Error') };
+  return [
+    {
+      method: 'PUT', path: '/remotes/{name}', operationId: 'putRemote', tag: 'remotes', scope: 'admin', params: { name: remoteName },
+      summary: 'Add or replace a runtime remote: validated like a remote of the config file, kept in the metadata store, applied on every replica',
+      body: { type: 'object', description: 'A remote exactly as under `remotes.NAME` in the config file (type, upstream, the plugin\'s options...)' },
+      responses: { 200: { description: 'Replaced', schema: object(summary) }, 201: { description: 'Added', schema: object(summary) }, 409: conflict },
+      async handle({ params, body }) {
+        const created = await s.runtime.put(params.name!, body);
+        return { status: created ? 201 : 200, body: brief(mounted(s, params.name!)) };
+      },
+    },
+    {
+      method: 'DELETE', path: '/remotes/{name}', operationId: 'deleteRemote', tag: 'remotes', scope: 'admin', params: { name: remoteName },
+      summary: 'Remove a runtime remote from every replica (what it cached stays until purged)',
+      responses: { 204: { description: 'Removed' }, 409: conflict },
+      async handle({ params }) {
+        await s.runtime.delete(params.name!);
+        return { status: 204 };
       },
     },
   ];

@@ -2,7 +2,9 @@ import type { Knex } from 'knex';
 import { cfError, isCacheForgeError } from '../../errors/errors.js';
 import { fromRow, type Row } from './knex-metadata-store.js';
 import type { ArtifactRecord } from '../metadata.js';
+import { KnexRuntimeRemotes } from './knex-runtime-remotes.js';
 import type {
+  RuntimeRemoteStore,
   ArtifactCatalogue, CatalogueChild, ManagementStore, PurgedRow, PurgeTarget, StatsIncrement, StatsStore, TokenRecord, TokenStore,
 } from '../management.js';
 
@@ -24,16 +26,18 @@ export class KnexManagementStore implements ManagementStore {
   readonly tokens: TokenStore;
   readonly catalogue: ArtifactCatalogue;
   readonly stats: StatsStore;
+  readonly remotes: RuntimeRemoteStore;
 
   constructor(db: Knex, dialect: 'sqlite' | 'postgres') {
     const run = wrapper(dialect);
     this.tokens = new KnexTokens(db, run);
     this.catalogue = new KnexCatalogue(db, run, dialect === 'postgres' ? ' COLLATE "C"' : '');
     this.stats = new KnexStats(db, run);
+    this.remotes = new KnexRuntimeRemotes(db, run);
   }
 }
 
-type Run = <T>(op: string, fn: () => PromiseLike<T>) => Promise<T>;
+export type Run = <T>(op: string, fn: () => PromiseLike<T>) => Promise<T>;
 
 function wrapper(name: string): Run {
   return async (op, fn) => {

@@ -1,4 +1,5 @@
 import { hasCode, isCacheForgeError } from '../../errors/errors.js';
+import type { PurgeLog } from '../purge-log.js';
 import type { Expectation } from '../../contract/index.js';
 import type { RemotePolicy } from '../../policy/policy.js';
 import type { Storage } from '../../storage/storage.js';
@@ -27,6 +28,8 @@ export interface FillServices {
   /** Fills under way, each with a promise that settles once it is recorded (or has failed). */
   readonly fills: Map<Fill, Promise<unknown>>;
   readonly clock: Clock;
+  /** The purges seen: a fill for a key purged while it ran is not recorded. */
+  readonly purges?: PurgeLog;
 }
 
 /**
@@ -73,9 +76,10 @@ export class FillStage {
     metrics.inflight.inc({ remote: this.remote });
     const meta = keptMeta(response.headers, job.options.keepHeaders);
     const answeredAt = this.s.clock.now();
+    const generation = this.s.purges?.generation;
     const retry = attempt > 1 ? Promise.resolve(undefined) : fill.done.then(() => undefined, (err: unknown) => this.again(job, expectation, err));
     const recorded = fill.done.then(
-      (blob) => this.recorder.record(job, blob, meta, fill.memory, answeredAt),
+      (blob) => this.recorder.record(job, blob, meta, fill.memory, answeredAt, generation),
       async (err: unknown) => {
         const next = await retry;
         if (!next) throw err;
