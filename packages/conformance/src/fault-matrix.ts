@@ -92,7 +92,10 @@ export function describeFaultMatrix(format: FaultFormat, options: MatrixOptions 
       if (run) await rm(run.dir, { recursive: true, force: true });
     });
 
-    it(`survives every fault ${settings.iterations}× with concurrent clients; nothing partial is served whole or stored`, async () => {
+    it(`survives every fault ${settings.iterations}× with concurrent clients; nothing partial is served whole or stored`, async function () {
+      // A bound, not a speed check: on the 2-core CI machine with two suites at once it took 80-86 s and
+      // sometimes passed 120 s, which then failed the heal test after it too.
+      this.timeout(300_000);
       await survivesEveryFault(started(), settings);
     });
     it('once the upstream heals, every artifact is served whole', async () => { await servedWholeOnceHealed(started()); });
