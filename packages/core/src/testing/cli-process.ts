@@ -25,6 +25,8 @@ export interface CliProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+const START_TIMEOUT_MS = 45_000;
+
 /**
  * Starts `cacheforge start --config <file> --port 0` and waits for its "listening" log line. The
  * child runs the core this kit came with: from the workspace's source through tsx, or the built
@@ -44,7 +46,9 @@ export async function spawnCacheForge(configFile: string, args: string[] = [], o
   child.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`cacheforge did not start:\n${out}`)); }, 15_000);
+    // Started from source, a child transpiles the whole core through tsx first: with three starting at
+    // once on a loaded 2-core machine that passed 15 s. The bound is for a process that never starts.
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`cacheforge did not start within ${START_TIMEOUT_MS / 1000}s:\n${out}`)); }, START_TIMEOUT_MS);
     const onData = () => {
       const line = out.split('\n').find((l) => l.includes('"cacheforge listening"'));
       if (line) { clearTimeout(timer); resolve((JSON.parse(line) as { port: number }).port); }
