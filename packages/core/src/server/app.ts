@@ -15,6 +15,7 @@ import type { SelfIdentity } from '../net/self.js';
 import type { Management } from '../api/wiring.js';
 import { gatedDispatcher } from './auth-gate.js';
 import { grantEndpoint } from './grant-endpoint.js';
+import { publicBaseFor } from '../net/public-base.js';
 
 /** What the HTTP app needs from the rest of the process. */
 export interface AppServices extends OwnEndpointServices {
@@ -54,7 +55,8 @@ export function createApp(services: AppServices): Koa {
   const dispatcher = auth ? gatedDispatcher(bare, auth) : bare;
   // Checked only when reads need a token: an anonymous read costs no extra await.
   const gated = auth !== undefined && !auth.anonymousRead;
-  const publicBase = (ctx: Koa.Context) => (config.server.publicUrl ? String(config.server.publicUrl) : ctx.origin).replace(/\/$/, '');
+  // `<base>/-/` cut to `<base>`: the origin (and path) clients reach this instance at.
+  const publicBase = (ctx: Koa.Context) => publicBaseFor(ctx.req, '-', { publicUrl: config.server.publicUrl, trustProxy: config.server.trustProxy, encrypted: ctx.protocol === 'https' }).href.slice(0, -3);
   const mounts = pluginMounts(registry, dispatcher, gated ? { base: publicBase, check: (ctx) => auth!.artifact(ctx, false) } : undefined);
   app.use(errorMiddleware(log));
   app.use(accessLog(log, metrics, config.log.requests));
