@@ -1,4 +1,5 @@
-import type { AuthChallengeRequest, BearerAuth } from '@cacheforge/core';
+import type { AuthChallengeRequest, BearerAuth, RemoteDefinition } from '@cacheforge/core';
+import { registryMount } from './mount.js';
 
 /** The repository a registry path below the remote names (`library/busybox` of `library/busybox/manifests/latest`). */
 export function repositoryOf(rawPath: string): string | undefined {
@@ -19,9 +20,12 @@ export const clientBearer: BearerAuth = {
     const scope = `repository:${repo}:pull`;
     return { header: `${realm},service="${req.remote.name}",scope="${scope}"`, scope };
   },
-  readScope(asked: string) {
+  readScope(asked: string, remotes: readonly RemoteDefinition<Record<string, unknown>>[]) {
     // A read token may pull; push (and `*`) are never granted by a pull-through cache.
     const m = /^repository:([^:]+):(.+)$/.exec(asked);
-    return m && m[2]!.split(',').includes('pull') ? `repository:${m[1]}:pull` : undefined;
+    if (!m || !m[2]!.split(',').includes('pull')) return undefined;
+    // The remote the name routes to, the way the mount routes a manifest read of it.
+    const routed = registryMount.route({ method: 'GET', rawPath: `${m[1]}/manifests/latest`, query: new URLSearchParams(), headers: {} }, remotes);
+    return { scope: `repository:${m[1]}:pull`, remote: routed.kind === 'remote' ? routed.remote : undefined };
   },
 };

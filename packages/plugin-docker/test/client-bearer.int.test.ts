@@ -42,7 +42,7 @@ describe('docker: the Bearer token flow towards clients (HTTP)', function () {
   it('challenges a manifest read with a Bearer naming the token endpoint, the remote and the repository, in the OCI error shape', async () => {
     const res = await fetch(`${cf.url}/v2/hub/fix/app/manifests/1`);
     expect(res.status).to.equal(401);
-    expect(res.headers.get('www-authenticate')).to.equal(`Bearer realm="${cf.url}/-/docker/token",service="hub",scope="repository:fix/app:pull"`);
+    expect(res.headers.get('www-authenticate')).to.equal(`Bearer realm="${cf.url}/-/docker/token",service="hub",scope="repository:hub/fix/app:pull"`);
     expect(res.headers.get('docker-distribution-api-version')).to.equal('registry/2.0');
     const body = await res.json() as { errors: { code: string }[] };
     expect(body.errors[0]!.code).to.equal('UNAUTHORIZED');
@@ -55,7 +55,7 @@ describe('docker: the Bearer token flow towards clients (HTTP)', function () {
   });
 
   it('issues a bearer for a Basic token, accepted for that repository only', async () => {
-    const { res, body } = await bearerFor(basic(token), 'repository:fix/app:pull');
+    const { res, body } = await bearerFor(basic(token), 'repository:hub/fix/app:pull');
     expect(res.status).to.equal(200);
     expect(body!.token).to.equal(body!.access_token);
     expect(body!.expires_in).to.equal(300);
@@ -64,16 +64,16 @@ describe('docker: the Bearer token flow towards clients (HTTP)', function () {
     expect(ok.status).to.equal(200);
     const elsewhere = await fetch(`${cf.url}/v2/hub/fix/other/manifests/1`, { headers: { authorization: `Bearer ${body!.token}` } });
     expect(elsewhere.status).to.equal(401);
-    expect(elsewhere.headers.get('www-authenticate')).to.contain('scope="repository:fix/other:pull"');
+    expect(elsewhere.headers.get('www-authenticate')).to.contain('scope="repository:hub/fix/other:pull"');
   });
 
   it('refuses the endpoint without credentials and with a wrong token (401)', async () => {
-    expect((await fetch(`${cf.url}/-/docker/token?service=hub&scope=repository:fix/app:pull`)).status).to.equal(401);
-    expect((await bearerFor(basic('cf_not-a-real-token'), 'repository:fix/app:pull')).res.status).to.equal(401);
+    expect((await fetch(`${cf.url}/-/docker/token?service=hub&scope=repository:hub/fix/app:pull`)).status).to.equal(401);
+    expect((await bearerFor(basic('cf_not-a-real-token'), 'repository:hub/fix/app:pull')).res.status).to.equal(401);
   });
 
   it('issues no access for a remote the token may not read; the request is then 403 DENIED', async () => {
-    const { res, body } = await bearerFor(basic(limited), 'repository:fix/app:pull');
+    const { res, body } = await bearerFor(basic(limited), 'repository:hub/fix/app:pull');
     expect(res.status).to.equal(200);
     const denied = await fetch(`${cf.url}/v2/hub/fix/app/manifests/1`, { headers: { authorization: `Bearer ${body!.token}` } });
     expect(denied.status).to.equal(403);
@@ -82,13 +82,13 @@ describe('docker: the Bearer token flow towards clients (HTTP)', function () {
 
   it('refuses an expired bearer and a tampered one (401)', async () => {
     const signer = new GrantSigner(SECRET);
-    const old = signer.issue('hub', ['repository:fix/app:pull'], ['repository:fix/app:pull'], Date.now() - 3600_000).token;
+    const old = signer.issue(['hub repository:hub/fix/app:pull'], ['hub repository:hub/fix/app:pull'], Date.now() - 3600_000).token;
     const expired = await fetch(`${cf.url}/v2/hub/fix/app/manifests/1`, { headers: { authorization: `Bearer ${old}` } });
     expect(expired.status).to.equal(401);
     expect((await expired.json() as { errors: { message: string }[] }).errors[0]!.message).to.match(/expired/);
-    const { body } = await bearerFor(basic(token), 'repository:fix/app:pull');
+    const { body } = await bearerFor(basic(token), 'repository:hub/fix/app:pull');
     const [payload, mac] = body!.token.split('.');
-    const widened = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!.slice(4), 'base64url').toString()), allowed: ['repository:fix/other:pull'], asked: ['repository:fix/other:pull'] })).toString('base64url');
+    const widened = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!.slice(4), 'base64url').toString()), allowed: ['hub repository:hub/fix/other:pull'], asked: ['hub repository:hub/fix/other:pull'] })).toString('base64url');
     const tampered = await fetch(`${cf.url}/v2/hub/fix/other/manifests/1`, { headers: { authorization: `Bearer cfg_${widened}.${mac}` } });
     expect(tampered.status).to.equal(401);
     expect((await tampered.json() as { errors: { message: string }[] }).errors[0]!.message).to.match(/signature/);

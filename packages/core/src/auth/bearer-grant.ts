@@ -6,9 +6,8 @@ export const GRANT_PREFIX = 'cfg_';
 /** How long an issued bearer is accepted: short, because it cannot be revoked. */
 export const GRANT_TTL_S = 300;
 
-/** What a bearer grants: on `remote`, each scope asked for, and which of them were allowed. */
+/** What a bearer grants: each scope asked for and which were allowed, as `<remote> <scope>`. */
 export interface Grant {
-  readonly remote: string;
   readonly asked: readonly string[];
   readonly allowed: readonly string[];
   /** Seconds since the epoch. */
@@ -28,9 +27,9 @@ export class GrantSigner {
     this.key = secret === undefined ? randomBytes(32) : Buffer.from(`cacheforge-grant:${secret}`);
   }
 
-  issue(remote: string, asked: readonly string[], allowed: readonly string[], nowMs: number): { token: string; grant: Grant } {
+  issue(asked: readonly string[], allowed: readonly string[], nowMs: number): { token: string; grant: Grant } {
     const iat = Math.floor(nowMs / 1000);
-    const grant: Grant = { remote, asked, allowed, iat, exp: iat + GRANT_TTL_S };
+    const grant: Grant = { asked, allowed, iat, exp: iat + GRANT_TTL_S };
     const payload = Buffer.from(JSON.stringify(grant)).toString('base64url');
     return { token: `${GRANT_PREFIX}${payload}.${this.mac(payload)}`, grant };
   }

@@ -53,8 +53,9 @@ export class RequestAuth {
     if ('refused' in grant) throw cfError('CF_ERR_AUTH_INVALID', grant.refused, { headers });
     const need = ctx.state.authScope as NeededScope | undefined;
     if (need?.scope === undefined) return;
-    if (grant.remote === need.remote && grant.allowed.includes(need.scope)) return;
-    if (grant.remote === need.remote && grant.asked.includes(need.scope)) {
+    const wanted = `${need.remote} ${need.scope}`;
+    if (grant.allowed.includes(wanted)) return;
+    if (grant.asked.includes(wanted)) {
       throw cfError('CF_ERR_AUTH_FORBIDDEN', `the token behind this bearer may not read ${need.scope} on remote ${JSON.stringify(need.remote)}`, { remote: need.remote });
     }
     throw cfError('CF_ERR_AUTH_INVALID', `the bearer does not cover ${need.scope} on remote ${JSON.stringify(need.remote)}; ask the token endpoint for it`, { headers });

@@ -92,11 +92,15 @@ export interface FormatPlugin<O extends object = Record<string, unknown>> {
 export interface BearerAuth<O extends object = Record<string, unknown>> {
   /** The 401 challenge for one mounted request, and the scope it needs (absent: any valid bearer). */
   challenge(req: AuthChallengeRequest<O>): { readonly header: string; readonly scope?: string };
-  /** What a token with `read` may be granted of an asked scope (e.g. pull of pull,push); undefined: nothing. */
-  readScope(asked: string): string | undefined;
+  /**
+   * What a token with `read` may be granted of an asked scope (pull of pull,push), and the remote
+   * the scope's name routes to (used when the token request's `service` names no remote, as after
+   * a ping); undefined: nothing.
+   */
+  readScope(asked: string, remotes: readonly RemoteDefinition<O>[]): { readonly scope: string; readonly remote?: string } | undefined;
 }
 
-/** What {@link BearerAuth.challenge} may consult: the public base URL, the remote, the path below it. */
+/** What {@link BearerAuth.challenge} may consult: the public base URL, the routed remote, the path below the mount prefix as the client sent it. */
 export interface AuthChallengeRequest<O extends object = Record<string, unknown>> {
   readonly base: string;
   readonly remote?: RemoteDefinition<O>;

@@ -24,12 +24,18 @@ export function grantEndpoint(registry: RemoteRegistry, auth: RequestAuth): (ctx
     if (!bearer || !auth.grants || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return false;
     const principal = await caller(ctx, auth);
     const query = new URLSearchParams(ctx.querystring);
-    const service = query.get('service') ?? '';
-    const remote = registry.all().find((r) => r.config.name === service && r.plugin.name === match![1]);
-    const asked = query.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
-    const readable = remote !== undefined && grants(principal.scopes, 'read') && mayReadRemote(principal, service);
-    const allowed = readable ? asked.map((s) => bearer.readScope(s)).filter((s): s is string => s !== undefined) : [];
-    const { token, grant } = auth.grants.issue(service, asked.map((s) => bearer.readScope(s) ?? s), allowed, Date.now());
+    const remotes = registry.all().filter((r) => r.plugin.name === match![1]).map((r) => r.definition);
+    const service = remotes.find((r) => r.name === query.get('service'))?.name;
+    const asked: string[] = [];
+    const allowed: string[] = [];
+    for (const scope of query.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean)) {
+      const read = bearer.readScope(scope, remotes);
+      const remote = service ?? read?.remote;
+      if (!read || remote === undefined) continue;
+      asked.push(`${remote} ${read.scope}`);
+      if (grants(principal.scopes, 'read') && mayReadRemote(principal, remote)) allowed.push(`${remote} ${read.scope}`);
+    }
+    const { token, grant } = auth.grants.issue(asked, allowed, Date.now());
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { token, access_token: token, expires_in: grant.exp - grant.iat, issued_at: new Date(grant.iat * 1000).toISOString() };
     return true;

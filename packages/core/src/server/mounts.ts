@@ -68,7 +68,8 @@ export function pluginMounts(registry: RemoteRegistry, dispatcher: RemoteDispatc
 /** Notes the format's challenge for the routed request, then runs the artifact check. */
 function gateMounted(ctx: Context, gate: MountGate, mounted: Mounted, target: MountTarget, rawPath: string): Promise<void> {
   const remote = target.kind === 'remote' ? mounted.remotes.find((r) => r.name === target.remote) : undefined;
-  const bearer = mounted.plugin.bearerAuth?.challenge({ base: gate.base(ctx), remote, rawPath: target.kind === 'remote' ? target.rawPath : rawPath });
+  // The path as the client named it: its scopes name the repository that way (`hub/library/x`).
+  const bearer = mounted.plugin.bearerAuth?.challenge({ base: gate.base(ctx), remote, rawPath });
   if (bearer) {
     ctx.state.authChallenge = bearer.header;
     ctx.state.authScope = { remote: remote?.name, scope: bearer.scope };
