@@ -7,6 +7,7 @@ export { memoryEntity, RewrittenDocuments, type MemoryDocumentMeta } from './plu
 export { CacheForgeError, cfError, isCacheForgeError, hasCode } from './errors/errors.js';
 export { ERROR_CODES, type ErrorCode } from './errors/codes.js';
 export { CORE_VERSION } from './version.js';
+export { GrantSigner, GRANT_PREFIX, GRANT_TTL_S, type Grant } from './auth/bearer-grant.js';
 export type { Logger } from './util/logger.js';
 export { createLogger } from './util/logger.js';
 export { redact, redactText } from './util/redact.js';

@@ -19,6 +19,9 @@ export function ociErrorCode(error: PublicError, path: string): string {
     case 'CF_ERR_REQUEST_RANGE': return 'SIZE_INVALID';
     case 'CF_ERR_UPSTREAM_RATE_LIMITED': return 'TOOMANYREQUESTS';
     case 'CF_ERR_UPSTREAM_DENIED': return error.detail?.upstreamStatus === 401 ? 'UNAUTHORIZED' : 'DENIED';
+    case 'CF_ERR_AUTH_REQUIRED':
+    case 'CF_ERR_AUTH_INVALID': return 'UNAUTHORIZED';
+    case 'CF_ERR_AUTH_FORBIDDEN':
     case 'CF_ERR_POLICY_DENIED':
     case 'CF_ERR_POLICY_TOO_LARGE': return 'DENIED';
     default: return 'UNKNOWN';

@@ -2,6 +2,7 @@ import { definePlugin } from '@cacheforge/core';
 import { dockerOptions, type DockerOptions } from './options.js';
 import { registryMount } from './mount.js';
 import { ociErrorBody } from './errors.js';
+import { clientBearer } from './client-bearer.js';
 import { createDockerHandler } from './handler.js';
 import { defaultRegistries } from './defaults.js';
 import { dockerClientSetup } from './client-setup.js';
@@ -32,6 +33,7 @@ export default definePlugin<DockerOptions>({
     message: `only one docker remote may be the default (served at /v2/<name>); ${remotes.find((d) => d.options.default)!.name} already is`,
   })),
   errorBody: ociErrorBody,
+  bearerAuth: clientBearer as never,
   clientSetup: (remote, target) => dockerClientSetup(remote as never, target),
   createHandler: createDockerHandler,
 });

@@ -13,6 +13,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { RequestAuth } from '../auth/request-auth.js';
+import { GrantSigner } from '../auth/bearer-grant.js';
 import type { UpstreamActivity } from '../metrics/upstream-activity.js';
 import { managementApi, type ManagementApi } from './api.js';
 import type { PurgeBus } from '../cache/purge-bus.js';
@@ -41,7 +42,7 @@ export function createManagement(c: DependencyContainer): Management {
   const clock = c.resolve<Clock>(TOKENS.Clock);
   const store = c.resolve<ManagementStore>(TOKENS.Management);
   const authenticator = new Authenticator(config.auth, store.tokens, clock, log, config.metadata.flushInterval);
-  const auth = new RequestAuth(config.auth, authenticator);
+  const auth = new RequestAuth(config.auth, authenticator, new GrantSigner(config.cluster.secret));
   const clients = c.resolve<Map<string, UpstreamClient>>(TOKENS.UpstreamClients);
   const plugins = c.resolve<ReadonlyMap<string, LoadedPlugin>>(TOKENS.Plugins);
   const storage = c.resolve<Storage>(TOKENS.Storage);

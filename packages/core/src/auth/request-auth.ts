@@ -6,6 +6,10 @@ import { tokenFromHeader } from './credentials.js';
 import { challengeFor } from './challenge.js';
 import { grants, mayReadRemote, type Principal, type Scope } from './scopes.js';
 import type { Authenticator } from './authenticator.js';
+import { GRANT_PREFIX, type GrantSigner } from './bearer-grant.js';
+
+/** What a mount noted of a request for the Bearer flow: its remote and the scope it needs. */
+interface NeededScope { readonly remote?: string; readonly scope?: string }
 
 /** The `ctx.state` key holding the request's principal once it is known. */
 export const PRINCIPAL = 'principal';
@@ -19,7 +23,7 @@ export const PRINCIPAL = 'principal';
 export class RequestAuth {
   private readonly metricsHash?: string;
 
-  constructor(private readonly auth: AuthConfig, readonly authenticator: Authenticator) {
+  constructor(private readonly auth: AuthConfig, readonly authenticator: Authenticator, readonly grants?: GrantSigner) {
     this.metricsHash = auth.metricsToken === undefined ? undefined : tokenHash(auth.metricsToken);
   }
 
@@ -37,7 +41,24 @@ export class RequestAuth {
   /** An artifact request: anonymous when allowed, else a token with `read`. */
   async artifact(ctx: Context, viaProxy: boolean): Promise<void> {
     if (this.auth.anonymousRead) return;
+    const bearer = /^bearer\s+(\S+)$/i.exec(ctx.get('authorization'))?.[1];
+    if (!viaProxy && this.grants && bearer?.startsWith(GRANT_PREFIX)) return this.granted(ctx, bearer);
     await this.identify(ctx, viaProxy ? 'proxy' : 'artifact');
+  }
+
+  /** A bearer from a format's token endpoint: valid, for this remote and the scope the mount noted. */
+  private granted(ctx: Context, bearer: string): void {
+    const grant = this.grants!.check(bearer, Date.now());
+    const headers = { 'www-authenticate': challengeFor('artifact', this.auth.realm) };
+    if ('refused' in grant) throw cfError('CF_ERR_AUTH_INVALID', grant.refused, { headers });
+    const need = ctx.state.authScope as NeededScope | undefined;
+    if (need?.scope === undefined) return;
+    const wanted = `${need.remote} ${need.scope}`;
+    if (grant.allowed.includes(wanted)) return;
+    if (grant.asked.includes(wanted)) {
+      throw cfError('CF_ERR_AUTH_FORBIDDEN', `the token behind this bearer may not read ${need.scope} on remote ${JSON.stringify(need.remote)}`, { remote: need.remote });
+    }
+    throw cfError('CF_ERR_AUTH_INVALID', `the bearer does not cover ${need.scope} on remote ${JSON.stringify(need.remote)}; ask the token endpoint for it`, { headers });
   }
 
   /** A request routed to `remote`: a token limited to other remotes is refused. */

@@ -49,6 +49,12 @@ export interface FormatPlugin<O extends object = Record<string, unknown>> {
    */
   readonly errorBody?: ErrorBodyFormatter;
   /**
+   * A registry-style Bearer token flow for this format's mount when reads need a token: the core
+   * serves `/-/<format>/token`, issuing short-lived signed bearers for the scopes a read allows,
+   * and accepts them on the mount for those scopes only. Absent: Basic with a token, as elsewhere.
+   */
+  readonly bearerAuth?: BearerAuth<O>;
+  /**
    * HTTP methods beyond GET and HEAD that this format classifies (npm's audit is a POST). The core
    * refuses every other method with 405 before the handler sees it; a request with one of these
    * methods may only be routed `passthrough` or `refused`.
@@ -80,6 +86,25 @@ export interface FormatPlugin<O extends object = Record<string, unknown>> {
   readonly clientSetup?: (remote: RemoteDefinition<O>, target: SetupTarget) => readonly SetupSnippet[];
   /** Makes the handler of one configured remote. Called once per remote at start. */
   createHandler(remote: RemoteDefinition<O>, context: PluginContext): Handler;
+}
+
+/** A format's side of the Bearer token flow (pure functions; scope strings are the format's own). */
+export interface BearerAuth<O extends object = Record<string, unknown>> {
+  /** The 401 challenge for one mounted request, and the scope it needs (absent: any valid bearer). */
+  challenge(req: AuthChallengeRequest<O>): { readonly header: string; readonly scope?: string };
+  /**
+   * What a token with `read` may be granted of an asked scope (pull of pull,push), and the remote
+   * the scope's name routes to (used when the token request's `service` names no remote, as after
+   * a ping); undefined: nothing.
+   */
+  readScope(asked: string, remotes: readonly RemoteDefinition<O>[]): { readonly scope: string; readonly remote?: string } | undefined;
+}
+
+/** What {@link BearerAuth.challenge} may consult: the public base URL, the routed remote, the path below the mount prefix as the client sent it. */
+export interface AuthChallengeRequest<O extends object = Record<string, unknown>> {
+  readonly base: string;
+  readonly remote?: RemoteDefinition<O>;
+  readonly rawPath: string;
 }
 
 /** Where a client is to be pointed: the remote's base URL, and the token placeholder when reads need one. */

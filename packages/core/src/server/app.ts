@@ -14,6 +14,8 @@ import { CORE_VERSION } from '../version.js';
 import type { SelfIdentity } from '../net/self.js';
 import type { Management } from '../api/wiring.js';
 import { gatedDispatcher } from './auth-gate.js';
+import { grantEndpoint } from './grant-endpoint.js';
+import { publicBaseFor } from '../net/public-base.js';
 
 /** What the HTTP app needs from the rest of the process. */
 export interface AppServices extends OwnEndpointServices {
@@ -53,7 +55,9 @@ export function createApp(services: AppServices): Koa {
   const dispatcher = auth ? gatedDispatcher(bare, auth) : bare;
   // Checked only when reads need a token: an anonymous read costs no extra await.
   const gated = auth !== undefined && !auth.anonymousRead;
-  const mounts = pluginMounts(registry, dispatcher);
+  // `<base>/-/` cut to `<base>`: the origin (and path) clients reach this instance at.
+  const publicBase = (ctx: Koa.Context) => publicBaseFor(ctx.req, '-', { publicUrl: config.server.publicUrl, trustProxy: config.server.trustProxy, encrypted: ctx.protocol === 'https' }).href.slice(0, -3);
+  const mounts = pluginMounts(registry, dispatcher, gated ? { base: publicBase, check: (ctx) => auth!.artifact(ctx, false) } : undefined);
   app.use(errorMiddleware(log));
   app.use(accessLog(log, metrics, config.log.requests));
   if (management) app.use(management.recordStats);
@@ -61,6 +65,7 @@ export function createApp(services: AppServices): Koa {
   const identity = services.identity;
   if (identity) app.use(loopGuard(identity));
   const ownRoutes = ownEndpoints(services);
+  const grantRoute = auth ? grantEndpoint(registry, auth) : undefined;
   const proxied = proxyRouter(registry.all(), { publicUrl: config.server.publicUrl, identity });
   app.use(async (ctx, next) => {
     // An absolute-form target (a client using this instance as its HTTP proxy) routes by its host
@@ -76,17 +81,19 @@ export function createApp(services: AppServices): Koa {
       if (management && path.startsWith('/-/api/')) return management.api.handle(ctx);
       if (management && path === '/-/setup' && (ctx.method === 'GET' || ctx.method === 'HEAD')) return management.api.setup(ctx);
       if (auth && path === '/-/metrics') await auth.metrics(ctx);
+      if (grantRoute && await grantRoute(ctx)) return;
       if (services.internalFills && path.startsWith('/-/internal/fills/')) return services.internalFills(ctx, next);
       return ownRoutes(ctx, next);
     }
+    // A format's mount runs the check itself once it knows the remote (its challenge names it).
+    // `false` without a promise when no format mounts a prefix: a hit pays no extra await.
+    const mounted = mounts(ctx);
+    if (mounted !== false && await mounted) return;
     if (gated) await auth!.artifact(ctx, false);
     if (path === '/') {
       ctx.body = { name: 'cacheforge', version: CORE_VERSION, remotes: registry.all().map((r) => ({ name: r.config.name, type: r.plugin.name })) };
       return;
     }
-    // `false` without a promise when no format mounts a prefix: a hit pays no extra await.
-    const mounted = mounts(ctx);
-    if (mounted !== false && await mounted) return;
     await dispatcher.byPath(ctx);
   });
   return app;

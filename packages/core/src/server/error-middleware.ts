@@ -43,6 +43,8 @@ export function errorMiddleware(log: Logger) {
       for (const [name, value] of Object.entries(err.headers ?? {})) ctx.set(name === 'x-cache-status' ? CACHE_STATUS_HEADER : name, value);
       // A 405 says what is allowed: the remote's methods (set by dispatch), else only reads; never
       // the method just refused (a format may declare PUT only to refuse it with its own reason).
+      // The challenge of the format whose mount routed the request (set by the mount before the check).
+      if (spec.status === 401 && typeof ctx.state.authChallenge === 'string') ctx.set('WWW-Authenticate', ctx.state.authChallenge);
       if (spec.status === 405) ctx.set('Allow', ((ctx.state.allowedMethods as readonly string[] | undefined) ?? READS).filter((m) => m !== ctx.method).join(', '));
       // NOTE: a message not made by us (a plugin's, a library's) may name a URL with its credentials.
       const message = spec.expose ? redactText(err.message) : spec.title;

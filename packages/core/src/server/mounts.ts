@@ -1,8 +1,17 @@
 import type { Context } from 'koa';
 import { cfError } from '../errors/errors.js';
-import type { FormatPlugin, RemoteDefinition } from '../contract/index.js';
+import type { FormatPlugin, MountTarget, RemoteDefinition } from '../contract/index.js';
 import type { RemoteRegistry } from '../plugin/remote-registry.js';
 import type { RemoteDispatcher } from './dispatch.js';
+
+/**
+ * The artifact check, run once the mount has picked the remote, so a 401 can carry the format's
+ * own challenge for it (`FormatPlugin.bearerAuth`).
+ */
+export interface MountGate {
+  readonly base: (ctx: Context) => string;
+  readonly check: (ctx: Context) => Promise<void>;
+}
 
 /** One format's mount with the remotes of that format. */
 interface Mounted {
@@ -17,7 +26,7 @@ interface Mounted {
  * requests under no prefix. Two formats claiming the same prefix, or a prefix that is not
  * `/…/`, fail the start.
  */
-export function pluginMounts(registry: RemoteRegistry, dispatcher: RemoteDispatcher): (ctx: Context) => false | Promise<boolean> {
+export function pluginMounts(registry: RemoteRegistry, dispatcher: RemoteDispatcher, gate?: MountGate): (ctx: Context) => false | Promise<boolean> {
   const byPlugin = new Map<string, Mounted>();
   for (const remote of registry.all()) {
     const mount = remote.plugin.mount;
@@ -42,6 +51,7 @@ export function pluginMounts(registry: RemoteRegistry, dispatcher: RemoteDispatc
     if (mounted.plugin.errorBody) ctx.state.errorBody = mounted.plugin.errorBody;
     const rawPath = path.slice(mounted.prefix.length);
     const target = mounted.plugin.mount!.route({ method: ctx.method, rawPath, query: new URLSearchParams(ctx.querystring), headers: ctx.headers }, mounted.remotes);
+    if (gate) await gateMounted(ctx, gate, mounted, target, rawPath);
     if (target.kind === 'unknown') throw cfError('CF_ERR_REMOTE_UNKNOWN', target.reason, { op: 'mount' });
     if (target.kind === 'answer') {
       ctx.status = target.status;
@@ -53,4 +63,16 @@ export function pluginMounts(registry: RemoteRegistry, dispatcher: RemoteDispatc
     await dispatcher.to(ctx, target.remote, target.rawPath);
     return true;
   };
+}
+
+/** Notes the format's challenge for the routed request, then runs the artifact check. */
+function gateMounted(ctx: Context, gate: MountGate, mounted: Mounted, target: MountTarget, rawPath: string): Promise<void> {
+  const remote = target.kind === 'remote' ? mounted.remotes.find((r) => r.name === target.remote) : undefined;
+  // The path as the client named it: its scopes name the repository that way (`hub/library/x`).
+  const bearer = mounted.plugin.bearerAuth?.challenge({ base: gate.base(ctx), remote, rawPath });
+  if (bearer) {
+    ctx.state.authChallenge = bearer.header;
+    ctx.state.authScope = { remote: remote?.name, scope: bearer.scope };
+  }
+  return gate.check(ctx);
 }
