@@ -1,6 +1,6 @@
 import type { RemoteDefinition, SetupSnippet, SetupTarget } from '@cacheforge/core';
 import { SUM_GOLANG_ORG_KEY } from './note.js';
-import type { GoOptions } from './index.js';
+import type { GoOptions } from './options.js';
 
 /** What go is told about the checksum database: nothing when it is sum.golang.org through this proxy, else why. */
 function sumdbLines(options: GoOptions): string[] {

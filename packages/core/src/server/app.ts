@@ -42,12 +42,7 @@ export function createApp(services: AppServices): Koa {
   const app = new Koa({ proxy: config.server.trustProxy, maxIpsCount: 1 });
   // Errors are logged by the error middleware; koa's default handler would print them again.
   app.silent = true;
-  // What reaches here failed after the response started: a body stream broke mid-way (the
-  // connection is destroyed, so the client sees a truncated download) or the client went away.
-  app.on('error', (err: NodeJS.ErrnoException, ctx?: Koa.Context) => {
-    const clientGone = err.code === 'ECONNRESET' || err.code === 'ERR_STREAM_PREMATURE_CLOSE' || err.code === 'EPIPE';
-    log[clientGone ? 'debug' : 'warn']({ remote: ctx?.state.remote, path: ctx?.path, code: err.code, reason: err.message }, 'response body failed mid-stream');
-  });
+  logBrokenBodies(app, log);
 
   const management = services.management;
   const auth = management?.auth;
@@ -97,6 +92,17 @@ export function createApp(services: AppServices): Koa {
     await dispatcher.byPath(ctx);
   });
   return app;
+}
+
+/**
+ * What reaches koa's error event failed after the response started: a body stream broke mid-way
+ * (the connection is destroyed, so the client sees a truncated download) or the client went away.
+ */
+function logBrokenBodies(app: Koa, log: Logger): void {
+  app.on('error', (err: NodeJS.ErrnoException, ctx?: Koa.Context) => {
+    const clientGone = err.code === 'ECONNRESET' || err.code === 'ERR_STREAM_PREMATURE_CLOSE' || err.code === 'EPIPE';
+    log[clientGone ? 'debug' : 'warn']({ remote: ctx?.state.remote, path: ctx?.path, code: err.code, reason: err.message }, 'response body failed mid-stream');
+  });
 }
 
 /**

@@ -3,6 +3,7 @@ import { cfError, isCacheForgeError } from '../../errors/errors.js';
 import { fromRow, type Row } from './knex-metadata-store.js';
 import type { ArtifactRecord } from '../metadata.js';
 import { KnexRuntimeRemotes } from './knex-runtime-remotes.js';
+import type { Run } from './run.js';
 import type {
   RuntimeRemoteStore,
   ArtifactCatalogue, CatalogueChild, ManagementStore, PurgedRow, PurgeTarget, StatsIncrement, StatsStore, TokenRecord, TokenStore,
@@ -36,8 +37,6 @@ export class KnexManagementStore implements ManagementStore {
     this.remotes = new KnexRuntimeRemotes(db, run);
   }
 }
-
-export type Run = <T>(op: string, fn: () => PromiseLike<T>) => Promise<T>;
 
 function wrapper(name: string): Run {
   return async (op, fn) => {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { RuntimeRemoteRow, RuntimeRemoteStore } from '../management.js';
-import type { Run } from './knex-management-store.js';
+import type { Run } from './run.js';
 
 const REMOTES = 'cf_remotes';
 
