@@ -1,4 +1,5 @@
-import type { CacheForgeConfig } from '../config/config.js';
+import type { CacheForgeConfig, RemoteConfig } from '../config/config.js';
+import type { StoredRemotes } from './stored-remotes.js';
 import type { LoadedPlugin } from '../config/plugin-source.js';
 import { formatDuration } from '../util/units.js';
 import { coreSchema, remoteSchema } from '../config/schema.js';
@@ -19,7 +20,7 @@ function isDuration(schema: z.ZodType, path: readonly string[]): boolean {
  * source, durations as `10m`, and every value that came from the environment or sits under a
  * secret-looking key masked.
  */
-export function describeConfig(config: CacheForgeConfig, plugins: ReadonlyMap<string, LoadedPlugin>): string {
+export function describeConfig(config: CacheForgeConfig, plugins: ReadonlyMap<string, LoadedPlugin>, stored?: StoredRemotes): string {
   // Durations are found by the schema, not by their names: `cache.lock.wait` and `redirectExpiry` are durations too.
   const masked = (path: string, value: unknown, schema: z.ZodType = coreSchema, base: readonly string[] = []): unknown => {
     if (config.secretPaths.has(path) || SECRET_KEY.test(path.split('.').pop() ?? '')) return '***';
@@ -40,7 +41,7 @@ export function describeConfig(config: CacheForgeConfig, plugins: ReadonlyMap<st
     if (typeof value === 'number' && Number.isFinite(value) && isDuration(schema, path.split('.').slice(base.length))) return formatDuration(value);
     return value;
   };
-  const remotes = Object.fromEntries(Object.values(config.remotes).map((r) => {
+  const remoteViews = (list: readonly RemoteConfig[]) => Object.fromEntries(list.map((r) => {
     const { name, options, headers, ...rest } = r;
     const headerView = Object.fromEntries(Object.keys(headers).map((k) => [k, '***']));
     const schema = remoteSchema(plugins.get(r.type)?.options);
@@ -51,7 +52,9 @@ export function describeConfig(config: CacheForgeConfig, plugins: ReadonlyMap<st
   const view = {
     ...masked('', core) as object,
     plugins: [...plugins.values()].map((p) => `${p.specifier} (format ${p.plugin.name})`),
-    remotes,
+    remotes: remoteViews(Object.values(config.remotes)),
+    // Added through the API (`PUT /-/api/v1/remotes/{name}`), read back from the metadata store.
+    ...(stored ? { runtimeRemotes: { ...remoteViews(Object.values(stored.remotes)), ...Object.fromEntries(Object.entries(stored.invalid).map(([n, why]) => [n, { invalid: why }])) } } : {}),
   };
   return JSON.stringify(view, null, 2);
 }

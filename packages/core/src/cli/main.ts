@@ -7,6 +7,7 @@ import { createContainer } from '../container.js';
 import { installEscapeGuard } from './escape-guard.js';
 import { CacheForgeServer } from '../server/server.js';
 import { describeConfig } from './describe-config.js';
+import { readStoredRemotes } from './stored-remotes.js';
 import { CORE_VERSION } from '../version.js';
 import { verifyPlugin } from '../plugin/verify.js';
 import { formatVerification } from './format-verification.js';
@@ -93,8 +94,12 @@ async function verify(specifier: string): Promise<number> {
 async function check(configPath: string | undefined): Promise<number> {
   try {
     const { config, plugins } = await loadConfig({ configPath });
-    process.stdout.write(`${describeConfig(config, plugins)}\n`);
+    const stored = await readStoredRemotes(config, plugins, createLogger('silent'));
+    process.stdout.write(`${describeConfig(config, plugins, stored)}\n`);
     process.stderr.write(`configuration OK (${config.source})\n`);
+    if (stored.unreadable) process.stderr.write(`runtime remotes not shown: the metadata store could not be read (${stored.unreadable})\n`);
+    const invalid = Object.keys(stored.invalid);
+    if (invalid.length > 0) process.stderr.write(`runtime remotes that no longer pass the schema: ${invalid.join(', ')} (see runtimeRemotes)\n`);
     return 0;
   } catch (err) {
     return reportStartupError(err);

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import net from 'node:net';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { KnexMetadataStore } from '../../src/metadata/knex/knex-metadata-store.js';
+import { KnexManagementStore } from '../../src/metadata/knex/knex-management-store.js';
 import { runCli, RunningCli, TempDir, baseConfig, parseLogLines } from './run-cli.js';
 import { request } from '../../src/testing/http.js';
 import { FakeUpstream } from '../../src/testing/fake-upstream.js';
@@ -152,6 +154,41 @@ describe('cli: cacheforge', () => {
       expect(shown.metadata.postgres.connection).to.equal('postgres://cf:***@db.example:5432/cf');
       expect(shown.cache.redis.url).to.equal('redis://:***@redis.example:6379/0');
       expect(shown.storage.s3).to.deep.include({ endPoint: 's3.example', accessKey: '***', secretKey: '***' });
+    });
+
+    it('shows the remotes added through the API beside the file\'s, masked, read from the metadata store', async () => {
+      await dir.write('runtime/greet.mjs', GREET_PLUGIN);
+      const db = dir.join('runtime', 'cf.db');
+      const file = await dir.write('runtime/cacheforge.config.yaml', [
+        'server: { host: 127.0.0.1, port: 0 }', `metadata: { sqlite: { filename: ${JSON.stringify(db)} } }`, 'plugins: [./greet.mjs]',
+        'remotes:', '  hi: { type: greet, upstream: https://up.example/, greeting: Hello }',
+      ].join('\n'));
+      const before = await runCli(['config', 'check', '--config', file], { cwd: dir.join('runtime') });
+      expect(before.code, before.stderr).to.equal(0);
+      expect((JSON.parse(before.stdout) as Record<string, any>).runtimeRemotes, 'no database yet').to.deep.equal({});
+      expect(existsSync(db), 'config check creates no database').to.equal(false);
+      const store = new KnexMetadataStore({ dialect: 'sqlite', filename: db });
+      await store.init();
+      const remotes = new KnexManagementStore(store.knex, 'sqlite').remotes;
+      await remotes.put({ name: 'added', definition: { type: 'greet', upstream: 'https://other.example/', greeting: 'Hey', headers: { authorization: 'Bearer literal-runtime-secret-42' } }, updatedAt: 1 });
+      await remotes.put({ name: 'broken', definition: { type: 'gone', upstream: 'https://x.example/' }, updatedAt: 2 });
+      await store.close();
+      const result = await runCli(['config', 'check', '--config', file], { cwd: dir.join('runtime') });
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.stdout + result.stderr).not.to.include('literal-runtime-secret-42');
+      const shown = JSON.parse(result.stdout) as Record<string, any>;
+      expect(Object.keys(shown.remotes)).to.deep.equal(['hi']);
+      expect(shown.runtimeRemotes.added).to.deep.include({ type: 'greet', upstream: 'https://other.example/', greeting: 'Hey', headers: { authorization: '***' } });
+      expect(shown.runtimeRemotes.broken.invalid).to.match(/remotes\.broken\.type/);
+      expect(result.stderr).to.include('runtime remotes that no longer pass the schema: broken');
+    });
+
+    it('says plainly when the metadata store holding runtime remotes cannot be read, and still checks the file', async () => {
+      const file = await dir.write('unreachable/cacheforge.config.json', { metadata: { postgres: { connection: 'postgres://cf:literal-pw-77@127.0.0.1:1/cf' } } });
+      const result = await runCli(['config', 'check', '--config', file], { cwd: dir.join('unreachable') });
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.stderr).to.match(/runtime remotes not shown: the metadata store could not be read \(postgres: /);
+      expect(result.stdout + result.stderr).not.to.include('literal-pw-77');
     });
 
     it('exits 2 with the problems when the config is wrong, like start', async () => {
